@@ -1,0 +1,115 @@
+//! `KmsError` in the Huawei/OTC wire format: a status and
+//! `{"error":{"error_code":"KMS.xxxx","error_msg":"..."}}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::api::LoggedErrorCode;
+use crate::domain::KmsError;
+
+/// The documented status and code for each error (spec §11).
+pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
+    use KmsError::*;
+    match error {
+        MalformedJson(_) => (StatusCode::BAD_REQUEST, "KMS.0202"),
+        BodyTooLarge { .. } => (StatusCode::BAD_REQUEST, "KMS.0203"),
+        MissingParameter(_) => (StatusCode::BAD_REQUEST, "KMS.0204"),
+        InvalidKeyId(_) => (StatusCode::BAD_REQUEST, "KMS.0205"),
+        InvalidSequence => (StatusCode::BAD_REQUEST, "KMS.0206"),
+        InvalidGrantId(_) | GrantNotFound(_) => (StatusCode::BAD_REQUEST, "KMS.2501"),
+        GrantKeyMismatch { .. } => (StatusCode::BAD_REQUEST, "KMS.2502"),
+        InvalidPrincipal(_) => (StatusCode::BAD_REQUEST, "KMS.2402"),
+        InvalidParameter(_) => (StatusCode::BAD_REQUEST, "KMS.0308"),
+        OnlyCreateGrant => (StatusCode::BAD_REQUEST, "KMS.2401"),
+        InvalidLimit(_) => (StatusCode::BAD_REQUEST, "KMS.1601"),
+        InvalidMarker(_) => (StatusCode::BAD_REQUEST, "KMS.1602"),
+        InvalidKeyAlias(_) => (StatusCode::BAD_REQUEST, "KMS.1101"),
+        InvalidKeyDescription => (StatusCode::BAD_REQUEST, "KMS.1103"),
+        DuplicateKeyAlias(_) => (StatusCode::BAD_REQUEST, "KMS.1104"),
+        TooManyKeys(_) => (StatusCode::BAD_REQUEST, "KMS.1105"),
+        TooManyGrants { .. } => (StatusCode::BAD_REQUEST, "KMS.2404"),
+        KeyNotFound(_) => (StatusCode::NOT_FOUND, "KMS.0207"),
+        // Pending import has no documented code; KMS.0209 ("not usable") is the closest.
+        KeyDisabled | KeyPendingImport => (StatusCode::BAD_REQUEST, "KMS.0209"),
+        KeyPendingDeletion => (StatusCode::BAD_REQUEST, "KMS.0210"),
+        AccessDenied(_) => (StatusCode::FORBIDDEN, "KMS.0306"),
+        AuthMissing(_) => (StatusCode::FORBIDDEN, "KMS.0301"),
+        AuthInvalid => (StatusCode::FORBIDDEN, "KMS.0302"),
+        AuthExpired => (StatusCode::FORBIDDEN, "KMS.0303"),
+        ProjectMismatch(_) => (StatusCode::FORBIDDEN, "KMS.0321"),
+        UnknownAction(_) => (StatusCode::BAD_REQUEST, "KMS.0201"),
+        MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "KMS.0215"),
+        StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
+        Internal => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0103"),
+    }
+}
+
+/// A `KmsError` ready to be sent in the Huawei dialect.
+pub struct HuaweiError(pub KmsError);
+
+impl From<KmsError> for HuaweiError {
+    fn from(error: KmsError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for HuaweiError {
+    fn into_response(self) -> Response {
+        let (status, code) = status_and_code(&self.0);
+        let body = json!({"error": {"error_code": code, "error_msg": self.0.to_string()}});
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(LoggedErrorCode(code));
+        response
+    }
+}
+
+/// An unknown URL, answered as the Huawei API gateway does: 404 with a flat body.
+pub fn gateway_not_found(request_id: &str) -> Response {
+    let body = json!({
+        "error_code": "APIGW.0101",
+        "error_msg": "The API does not exist or has not been published in the environment",
+        "request_id": request_id,
+    });
+    let mut response = (StatusCode::NOT_FOUND, Json(body)).into_response();
+    response
+        .extensions_mut()
+        .insert(LoggedErrorCode("APIGW.0101"));
+    response
+}
+
+/// A handler that panicked: logged, and answered like any internal error.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    HuaweiError(KmsError::Internal).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_errors_use_the_documented_codes() {
+        assert_eq!(
+            status_and_code(&KmsError::GrantNotFound("x".into())),
+            (StatusCode::BAD_REQUEST, "KMS.2501")
+        );
+        assert_eq!(
+            status_and_code(&KmsError::InvalidGrantId("x".into())),
+            (StatusCode::BAD_REQUEST, "KMS.2501")
+        );
+        assert_eq!(
+            status_and_code(&KmsError::KeyNotFound("x".into())),
+            (StatusCode::NOT_FOUND, "KMS.0207")
+        );
+        assert_eq!(
+            status_and_code(&KmsError::AccessDenied("x".into())),
+            (StatusCode::FORBIDDEN, "KMS.0306")
+        );
+        assert_eq!(
+            status_and_code(&KmsError::OnlyCreateGrant),
+            (StatusCode::BAD_REQUEST, "KMS.2401")
+        );
+    }
+}

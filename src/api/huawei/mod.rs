@@ -1,0 +1,351 @@
+//! The Huawei Cloud / OTC KMS dialect: `POST /v1.0/{project_id}/kms/<action>`.
+
+pub mod body;
+pub mod error;
+pub mod wire;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json};
+use regex::Regex;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use self::body::Body;
+use self::error::HuaweiError;
+use self::wire::{CreatedKeyInfo, GrantList, KeyDetails, KeyList};
+use super::{AppState, RequestId};
+use crate::domain::grant::{parse_operations, validate_grant_name};
+use crate::domain::key::{validate_key_alias, validate_key_description};
+use crate::domain::{Caller, GrantId, GranteeType, KeyId, KeyState, KmsError, PrincipalId};
+use crate::service::{CreateGrant, CreateKey};
+
+static PROJECT_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_-]{1,64}$").unwrap());
+
+/// Grant listings: Huawei's documented default page size, also the largest we accept.
+const GRANT_PAGE_MAX: i64 = 1000;
+/// Key listings: Terraform's Huawei provider asks for 2000 keys a page.
+const KEY_PAGE_MAX: i64 = 2000;
+
+pub fn routes(max_body_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1.0/{project_id}/kms/{action}",
+            post(dispatch).fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) }),
+        )
+        .route("/", get(versions))
+        .route("/v1.0", get(version))
+        .fallback(
+            |Extension(id): Extension<RequestId>| async move { error::gateway_not_found(&id.0) },
+        )
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+fn version_entry() -> serde_json::Value {
+    json!({"id": "v1.0", "links": [{"href": "/v1.0/", "rel": "self"}], "min_version": "",
+           "status": "CURRENT", "version": "", "updated": "2018-09-05T08:18:05Z"})
+}
+
+async fn versions() -> Json<serde_json::Value> {
+    Json(json!({"versions": [version_entry()]}))
+}
+
+async fn version() -> Json<serde_json::Value> {
+    Json(json!({"version": version_entry()}))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    CreateKey,
+    DescribeKey,
+    ListKeys,
+    CreateGrant,
+    ListGrants,
+    ListRetirableGrants,
+    RevokeGrant,
+    RetireGrant,
+}
+
+impl Action {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "create-key" => Self::CreateKey,
+            "describe-key" => Self::DescribeKey,
+            "list-keys" => Self::ListKeys,
+            "create-grant" => Self::CreateGrant,
+            "list-grants" => Self::ListGrants,
+            "list-retirable-grants" => Self::ListRetirableGrants,
+            "revoke-grant" => Self::RevokeGrant,
+            "retire-grant" => Self::RetireGrant,
+            _ => return None,
+        })
+    }
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(&state, path, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => HuaweiError(error).into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, KmsError> {
+    let Path((project_id, action_name)) =
+        path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
+    if !PROJECT_ID.is_match(&project_id) {
+        return Err(KmsError::UnknownAction(
+            "the project ID in the path is malformed.".into(),
+        ));
+    }
+    let action = Action::parse(&action_name).ok_or_else(|| {
+        KmsError::UnknownAction(format!(
+            "kms/{} is not an action of this service.",
+            crate::domain::ids::excerpt(&action_name)
+        ))
+    })?;
+    let caller = authenticate(state, headers, &project_id)?;
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            KmsError::BodyTooLarge {
+                limit: state.max_body_bytes,
+            }
+        } else {
+            KmsError::MalformedJson("the body could not be read.".into())
+        }
+    })?;
+    let body = Body::parse(&bytes)?;
+    body.check_sequence()?;
+    match action {
+        Action::CreateKey => create_key(state, &caller, &body).await,
+        Action::DescribeKey => describe_key(state, &caller, &body).await,
+        Action::ListKeys => list_keys(state, &caller, &body).await,
+        Action::CreateGrant => create_grant(state, &caller, &body).await,
+        Action::ListGrants => list_grants(state, &caller, &body).await,
+        Action::ListRetirableGrants => list_retirable_grants(state, &caller, &body).await,
+        Action::RevokeGrant => revoke_grant(state, &caller, &body).await,
+        Action::RetireGrant => retire_grant(state, &caller, &body).await,
+    }
+}
+
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    project_id: &str,
+) -> Result<Caller, KmsError> {
+    let token = match headers.get("x-auth-token") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| KmsError::AuthInvalid)?),
+    };
+    state
+        .identities
+        .authenticate_token(token, project_id, OffsetDateTime::now_utc())
+}
+
+fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
+    KeyId::parse(body.required_str("key_id", KmsError::InvalidKeyId)?)
+}
+
+fn grant_id_field(body: &Body) -> Result<GrantId, KmsError> {
+    GrantId::parse(body.required_str("grant_id", KmsError::InvalidGrantId)?)
+}
+
+/// `(after, limit)` from the `marker` and `limit` fields. Markers are the positions
+/// that `next_marker` hands out (keyset pagination), so a page never skips or repeats
+/// a grant when others are revoked in between; "0" or none starts at the beginning.
+fn page_params(body: &Body, max_limit: i64) -> Result<(i64, u32), KmsError> {
+    let limit = body
+        .optional_integer("limit", KmsError::InvalidLimit)?
+        .unwrap_or(max_limit.min(1000));
+    if !(1..=max_limit).contains(&limit) {
+        return Err(KmsError::InvalidLimit(format!(
+            "limit must be between 1 and {max_limit}, not {limit}."
+        )));
+    }
+    let after = body
+        .optional_integer("marker", KmsError::InvalidMarker)?
+        .unwrap_or(0);
+    if after < 0 {
+        return Err(KmsError::InvalidMarker(format!("marker is {after}.")));
+    }
+    Ok((after, limit as u32))
+}
+
+fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
+    Ok(Json(value).into_response())
+}
+
+async fn create_key(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+    let key_alias = body.required_str("key_alias", KmsError::InvalidKeyAlias)?;
+    validate_key_alias(key_alias)?;
+    let key_description = body
+        .optional_str("key_description", |_| KmsError::InvalidKeyDescription)?
+        .unwrap_or("");
+    validate_key_description(key_description)?;
+    let key_spec = body
+        .optional_str("key_spec", KmsError::InvalidParameter)?
+        .unwrap_or("AES_256");
+    if key_spec != "AES_256" {
+        return Err(KmsError::InvalidParameter(format!(
+            "key_spec {} is not supported by this emulator; use AES_256.",
+            crate::domain::ids::excerpt(key_spec)
+        )));
+    }
+    let key_usage = body
+        .optional_str("key_usage", KmsError::InvalidParameter)?
+        .unwrap_or("ENCRYPT_DECRYPT");
+    if key_usage != "ENCRYPT_DECRYPT" {
+        return Err(KmsError::InvalidParameter(
+            "key_usage must be ENCRYPT_DECRYPT for AES_256 keys.".into(),
+        ));
+    }
+    let origin = body
+        .optional_str("origin", KmsError::InvalidParameter)?
+        .unwrap_or("kms");
+    if origin != "kms" && origin != "external" {
+        return Err(KmsError::InvalidParameter(
+            "origin must be 'kms' or 'external'.".into(),
+        ));
+    }
+    let key = state
+        .kms
+        .create_key(
+            caller,
+            CreateKey {
+                key_alias: key_alias.to_owned(),
+                key_description: key_description.to_owned(),
+                key_spec: key_spec.to_owned(),
+                key_usage: key_usage.to_owned(),
+                origin: origin.to_owned(),
+            },
+        )
+        .await?;
+    ok(json!({"key_info": CreatedKeyInfo {
+        key_id: key.key_id.to_string(),
+        domain_id: key.domain_id,
+        region_id: state.kms.settings().region.clone(),
+    }}))
+}
+
+async fn describe_key(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let key = state.kms.describe_key(caller, &key_id).await?;
+    ok(json!({"key_info": KeyDetails::new(key, &state.kms.settings().region)}))
+}
+
+async fn list_keys(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+    let (after, limit) = page_params(body, KEY_PAGE_MAX)?;
+    let key_state = body
+        .optional_integer("key_state", KmsError::InvalidParameter)?
+        .map(|code| {
+            KeyState::from_code(code).ok_or_else(|| {
+                KmsError::InvalidParameter(format!("key_state must be 1 to 5, not {code}."))
+            })
+        })
+        .transpose()?;
+    let page = state.kms.list_keys(caller, key_state, after, limit).await?;
+    ok(KeyList::new(page, &state.kms.settings().region))
+}
+
+async fn create_grant(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let grantee = body.required_str("grantee_principal", KmsError::InvalidPrincipal)?;
+    let grantee = PrincipalId::parse("grantee_principal", grantee)?;
+    let operations =
+        parse_operations(body.required_str_array("operations", KmsError::InvalidParameter)?)?;
+    let grantee_type =
+        match body.optional_str("grantee_principal_type", KmsError::InvalidParameter)? {
+            Some(value) => GranteeType::parse(value)?,
+            None => GranteeType::User,
+        };
+    let name = body.optional_str("name", KmsError::InvalidParameter)?;
+    if let Some(name) = name {
+        validate_grant_name(name)?;
+    }
+    let retiring = body
+        .optional_str("retiring_principal", KmsError::InvalidPrincipal)?
+        .map(|value| PrincipalId::parse("retiring_principal", value))
+        .transpose()?;
+    let grant = state
+        .kms
+        .create_grant(
+            caller,
+            CreateGrant {
+                key_id,
+                grantee_principal: grantee.into_string(),
+                grantee_principal_type: grantee_type,
+                operations,
+                name: name.map(str::to_owned),
+                retiring_principal: retiring.map(PrincipalId::into_string),
+            },
+        )
+        .await?;
+    ok(json!({"grant_id": grant.grant_id.as_str()}))
+}
+
+async fn list_grants(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let (after, limit) = page_params(body, GRANT_PAGE_MAX)?;
+    let page = state.kms.list_grants(caller, &key_id, after, limit).await?;
+    ok(GrantList::from(page))
+}
+
+async fn list_retirable_grants(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (after, limit) = page_params(body, GRANT_PAGE_MAX)?;
+    let page = state
+        .kms
+        .list_retirable_grants(caller, after, limit)
+        .await?;
+    ok(GrantList::from(page))
+}
+
+async fn revoke_grant(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let grant_id = grant_id_field(body)?;
+    state.kms.revoke_grant(caller, &key_id, &grant_id).await?;
+    ok(json!({}))
+}
+
+async fn retire_grant(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let grant_id = grant_id_field(body)?;
+    state.kms.retire_grant(caller, &key_id, &grant_id).await?;
+    ok(json!({}))
+}

@@ -1,0 +1,107 @@
+//! Building and running the service: configuration in, a bound listener out.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::auth::Identities;
+use crate::config::Config;
+use crate::service::{Kms, Settings};
+use crate::store::{self, Store};
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Arc<dyn Store>,
+    banner: String,
+}
+
+impl App {
+    /// Loads identities, opens the store (applying migrations) and binds the listener.
+    pub async fn build(config: &Config) -> Result<Self, String> {
+        let (identities, demo) = match &config.identities {
+            Some(path) => (Identities::load(path)?, false),
+            None => (Identities::demo(), true),
+        };
+        let store = store::connect(&config.database_url, config.db_max_connections).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let settings = Settings {
+            region: config.region.clone(),
+            max_grants_per_key: config.max_grants_per_key,
+            max_keys_per_project: config.max_keys_per_project,
+        };
+        let state = AppState {
+            kms: Arc::new(Kms::new(store.clone(), settings)),
+            identities: Arc::new(identities),
+            max_body_bytes: config.max_body_bytes,
+        };
+        let mut banner = format!(
+            "kms-emulator listening on http://{local_addr} (store: {} {})\n",
+            store.backend(),
+            store::redact_url(&config.database_url)
+        );
+        if demo {
+            banner.push_str(&state.identities.demo_usage(&format!("http://{local_addr}")));
+        }
+        let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
+        Ok(Self {
+            listener,
+            router,
+            store,
+            banner,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// What to tell the person who started the service.
+    pub fn banner(&self) -> &str {
+        &self.banner
+    }
+
+    /// Serves until `shutdown` completes, lets in-flight requests finish, then closes the store.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        tracing::info!("shutting down");
+        self.store.close().await;
+        result
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

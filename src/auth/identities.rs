@@ -1,0 +1,465 @@
+//! Users, projects, accounts (domains) and their credentials, from one JSON file.
+//!
+//! The file is read once at start; it is configuration, not mutable state, so every
+//! process sharing a database can load the same file. The format is documented in
+//! the README ("Identities file").
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::domain::ids::excerpt;
+use crate::domain::{Caller, KmsError, PrincipalId};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentitiesFile {
+    #[serde(default)]
+    domains: Vec<DomainEntry>,
+    #[serde(default)]
+    projects: Vec<ProjectEntry>,
+    users: Vec<UserEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainEntry {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectEntry {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    id: String,
+    name: String,
+    domain_id: String,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    projects: Vec<String>,
+    #[serde(default)]
+    tokens: Vec<TokenEntry>,
+    #[serde(default)]
+    access_keys: Vec<AccessKeyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    token: String,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessKeyEntry {
+    access_key: String,
+    secret_key: String,
+}
+
+/// A user as the service knows it. Secrets are kept out of `Debug`.
+#[derive(Clone)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+    pub password: Option<String>,
+    /// IDs of the projects the user belongs to.
+    pub projects: Vec<String>,
+    pub access_keys: Vec<AccessKey>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("domain_id", &self.domain_id)
+            .field("projects", &self.projects)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct AccessKey {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+#[derive(Debug, Clone)]
+struct StaticToken {
+    user: usize,
+    project_id: Option<String>,
+    expires_at: Option<OffsetDateTime>,
+}
+
+/// Everyone the service will authenticate.
+pub struct Identities {
+    domains: Vec<DomainEntry>,
+    projects: Vec<ProjectEntry>,
+    users: Vec<User>,
+    /// Keyed by SHA-256 of the token, so lookups never compare secrets byte by byte.
+    tokens: HashMap<[u8; 32], StaticToken>,
+}
+
+fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl Identities {
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read identities file {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("identities file {}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: IdentitiesFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Self::build(file)
+    }
+
+    fn build(file: IdentitiesFile) -> Result<Self, String> {
+        let mut users = Vec::new();
+        let mut tokens = HashMap::new();
+        for entry in file.users {
+            PrincipalId::parse("user id", &entry.id).map_err(|e| e.to_string())?;
+            PrincipalId::parse("domain id", &entry.domain_id).map_err(|e| e.to_string())?;
+            if !file.domains.iter().any(|d| d.id == entry.domain_id) {
+                return Err(format!(
+                    "user {} names unknown domain {}",
+                    entry.name, entry.domain_id
+                ));
+            }
+            if users.iter().any(|u: &User| {
+                u.id == entry.id || (u.name == entry.name && u.domain_id == entry.domain_id)
+            }) {
+                return Err(format!(
+                    "user {} ({}) is listed twice",
+                    entry.name, entry.id
+                ));
+            }
+            for project in &entry.projects {
+                if !file.projects.iter().any(|p| &p.id == project) {
+                    return Err(format!(
+                        "user {} names unknown project {project}",
+                        entry.name
+                    ));
+                }
+            }
+            for token in entry.tokens {
+                if token.token.is_empty() {
+                    return Err(format!("user {} has an empty token", entry.name));
+                }
+                let expires_at = token
+                    .expires_at
+                    .map(|t| {
+                        OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| {
+                            format!(
+                                "token of user {}: expires_at {t:?} is not RFC 3339: {e}",
+                                entry.name
+                            )
+                        })
+                    })
+                    .transpose()?;
+                if let Some(project) = &token.project_id
+                    && !entry.projects.contains(project)
+                {
+                    return Err(format!(
+                        "a token of user {} is scoped to project {project}, which the user is not in",
+                        entry.name
+                    ));
+                }
+                let record = StaticToken {
+                    user: users.len(),
+                    project_id: token.project_id,
+                    expires_at,
+                };
+                if tokens.insert(token_digest(&token.token), record).is_some() {
+                    return Err(format!(
+                        "a token of user {} is also used by another entry",
+                        entry.name
+                    ));
+                }
+            }
+            users.push(User {
+                id: entry.id,
+                name: entry.name,
+                domain_id: entry.domain_id,
+                password: entry.password,
+                projects: entry.projects,
+                access_keys: entry
+                    .access_keys
+                    .into_iter()
+                    .map(|k| AccessKey {
+                        access_key: k.access_key,
+                        secret_key: k.secret_key,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Self {
+            domains: file.domains,
+            projects: file.projects,
+            users,
+            tokens,
+        })
+    }
+
+    /// The identities used when no file is given: one account with four users in one
+    /// project, and a second account with one user, so every grant role can be tried.
+    pub fn demo() -> Self {
+        Self::parse(DEMO_IDENTITIES).expect("the built-in demo identities are valid")
+    }
+
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    pub fn projects(&self) -> &[ProjectEntry] {
+        &self.projects
+    }
+
+    pub fn domains(&self) -> &[DomainEntry] {
+        &self.domains
+    }
+
+    /// Authenticates an `X-Auth-Token` for a request to `url_project`.
+    pub fn authenticate_token(
+        &self,
+        token: Option<&str>,
+        url_project: &str,
+        now: OffsetDateTime,
+    ) -> Result<Caller, KmsError> {
+        let token = match token {
+            None => {
+                return Err(KmsError::AuthMissing(
+                    "send the X-Auth-Token header.".into(),
+                ));
+            }
+            Some("") => {
+                return Err(KmsError::AuthMissing(
+                    "the X-Auth-Token header is empty.".into(),
+                ));
+            }
+            Some(token) => token,
+        };
+        let record = self
+            .tokens
+            .get(&token_digest(token))
+            .ok_or(KmsError::AuthInvalid)?;
+        if record.expires_at.is_some_and(|expiry| expiry <= now) {
+            return Err(KmsError::AuthExpired);
+        }
+        let user = &self.users[record.user];
+        self.caller_for_project(user, record.project_id.as_deref(), url_project)
+    }
+
+    /// The caller a user becomes in `url_project`, given the project its credential is
+    /// scoped to, if any.
+    pub fn caller_for_project(
+        &self,
+        user: &User,
+        scoped_project: Option<&str>,
+        url_project: &str,
+    ) -> Result<Caller, KmsError> {
+        let allowed = match scoped_project {
+            Some(scope) => scope == url_project,
+            None => user.projects.iter().any(|p| p == url_project),
+        };
+        if !allowed {
+            return Err(KmsError::ProjectMismatch(format!(
+                "the credential of user {} is not valid for project {}.",
+                user.name,
+                excerpt(url_project)
+            )));
+        }
+        Ok(Caller {
+            user_id: user.id.clone(),
+            user_name: user.name.clone(),
+            domain_id: user.domain_id.clone(),
+            project_id: url_project.to_owned(),
+        })
+    }
+
+    /// Printed at start when the demo identities are in use.
+    pub fn demo_usage(&self, base_url: &str) -> String {
+        let mut text =
+            String::from("No --identities file given: using the built-in demo identities.\n");
+        for user in &self.users {
+            let project = user.projects.first().map(String::as_str).unwrap_or("");
+            text.push_str(&format!(
+                "  {:<6} user_id={} domain_id={} project_id={} X-Auth-Token: demo-token-{}\n",
+                user.name, user.id, user.domain_id, project, user.name
+            ));
+        }
+        if let Some(alice) = self.users.first() {
+            let project = alice.projects.first().map(String::as_str).unwrap_or("");
+            text.push_str(&format!(
+                "Try: curl -s -X POST {base_url}/v1.0/{project}/kms/create-key -H 'X-Auth-Token: demo-token-{}' -H 'Content-Type: application/json' -d '{{\"key_alias\":\"my-key\"}}'\n",
+                alice.name
+            ));
+        }
+        text
+    }
+}
+
+/// Fixed so the README's walk-through gives the same IDs on every machine.
+const DEMO_IDENTITIES: &str = r#"{
+  "domains": [
+    {"id": "b168fe00ff56492495a7d22974df2d0b", "name": "demo-account"},
+    {"id": "c279af11aa67403586b8e33085ae3e1c", "name": "other-account"}
+  ],
+  "projects": [
+    {"id": "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c", "name": "eu-de", "domain_id": "b168fe00ff56492495a7d22974df2d0b"},
+    {"id": "7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b", "name": "eu-de", "domain_id": "c279af11aa67403586b8e33085ae3e1c"}
+  ],
+  "users": [
+    {"id": "a11ce000000000000000000000000001", "name": "alice", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
+     "password": "alice-password", "projects": ["0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"],
+     "tokens": [{"token": "demo-token-alice"}],
+     "access_keys": [{"access_key": "DEMOALICEACCESSKEY01", "secret_key": "demo-alice-secret-key-0000000000000001"}]},
+    {"id": "b0b00000000000000000000000000002", "name": "bob", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
+     "password": "bob-password", "projects": ["0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"],
+     "tokens": [{"token": "demo-token-bob"}],
+     "access_keys": [{"access_key": "DEMOBOBACCESSKEY0002", "secret_key": "demo-bob-secret-key-00000000000000002"}]},
+    {"id": "ca401000000000000000000000000003", "name": "carol", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
+     "password": "carol-password", "projects": ["0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"],
+     "tokens": [{"token": "demo-token-carol"}],
+     "access_keys": [{"access_key": "DEMOCAROLACCESSKEY03", "secret_key": "demo-carol-secret-key-000000000000003"}]},
+    {"id": "da7e0000000000000000000000000004", "name": "dave", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
+     "password": "dave-password", "projects": ["0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"],
+     "tokens": [{"token": "demo-token-dave"}]},
+    {"id": "e4140000000000000000000000000005", "name": "erin", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
+     "password": "erin-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
+     "tokens": [{"token": "demo-token-erin"}]}
+  ]
+}"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
+    const OTHER_PROJECT: &str = "7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b";
+    const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+    #[test]
+    fn demo_tokens_authenticate_in_their_project() {
+        let ids = Identities::demo();
+        let caller = ids
+            .authenticate_token(Some("demo-token-alice"), PROJECT, NOW)
+            .unwrap();
+        assert_eq!(caller.user_id, "a11ce000000000000000000000000001");
+        assert_eq!(caller.domain_id, "b168fe00ff56492495a7d22974df2d0b");
+        assert_eq!(caller.project_id, PROJECT);
+    }
+
+    #[test]
+    fn missing_unknown_and_foreign_project_tokens_fail_distinctly() {
+        let ids = Identities::demo();
+        assert!(matches!(
+            ids.authenticate_token(None, PROJECT, NOW),
+            Err(KmsError::AuthMissing(_))
+        ));
+        assert!(matches!(
+            ids.authenticate_token(Some(""), PROJECT, NOW),
+            Err(KmsError::AuthMissing(_))
+        ));
+        assert_eq!(
+            ids.authenticate_token(Some("nope"), PROJECT, NOW),
+            Err(KmsError::AuthInvalid)
+        );
+        assert!(matches!(
+            ids.authenticate_token(Some("demo-token-alice"), OTHER_PROJECT, NOW),
+            Err(KmsError::ProjectMismatch(_))
+        ));
+    }
+
+    const FILE: &str = r#"{
+      "domains": [{"id": "d1", "name": "acct"}],
+      "projects": [{"id": "p1", "name": "eu-de", "domain_id": "d1"}, {"id": "p2", "name": "eu-nl", "domain_id": "d1"}],
+      "users": [{"id": "u1", "name": "ann", "domain_id": "d1", "projects": ["p1", "p2"],
+                 "tokens": [{"token": "t-scoped", "project_id": "p2"},
+                            {"token": "t-old", "expires_at": "2025-12-31T23:59:59Z"},
+                            {"token": "t-new", "expires_at": "2026-01-01T00:00:01Z"}]}]
+    }"#;
+
+    #[test]
+    fn tokens_expire_and_may_be_scoped_to_one_project() {
+        let ids = Identities::parse(FILE).unwrap();
+        assert_eq!(
+            ids.authenticate_token(Some("t-old"), "p1", NOW),
+            Err(KmsError::AuthExpired)
+        );
+        assert_eq!(
+            ids.authenticate_token(Some("t-new"), "p1", NOW)
+                .unwrap()
+                .user_id,
+            "u1"
+        );
+        assert_eq!(
+            ids.authenticate_token(Some("t-new"), "p2", NOW)
+                .unwrap()
+                .project_id,
+            "p2"
+        );
+        assert!(matches!(
+            ids.authenticate_token(Some("t-scoped"), "p1", NOW),
+            Err(KmsError::ProjectMismatch(_))
+        ));
+        assert!(ids.authenticate_token(Some("t-scoped"), "p2", NOW).is_ok());
+    }
+
+    #[test]
+    fn inconsistent_files_are_rejected_with_a_reason() {
+        let cases = [
+            (
+                r#"{"users": [{"id": "u1", "name": "a", "domain_id": "nod"}]}"#,
+                "unknown domain",
+            ),
+            (
+                r#"{"domains": [{"id": "d1", "name": "x"}], "users": [{"id": "u-1", "name": "a", "domain_id": "d1"}]}"#,
+                "user id",
+            ),
+            (
+                r#"{"domains": [{"id": "d1", "name": "x"}], "users": [{"id": "u1", "name": "a", "domain_id": "d1", "projects": ["p9"]}]}"#,
+                "unknown project",
+            ),
+            (r#"{"users": [], "extra": 1}"#, "unknown field"),
+            (
+                r#"{"domains": [{"id": "d1", "name": "x"}], "projects": [{"id": "p1", "name": "n", "domain_id": "d1"}],
+                   "users": [{"id": "u1", "name": "a", "domain_id": "d1", "projects": ["p1"], "tokens": [{"token": "t", "expires_at": "tomorrow"}]}]}"#,
+                "RFC 3339",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = Identities::parse(text).err().unwrap();
+            assert!(err.contains(expected), "{err} should mention {expected}");
+        }
+    }
+
+    #[test]
+    fn user_debug_output_hides_secrets() {
+        let ids = Identities::demo();
+        let shown = format!("{:?}", ids.users()[0]);
+        assert!(!shown.contains("alice-password"));
+        assert!(!shown.contains("secret"));
+    }
+}

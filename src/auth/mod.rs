@@ -1,0 +1,5 @@
+//! Who is calling: identities loaded at start and the credentials that name them.
+
+pub mod identities;
+
+pub use identities::Identities;

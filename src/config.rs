@@ -1,0 +1,85 @@
+//! Command-line and environment configuration.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::store::redact_url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A KMS-compatible HTTP service (Huawei Cloud / OTC KMS API) with a real grant lifecycle.
+#[derive(Clone, Parser)]
+#[command(name = "kms-emulator", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "KMS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// postgres://user@host:port/db for PostgreSQL, or sqlite://file.db for the embedded store.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://kms-emulator.db")]
+    pub database_url: String,
+
+    /// JSON file of domains, projects, users and credentials; built-in demo identities when absent.
+    #[arg(long, env = "KMS_IDENTITIES")]
+    pub identities: Option<PathBuf>,
+
+    /// Region reported as realm / region_id.
+    #[arg(long, env = "KMS_REGION", default_value = "eu-de")]
+    pub region: String,
+
+    #[arg(long, env = "KMS_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+
+    /// Largest request body accepted; larger ones get KMS.0203.
+    #[arg(long, env = "KMS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Grants one key may hold (Huawei/OTC: 100).
+    #[arg(long, env = "KMS_MAX_GRANTS_PER_KEY", default_value_t = 100)]
+    pub max_grants_per_key: u32,
+
+    /// Keys one project may hold (Huawei/OTC: 100).
+    #[arg(long, env = "KMS_MAX_KEYS_PER_PROJECT", default_value_t = 100)]
+    pub max_keys_per_project: u32,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "KMS_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Seconds a request may take before it is answered with 503.
+    #[arg(long, env = "KMS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl Config {
+    /// The defaults, as `kms-emulator` with no arguments and no environment would use.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        let mut config = Self::parse_from(["kms-emulator"]);
+        config.database_url = database_url.into();
+        config
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("identities", &self.identities)
+            .field("region", &self.region)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_grants_per_key", &self.max_grants_per_key)
+            .field("max_keys_per_project", &self.max_keys_per_project)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .finish()
+    }
+}

@@ -1,0 +1,72 @@
+use thiserror::Error;
+
+/// Every way a KMS request can fail, independent of the wire dialect.
+///
+/// Each API front end maps these to its own status codes and error bodies
+/// (`api::huawei::error` for the Huawei/OTC dialect). Messages are written for the
+/// person reading the client's exception, so they say what was wrong and what is valid.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum KmsError {
+    #[error("Invalid JSON format of the request message: {0}")]
+    MalformedJson(String),
+    #[error("Request message too long: the body exceeds {limit} bytes.")]
+    BodyTooLarge { limit: usize },
+    #[error("Parameters missing in the request message: {0} is required.")]
+    MissingParameter(&'static str),
+    #[error("Invalid key ID: {0}")]
+    InvalidKeyId(String),
+    #[error("Invalid sequence number: sequence must be a 36-character string.")]
+    InvalidSequence,
+    #[error("Invalid grant ID: {0}")]
+    InvalidGrantId(String),
+    #[error("The grant does not exist: no grant {0} is visible to you.")]
+    GrantNotFound(String),
+    #[error("grant_id and key_id do not match: grant {grant_id} does not belong to key {key_id}.")]
+    GrantKeyMismatch { grant_id: String, key_id: String },
+    #[error("Invalid user ID: {0}")]
+    InvalidPrincipal(String),
+    #[error("Invalid parameter: {0}")]
+    InvalidParameter(String),
+    #[error("Specify an operation in addition to create-grant.")]
+    OnlyCreateGrant,
+    #[error("Invalid limit: {0}")]
+    InvalidLimit(String),
+    #[error("marker must be greater than or equals 0: {0}")]
+    InvalidMarker(String),
+    #[error("Invalid key_alias: {0}")]
+    InvalidKeyAlias(String),
+    #[error("Invalid key_description: it must be at most 255 characters.")]
+    InvalidKeyDescription,
+    #[error("Duplicate key aliases: a key with alias {0} already exists in this project.")]
+    DuplicateKeyAlias(String),
+    #[error("Too many keys: a project may hold at most {0} keys.")]
+    TooManyKeys(u32),
+    #[error("Too many CMK grants: key {key_id} already holds the maximum of {limit} grants.")]
+    TooManyGrants { key_id: String, limit: u32 },
+    #[error("The key does not exist: {0}")]
+    KeyNotFound(String),
+    #[error("The key has been disabled.")]
+    KeyDisabled,
+    #[error("The key is in Scheduled deletion state and cannot be used.")]
+    KeyPendingDeletion,
+    #[error("The key is in Pending import state and cannot be used.")]
+    KeyPendingImport,
+    #[error("No access permissions: {0}")]
+    AccessDenied(String),
+    #[error("Invalid or null X-Auth-Token: {0}")]
+    AuthMissing(String),
+    #[error("Invalid X-Auth-Token.")]
+    AuthInvalid,
+    #[error("X-Auth-Token expired.")]
+    AuthExpired,
+    #[error("URIs in URL and X-Auth-Token do not match: {0}")]
+    ProjectMismatch(String),
+    #[error("Invalid request URL: {0}")]
+    UnknownAction(String),
+    #[error("Request method not supported.")]
+    MethodNotAllowed,
+    #[error("The database is unavailable; retry the request.")]
+    StoreUnavailable,
+    #[error("A system exception occurred. Contact technical support.")]
+    Internal,
+}

@@ -1,0 +1,224 @@
+//! Identifiers with the formats the Huawei/OTC API documents.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::KmsError;
+
+static KEY_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$").unwrap()
+});
+static GRANT_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Fa-f0-9]{64}$").unwrap());
+static PRINCIPAL_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]{1,64}$").unwrap());
+
+/// Shown in messages instead of an over-long value a client sent.
+pub(crate) fn excerpt(value: &str) -> String {
+    const MAX: usize = 80;
+    let printable: String = value
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .take(MAX)
+        .collect();
+    if value.chars().count() > MAX {
+        format!("{printable}…")
+    } else {
+        printable
+    }
+}
+
+/// A customer master key ID: a lower-case UUID-shaped string of 36 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyId(String);
+
+impl KeyId {
+    pub fn parse(value: &str) -> Result<Self, KmsError> {
+        if KEY_ID.is_match(value) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(KmsError::InvalidKeyId(format!(
+                "'{}' must be 36 characters matching ^[0-9a-z]{{8}}-[0-9a-z]{{4}}-[0-9a-z]{{4}}-[0-9a-z]{{4}}-[0-9a-z]{{12}}$.",
+                excerpt(value)
+            )))
+        }
+    }
+
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().hyphenated().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A grant ID: 64 hexadecimal characters. Stored and compared in lower case, so a
+/// client that upper-cases an ID still names the same grant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GrantId(String);
+
+impl GrantId {
+    pub fn parse(value: &str) -> Result<Self, KmsError> {
+        if GRANT_ID.is_match(value) {
+            Ok(Self(value.to_ascii_lowercase()))
+        } else {
+            Err(KmsError::InvalidGrantId(format!(
+                "'{}' must be 64 hexadecimal characters.",
+                excerpt(value)
+            )))
+        }
+    }
+
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        Self(crate::hex::lower(&bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GrantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An IAM user ID or account (domain) ID as used for grantee and retiring principals.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PrincipalId(String);
+
+impl PrincipalId {
+    pub fn parse(field: &str, value: &str) -> Result<Self, KmsError> {
+        if PRINCIPAL_ID.is_match(value) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(KmsError::InvalidPrincipal(format!(
+                "{field} '{}' must be 1 to 64 letters or digits.",
+                excerpt(value)
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// The optional `sequence` request serial number: exactly 36 bytes.
+pub fn validate_sequence(value: &str) -> Result<(), KmsError> {
+    if value.len() == 36 {
+        Ok(())
+    } else {
+        Err(KmsError::InvalidSequence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_id_accepts_documented_examples() {
+        for id in [
+            "0d0466b0-e727-4d9c-b35d-f84bb474a37f",
+            "bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e",
+        ] {
+            assert_eq!(KeyId::parse(id).unwrap().as_str(), id);
+        }
+    }
+
+    #[test]
+    fn key_id_rejects_wrong_shapes() {
+        for id in [
+            "",
+            "0D0466B0-E727-4D9C-B35D-F84BB474A37F",
+            "0d0466b0e7274d9cb35df84bb474a37f",
+            "0d0466b0-e727-4d9c-b35d-f84bb474a37f0",
+            " 0d0466b0-e727-4d9c-b35d-f84bb474a37f",
+            "0d0466b0-e727-4d9c-b35d-f84bb474a37\n",
+            "alias/my-key",
+        ] {
+            assert!(
+                matches!(KeyId::parse(id), Err(KmsError::InvalidKeyId(_))),
+                "{id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn generated_key_ids_parse() {
+        let id = KeyId::generate();
+        assert_eq!(KeyId::parse(id.as_str()).unwrap(), id);
+    }
+
+    #[test]
+    fn grant_id_is_case_insensitive_and_stored_lower_case() {
+        let upper = "7C9A3286AF4FCCA5F0A385AD13E1D21A50E27B6DBCAB50F37F30F93B8939827D";
+        let parsed = GrantId::parse(upper).unwrap();
+        assert_eq!(parsed.as_str(), upper.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn grant_id_rejects_wrong_lengths_and_characters() {
+        for id in ["", "00", &"a".repeat(63), &"a".repeat(65), &"g".repeat(64)] {
+            assert!(
+                matches!(GrantId::parse(id), Err(KmsError::InvalidGrantId(_))),
+                "{id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn generated_grant_ids_are_64_lower_hex_and_distinct() {
+        let a = GrantId::generate();
+        let b = GrantId::generate();
+        assert_eq!(a.as_str().len(), 64);
+        assert!(
+            a.as_str()
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn principal_ids_follow_the_documented_pattern() {
+        assert!(
+            PrincipalId::parse("grantee_principal", "13gg44z4g2sglzk0egw0u726zoyzvrs8").is_ok()
+        );
+        assert!(PrincipalId::parse("grantee_principal", &"a".repeat(64)).is_ok());
+        for bad in ["", "has space", "dash-ed", &"a".repeat(65), "ünï"] {
+            assert!(matches!(
+                PrincipalId::parse("grantee_principal", bad),
+                Err(KmsError::InvalidPrincipal(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn sequence_must_be_36_bytes() {
+        assert!(validate_sequence("919c82d4-8046-4722-9094-35c3c6524cff").is_ok());
+        assert_eq!(validate_sequence("short"), Err(KmsError::InvalidSequence));
+    }
+
+    #[test]
+    fn excerpt_truncates_and_hides_control_characters() {
+        assert_eq!(excerpt("a\nb"), "a\u{fffd}b");
+        assert!(excerpt(&"x".repeat(200)).ends_with('…'));
+    }
+}

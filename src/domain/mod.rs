@@ -1,0 +1,28 @@
+//! The KMS domain: identifiers, keys, grants and the authorization rules.
+//!
+//! Everything here is pure: no I/O, no clock reads, no randomness except where an
+//! identifier is minted. Both API dialects and both stores build on these types, so
+//! the rules live in exactly one place.
+
+pub mod authz;
+pub mod error;
+pub mod grant;
+pub mod ids;
+pub mod key;
+
+pub use error::KmsError;
+pub use grant::{Grant, GrantOperation, GranteeType};
+pub use ids::{GrantId, KeyId, PrincipalId};
+pub use key::{Key, KeyState};
+
+/// Who is calling, as established by the auth layer.
+///
+/// `project_id` is the project the request is scoped to (the `{project_id}` of the
+/// URL, already checked against the credential).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub user_name: String,
+    pub domain_id: String,
+    pub project_id: String,
+}

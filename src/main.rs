@@ -1,0 +1,25 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use kms_emulator::{App, Config, app, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+    let app = match App::build(&config).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("kms-emulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", app.banner());
+    match app.run_until_stopped(app::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kms-emulator: server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

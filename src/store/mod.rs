@@ -1,0 +1,212 @@
+//! Persistence: one trait, implemented for PostgreSQL and for embedded SQLite.
+//!
+//! Every mutation is a single transaction, and every race is settled by the
+//! database (row locks on Postgres, `BEGIN IMMEDIATE` on SQLite), never by state in
+//! this process: several emulator processes may share one Postgres database.
+//! Authorization decisions are passed in as pure functions and evaluated inside the
+//! transaction, on the locked rows.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
+
+#[macro_use]
+mod sql;
+pub mod postgres;
+pub mod sqlite;
+
+/// One page of a keyset-paginated listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Every matching row, not just this page.
+    pub total: i64,
+    /// Position to pass back to get the next page; `None` on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// Decides, on the locked key and the caller's own grants on it, whether a new grant may be created.
+pub type CreateGrantCheck<'a> =
+    &'a (dyn Fn(Option<&Key>, &[Grant]) -> Result<(), KmsError> + Send + Sync);
+/// Decides, on the key and the locked grant, whether the grant may be deleted.
+pub type DeleteGrantCheck<'a> =
+    &'a (dyn Fn(Option<&Key>, Option<&Grant>) -> Result<(), KmsError> + Send + Sync);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The request broke a rule; nothing was written.
+    #[error(transparent)]
+    Rejected(#[from] KmsError),
+    /// The database could not be reached or did not answer in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(error)
+            }
+            other => Self::Database(other),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "postgres" or "sqlite", for logs and diagnostics.
+    fn backend(&self) -> &'static str;
+
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts a new key unless its alias is taken in the project or the project is full.
+    async fn insert_key(&self, key: &Key, max_keys_per_project: u32) -> Result<(), StoreError>;
+
+    async fn find_key(&self, key_id: &KeyId) -> Result<Option<Key>, StoreError>;
+
+    async fn list_keys(
+        &self,
+        project_id: &str,
+        state: Option<KeyState>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Key>, StoreError>;
+
+    /// The grants on a key that name the caller as grantee (by user or by account).
+    async fn grants_to(&self, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>;
+
+    /// Inserts `grant` if `check` allows it on the locked key and the key holds fewer
+    /// than `max_grants_per_key` grants.
+    async fn insert_grant(
+        &self,
+        caller: &Caller,
+        grant: &Grant,
+        max_grants_per_key: u32,
+        check: CreateGrantCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes a grant if `check` allows it on the locked row. Of many concurrent
+    /// deletes of one grant exactly one succeeds; the others see no grant.
+    async fn delete_grant(
+        &self,
+        key_id: &KeyId,
+        grant_id: &GrantId,
+        check: DeleteGrantCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn list_grants(
+        &self,
+        key_id: &KeyId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Grant>, StoreError>;
+
+    /// Grants, on any key, whose retiring principal is `user_id`.
+    async fn list_retirable_grants(
+        &self,
+        user_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Grant>, StoreError>;
+
+    async fn close(&self);
+}
+
+/// Opens the store a database URL names and applies its migrations.
+///
+/// `postgres://` and `postgresql://` select PostgreSQL; `sqlite:` selects an
+/// embedded SQLite file, created if missing.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = postgres::PgStore::connect(url, max_connections)
+            .await
+            .map_err(|e| format!("cannot open PostgreSQL database {}: {e}", redact_url(url)))?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("sqlite:") {
+        let store = sqlite::SqliteStore::connect(url, max_connections)
+            .await
+            .map_err(|e| format!("cannot open SQLite database {}: {e}", redact_url(url)))?;
+        Ok(Arc::new(store))
+    } else {
+        Err(format!(
+            "unsupported database URL {}: use postgres://user@host:port/db or sqlite://path/to/file.db",
+            redact_url(url)
+        ))
+    }
+}
+
+/// Hides the password of a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Parses the stored representation of a grant back into the domain type.
+fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
+    use crate::domain::GranteeType;
+    use crate::domain::grant::split_operations;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("grant {}: {what}", row.grant_id));
+    Ok(Grant {
+        grant_id: GrantId::parse(&row.grant_id).map_err(|_| corrupt("grant_id"))?,
+        key_id: KeyId::parse(&row.key_id).map_err(|_| corrupt("key_id"))?,
+        grantee_principal_type: GranteeType::parse(&row.grantee_principal_type)
+            .map_err(|_| corrupt("grantee_principal_type"))?,
+        operations: split_operations(&row.operations).map_err(|_| corrupt("operations"))?,
+        grantee_principal: row.grantee_principal,
+        issuing_principal: row.issuing_principal,
+        retiring_principal: row.retiring_principal,
+        name: row.name,
+        creation_date: row.creation_date,
+    })
+}
+
+fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("key {}: {what}", row.key_id));
+    Ok(Key {
+        key_id: KeyId::parse(&row.key_id).map_err(|_| corrupt("key_id"))?,
+        key_state: KeyState::from_code(row.key_state).ok_or_else(|| corrupt("key_state"))?,
+        project_id: row.project_id,
+        domain_id: row.domain_id,
+        creator_user_id: row.creator_user_id,
+        key_alias: row.key_alias,
+        key_description: row.key_description,
+        key_spec: row.key_spec,
+        key_usage: row.key_usage,
+        origin: row.origin,
+        creation_date: row.creation_date,
+        scheduled_deletion_date: row.scheduled_deletion_date,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://kms:secret@db:5432/kms"),
+            "postgres://kms:***@db:5432/kms"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(redact_url("sqlite://kms.db"), "sqlite://kms.db");
+    }
+}
