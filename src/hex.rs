@@ -22,7 +22,7 @@ pub fn upper(bytes: &[u8]) -> String {
 
 /// Decodes hex of either case; `None` for odd lengths or non-hex characters.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.as_bytes()

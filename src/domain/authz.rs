@@ -497,14 +497,20 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            decide_key_use(&grantee, &k.key_id, Some(&k), &[g.clone()], DescribeKey),
+            decide_key_use(
+                &grantee,
+                &k.key_id,
+                Some(&k),
+                std::slice::from_ref(&g),
+                DescribeKey
+            ),
             Ok(())
         );
         assert!(denied(decide_key_use(
             &grantee,
             &k.key_id,
             Some(&k),
-            &[g.clone()],
+            std::slice::from_ref(&g),
             EncryptData
         )));
         assert!(not_found(decide_key_use(

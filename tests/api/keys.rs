@@ -1,0 +1,186 @@
+//! create-key, describe-key and list-keys: what grants need of keys.
+
+use serde_json::json;
+
+use crate::helpers::{ALICE, BOB, DAVE, DOMAIN, ERIN, TestApp};
+
+async fn create_key_answers_key_info(app: &TestApp) {
+    let reply = app
+        .call(
+            ALICE,
+            "create-key",
+            json!({"key_alias": "kms_test", "key_description": "for tests"}),
+        )
+        .await;
+    let info = &reply.ok()["key_info"];
+    let key_id = info["key_id"].as_str().unwrap();
+    assert_eq!(key_id.len(), 36);
+    assert_eq!(info["domain_id"], DOMAIN);
+    assert_eq!(info["region_id"], "eu-de");
+
+    let reply = app
+        .call(ALICE, "describe-key", json!({"key_id": key_id}))
+        .await;
+    let details = &reply.ok()["key_info"];
+    assert_eq!(details["key_id"], key_id);
+    assert_eq!(details["key_alias"], "kms_test");
+    assert_eq!(details["key_description"], "for tests");
+    assert_eq!(details["key_state"], "2");
+    assert_eq!(details["key_spec"], "AES_256");
+    assert_eq!(details["key_usage"], "ENCRYPT_DECRYPT");
+    assert_eq!(details["origin"], "kms");
+    assert_eq!(details["default_key_flag"], "0");
+    assert_eq!(details["scheduled_deletion_date"], "");
+    assert_eq!(details["realm"], "eu-de");
+    assert_eq!(details["creation_date"].as_str().unwrap().len(), 13);
+}
+
+async fn create_key_validation(app: &TestApp) {
+    app.create_key(ALICE, "taken").await;
+    let cases = [
+        (json!({"key_alias": "taken"}), "KMS.1104"),
+        (json!({}), "KMS.0204"),
+        (json!({"key_alias": "bad alias"}), "KMS.1101"),
+        (json!({"key_alias": "obs/default"}), "KMS.1101"),
+        (json!({"key_alias": 5}), "KMS.1101"),
+        (
+            json!({"key_alias": "ok", "key_description": "d".repeat(256)}),
+            "KMS.1103",
+        ),
+        (
+            json!({"key_alias": "ok", "key_spec": "RSA_2048"}),
+            "KMS.0308",
+        ),
+        (json!({"key_alias": "ok", "origin": "hsm"}), "KMS.0308"),
+    ];
+    for (body, code) in cases {
+        app.call(ALICE, "create-key", body).await.error(400, code);
+    }
+    let reply = app.call(ALICE, "list-keys", json!({})).await;
+    assert_eq!(reply.ok()["total"], 1, "no failed request created a key");
+    // The same alias is free in another project.
+    app.create_key(ERIN, "taken").await;
+}
+
+async fn external_keys_start_pending_import_and_refuse_grants(app: &TestApp) {
+    let reply = app
+        .call(
+            ALICE,
+            "create-key",
+            json!({"key_alias": "ext", "origin": "external"}),
+        )
+        .await;
+    let key_id = reply.ok()["key_info"]["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = app
+        .call(ALICE, "describe-key", json!({"key_id": key_id}))
+        .await;
+    assert_eq!(reply.ok()["key_info"]["key_state"], "5");
+    app.call(
+        ALICE,
+        "create-grant",
+        json!({"key_id": key_id, "grantee_principal": BOB.id, "operations": ["encrypt-data"]}),
+    )
+    .await
+    .error(400, "KMS.0209");
+}
+
+async fn keys_are_visible_to_their_project_only(app: &TestApp) {
+    let key_id = app.create_key(ALICE, "mine").await;
+    app.call(DAVE, "describe-key", json!({"key_id": key_id}))
+        .await
+        .ok();
+    app.call(ERIN, "describe-key", json!({"key_id": key_id}))
+        .await
+        .error(404, "KMS.0207");
+    let reply = app.call(ERIN, "list-keys", json!({})).await;
+    assert_eq!(reply.ok()["total"], 0);
+    assert_eq!(reply.body["keys"], json!([]));
+}
+
+async fn describe_key_through_a_grant_needs_describe_key(app: &TestApp) {
+    let key_id = app.create_key(ALICE, "k").await;
+    app.create_grant(
+        ALICE,
+        json!({"key_id": key_id, "grantee_principal": ERIN.id, "operations": ["encrypt-data"]}),
+    )
+    .await;
+    app.call(ERIN, "describe-key", json!({"key_id": key_id}))
+        .await
+        .error(403, "KMS.0306");
+    app.create_grant(
+        ALICE,
+        json!({"key_id": key_id, "grantee_principal": ERIN.id, "operations": ["describe-key"]}),
+    )
+    .await;
+    app.call(ERIN, "describe-key", json!({"key_id": key_id}))
+        .await
+        .ok();
+}
+
+async fn list_keys_pages_and_filters(app: &TestApp) {
+    let mut created = Vec::new();
+    for i in 0..3 {
+        created.push(app.create_key(ALICE, &format!("k{i}")).await);
+    }
+    let first = app.call(ALICE, "list-keys", json!({"limit": "2"})).await;
+    let body = first.ok();
+    assert_eq!(body["total"], 3);
+    assert_eq!(body["truncated"], "true");
+    assert_eq!(body["keys"], json!([created[0], created[1]]));
+    assert_eq!(body["key_details"][1]["key_id"], created[1].as_str());
+    let marker = body["next_marker"].as_str().unwrap();
+    let second = app
+        .call(ALICE, "list-keys", json!({"limit": 2, "marker": marker}))
+        .await;
+    assert_eq!(second.ok()["keys"], json!([created[2]]));
+    assert_eq!(second.body["truncated"], "false");
+    assert_eq!(second.body["next_marker"], "");
+    let disabled = app
+        .call(ALICE, "list-keys", json!({"key_state": "3"}))
+        .await;
+    assert_eq!(disabled.ok()["total"], 0);
+    app.call(ALICE, "list-keys", json!({"key_state": "9"}))
+        .await
+        .error(400, "KMS.0308");
+    app.call(ALICE, "list-keys", json!({"limit": 2001}))
+        .await
+        .error(400, "KMS.1601");
+}
+
+crate::on_both_backends!(
+    create_key_answers_key_info,
+    create_key_validation,
+    external_keys_start_pending_import_and_refuse_grants,
+    keys_are_visible_to_their_project_only,
+    describe_key_through_a_grant_needs_describe_key,
+    list_keys_pages_and_filters,
+);
+
+mod restart {
+    use super::*;
+    use crate::helpers::Backend;
+
+    async fn state_survives_a_restart(backend: Backend) {
+        let mut app = TestApp::spawn(backend).await;
+        let (key_id, grant_id) = app.key_with_grant(&["encrypt-data"]).await;
+        app.restart().await;
+        assert_eq!(app.grant_ids(&key_id).await, vec![grant_id]);
+        app.call(ALICE, "describe-key", json!({"key_id": key_id}))
+            .await
+            .ok();
+        app.finish().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite_state_survives_a_restart() {
+        state_survives_a_restart(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_state_survives_a_restart() {
+        state_survives_a_restart(Backend::Postgres).await;
+    }
+}

@@ -1,0 +1,9 @@
+//! The HTTP test suite: every test runs against both backends over a real socket.
+
+mod helpers;
+
+mod auth_and_errors;
+mod concurrency;
+mod grants;
+mod keys;
+mod revoke_retire;
