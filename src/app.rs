@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::auth::Identities;
 use crate::config::Config;
+use crate::crypto::MasterKey;
 use crate::service::{Kms, Settings};
 use crate::store::{self, Store};
 
@@ -28,6 +29,16 @@ impl App {
             None => (Identities::demo(), true),
         };
         let store = store::connect(&config.database_url, config.db_max_connections).await?;
+        let master_key = match &config.master_key {
+            Some(hex) => MasterKey::from_hex(hex)?,
+            None => {
+                let stored = store
+                    .setting_or_insert("master_key", &MasterKey::generate().to_hex())
+                    .await
+                    .map_err(|e| format!("cannot read or store the master key: {e}"))?;
+                MasterKey::from_hex(&stored)?
+            }
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -38,7 +49,7 @@ impl App {
             max_keys_per_project: config.max_keys_per_project,
         };
         let state = AppState {
-            kms: Arc::new(Kms::new(store.clone(), settings)),
+            kms: Arc::new(Kms::new(store.clone(), settings, master_key)),
             identities: Arc::new(identities),
             max_body_bytes: config.max_body_bytes,
         };

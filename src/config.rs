@@ -53,6 +53,11 @@ pub struct Config {
     #[arg(long, env = "KMS_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// 64 hex characters wrapping every key's material. Without it a master key is
+    /// generated once and kept in the database (fine for tests, not for secrets that matter).
+    #[arg(long, env = "KMS_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
     /// Seconds a request may take before it is answered with 503.
     #[arg(long, env = "KMS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -79,6 +84,7 @@ impl fmt::Debug for Config {
             .field("max_grants_per_key", &self.max_grants_per_key)
             .field("max_keys_per_project", &self.max_keys_per_project)
             .field("db_max_connections", &self.db_max_connections)
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("request_timeout_secs", &self.request_timeout_secs)
             .finish()
     }

@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod hex;
 pub mod service;

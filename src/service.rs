@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::crypto::{self, MasterKey};
 use crate::domain::authz;
 use crate::domain::{
     Caller, Grant, GrantId, GrantOperation, GranteeType, Key, KeyId, KeyState, KmsError,
+    StateChange,
 };
 use crate::store::{Page, Store, StoreError};
 
@@ -37,6 +39,7 @@ impl Default for Settings {
 pub struct Kms {
     store: Arc<dyn Store>,
     settings: Settings,
+    master_key: MasterKey,
 }
 
 pub struct CreateKey {
@@ -72,13 +75,23 @@ impl From<StoreError> for KmsError {
     }
 }
 
+fn unopenable() -> KmsError {
+    KmsError::InvalidCipherText(
+        "it was not made with this key, was altered, or the additional data differs from encryption.".into(),
+    )
+}
+
 pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 impl Kms {
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        Self { store, settings }
+    pub fn new(store: Arc<dyn Store>, settings: Settings, master_key: MasterKey) -> Self {
+        Self {
+            store,
+            settings,
+            master_key,
+        }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -90,13 +103,20 @@ impl Kms {
     }
 
     pub async fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<Key, KmsError> {
-        let key_state = if request.origin == "external" {
+        let external = request.origin == "external";
+        let key_state = if external {
             KeyState::PendingImport
         } else {
             KeyState::Enabled
         };
+        let key_id = KeyId::generate();
+        let wrapped_material = (!external).then(|| {
+            self.master_key
+                .wrap(&key_id, &crypto::random_bytes(crypto::KEY_BYTES))
+        });
         let key = Key {
-            key_id: KeyId::generate(),
+            key_id,
+            wrapped_material,
             project_id: caller.project_id.clone(),
             domain_id: caller.domain_id.clone(),
             creator_user_id: caller.user_id.clone(),
@@ -137,6 +157,120 @@ impl Kms {
     pub async fn describe_key(&self, caller: &Caller, key_id: &KeyId) -> Result<Key, KmsError> {
         self.key_for_use(caller, key_id, GrantOperation::DescribeKey)
             .await
+    }
+
+    /// enable-key, disable-key, schedule-key-deletion and cancel-key-deletion.
+    pub async fn change_key_state(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        change: StateChange,
+    ) -> Result<Key, KmsError> {
+        let now = now_millis();
+        let update = |key: Option<&Key>| {
+            authz::decide_key_admin(caller, key_id, key)?;
+            key.expect("decide_key_admin found the key")
+                .after(change, now)
+        };
+        let key = self.store.update_key(key_id, &update).await?;
+        tracing::info!(%key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");
+        Ok(key)
+    }
+
+    /// The material of a key the caller may use for `operation` now. Grants are read
+    /// from the database on every call, so a revoked or retired grant stops working at
+    /// once, in every process.
+    async fn material_for(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        operation: GrantOperation,
+    ) -> Result<Vec<u8>, KmsError> {
+        let key = self.key_for_use(caller, key_id, operation).await?;
+        key.key_state.ensure_usable()?;
+        let wrapped = key
+            .wrapped_material
+            .as_deref()
+            .ok_or(KmsError::KeyPendingImport)?;
+        self.master_key.unwrap(key_id, wrapped).map_err(|_| {
+            tracing::error!(%key_id, "key material does not open under the configured master key");
+            KmsError::Internal
+        })
+    }
+
+    pub async fn encrypt_data(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        plaintext: &[u8],
+        context: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        let material = self
+            .material_for(caller, key_id, GrantOperation::EncryptData)
+            .await?;
+        Ok(crypto::encrypt_framed(
+            key_id, &material, plaintext, context,
+        ))
+    }
+
+    /// Finds the key from the ciphertext itself.
+    pub async fn decrypt_data(
+        &self,
+        caller: &Caller,
+        frame: &[u8],
+        context: &[u8],
+    ) -> Result<(KeyId, Vec<u8>), KmsError> {
+        let key_id = crypto::framed_key_id(frame).map_err(|_| {
+            KmsError::InvalidCipherText("it is not a ciphertext made by encrypt-data.".into())
+        })?;
+        let material = self
+            .material_for(caller, &key_id, GrantOperation::DecryptData)
+            .await?;
+        let plaintext =
+            crypto::decrypt_framed(&key_id, &material, frame, context).map_err(|_| unopenable())?;
+        Ok((key_id, plaintext))
+    }
+
+    /// A new data key of `length` bytes and its ciphertext; `operation` says which
+    /// of the two data-key creations the caller asked for.
+    pub async fn create_datakey(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        length: usize,
+        context: &[u8],
+        operation: GrantOperation,
+    ) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
+        let material = self.material_for(caller, key_id, operation).await?;
+        let data_key = crypto::random_bytes(length);
+        let frame = crypto::encrypt_framed(key_id, &material, &data_key, context);
+        Ok((data_key, frame))
+    }
+
+    pub async fn encrypt_datakey(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        data_key: &[u8],
+        context: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        let material = self
+            .material_for(caller, key_id, GrantOperation::EncryptDatakey)
+            .await?;
+        Ok(crypto::encrypt_framed(key_id, &material, data_key, context))
+    }
+
+    pub async fn decrypt_datakey(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        frame: &[u8],
+        context: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        let material = self
+            .material_for(caller, key_id, GrantOperation::DecryptDatakey)
+            .await?;
+        crypto::decrypt_framed(key_id, &material, frame, context).map_err(|_| unopenable())
     }
 
     pub async fn list_keys(

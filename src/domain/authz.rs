@@ -135,6 +135,16 @@ pub fn decide_retire(
     Ok(())
 }
 
+/// Lifecycle changes (enable, disable, schedule and cancel deletion): the owner side.
+/// Grants never confer them.
+pub fn decide_key_admin(
+    caller: &Caller,
+    key_id: &KeyId,
+    key: Option<&Key>,
+) -> Result<(), KmsError> {
+    visible_key(caller, key_id, key).map(|_| ())
+}
+
 /// list-grants: the owner side of the key.
 pub fn decide_list_grants(
     caller: &Caller,
@@ -245,6 +255,7 @@ mod tests {
             key_state: KeyState::Enabled,
             creation_date: 0,
             scheduled_deletion_date: None,
+            wrapped_material: None,
         }
     }
 
@@ -460,6 +471,20 @@ mod tests {
                 Ok(())
             );
         }
+    }
+
+    #[test]
+    fn key_administration_is_for_the_owner_side_only() {
+        let k = key();
+        assert_eq!(
+            decide_key_admin(&caller("someone", PROJECT), &k.key_id, Some(&k)),
+            Ok(())
+        );
+        assert!(not_found(decide_key_admin(
+            &caller("grantee", OTHER_PROJECT),
+            &k.key_id,
+            Some(&k)
+        )));
     }
 
     #[test]

@@ -65,6 +65,42 @@ pub enum KmsError {
     UnknownAction(String),
     #[error("Request method not supported.")]
     MethodNotAllowed,
+    #[error("The key is not disabled.")]
+    KeyNotDisabled,
+    #[error("The key is not enabled.")]
+    KeyNotEnabled,
+    #[error("Set the pending deletion period between 7 to 1096 days: {0}")]
+    InvalidPendingDays(String),
+    #[error("The key is already in Pending deletion state.")]
+    KeyAlreadyPendingDeletion,
+    #[error("The key is not in Pending deletion state.")]
+    KeyNotPendingDeletion,
+    #[error("Invalid value of encryption_context: {0}")]
+    InvalidEncryptionContext(String),
+    #[error("Invalid plain_text: {0}")]
+    InvalidPlainText(String),
+    #[error(
+        "Failed to verify the DEK hash: the last 32 bytes of plain_text must be the SHA-256 of the data key."
+    )]
+    DekHashMismatch,
+    #[error("The length of plain_text does not match datakey_plain_length: {0}")]
+    DekPlainLengthMismatch(String),
+    #[error("Invalid datakey length: {0}")]
+    InvalidDekLength(String),
+    #[error("Invalid cipher_text: {0}")]
+    InvalidCipherText(String),
+    #[error("The length of cipher_text does not match datakey_cipher_length: {0}")]
+    DekCipherLengthMismatch(String),
+    #[error("datakey_length must be in the range 8 bits to 8,192 bits: {0}")]
+    DatakeyLengthOutOfRange(String),
+    #[error("key_spec can only be AES_128 or AES_256.")]
+    InvalidDatakeySpec,
+    #[error("datakey_length must be a multiple of 8.")]
+    DatakeyLengthNotByteAligned,
+    #[error("random_data_length must be in the range 8 bits to 8,192 bits: {0}")]
+    RandomLengthOutOfRange(String),
+    #[error("random_data_length must be a multiple of 8.")]
+    RandomLengthNotByteAligned,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     #[error("A system exception occurred. Contact technical support.")]

@@ -97,11 +97,174 @@ pub struct Key {
     /// Milliseconds since the Unix epoch.
     pub creation_date: i64,
     pub scheduled_deletion_date: Option<i64>,
+    /// AES-256 material wrapped under the master key; `None` for an external key
+    /// whose material was never imported.
+    pub wrapped_material: Option<Vec<u8>>,
+}
+
+/// A change of lifecycle state a caller asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    Enable,
+    Disable,
+    ScheduleDeletion { pending_days: i64 },
+    CancelDeletion,
+}
+
+pub const MIN_PENDING_DAYS: i64 = 7;
+pub const MAX_PENDING_DAYS: i64 = 1096;
+const DAY_MILLIS: i64 = 86_400_000;
+
+pub fn validate_pending_days(days: i64) -> Result<(), KmsError> {
+    if (MIN_PENDING_DAYS..=MAX_PENDING_DAYS).contains(&days) {
+        Ok(())
+    } else {
+        Err(KmsError::InvalidPendingDays(format!(
+            "pending_days is {days}."
+        )))
+    }
+}
+
+impl Key {
+    /// The key after `change` at `now_millis`, or the documented refusal (spec §10.2).
+    pub fn after(&self, change: StateChange, now_millis: i64) -> Result<Key, KmsError> {
+        let mut next = self.clone();
+        match (change, self.key_state) {
+            (StateChange::Enable, KeyState::Disabled) => next.key_state = KeyState::Enabled,
+            (StateChange::Enable, _) => return Err(KmsError::KeyNotDisabled),
+            (StateChange::Disable, KeyState::Enabled) => next.key_state = KeyState::Disabled,
+            (StateChange::Disable, _) => return Err(KmsError::KeyNotEnabled),
+            (StateChange::ScheduleDeletion { .. }, KeyState::PendingDeletion) => {
+                return Err(KmsError::KeyAlreadyPendingDeletion);
+            }
+            (StateChange::ScheduleDeletion { pending_days }, _) => {
+                validate_pending_days(pending_days)?;
+                next.key_state = KeyState::PendingDeletion;
+                next.scheduled_deletion_date = Some(now_millis + pending_days * DAY_MILLIS);
+            }
+            (StateChange::CancelDeletion, KeyState::PendingDeletion) => {
+                next.key_state = if self.wrapped_material.is_some() {
+                    KeyState::Disabled
+                } else {
+                    KeyState::PendingImport
+                };
+                next.scheduled_deletion_date = None;
+            }
+            (StateChange::CancelDeletion, _) => return Err(KmsError::KeyNotPendingDeletion),
+        }
+        Ok(next)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(state: KeyState) -> Key {
+        Key {
+            key_id: KeyId::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f").unwrap(),
+            project_id: "p".into(),
+            domain_id: "d".into(),
+            creator_user_id: "u".into(),
+            key_alias: "a".into(),
+            key_description: String::new(),
+            key_spec: "AES_256".into(),
+            key_usage: "ENCRYPT_DECRYPT".into(),
+            origin: "kms".into(),
+            key_state: state,
+            creation_date: 0,
+            scheduled_deletion_date: None,
+            wrapped_material: Some(vec![1]),
+        }
+    }
+
+    #[test]
+    fn the_state_matrix_of_the_lifecycle_operations() {
+        use KeyState::*;
+        use StateChange::*;
+        let schedule = ScheduleDeletion { pending_days: 7 };
+        let cases = [
+            (Enable, Enabled, Err(KmsError::KeyNotDisabled)),
+            (Enable, Disabled, Ok(Enabled)),
+            (Enable, PendingDeletion, Err(KmsError::KeyNotDisabled)),
+            (Enable, PendingImport, Err(KmsError::KeyNotDisabled)),
+            (Disable, Enabled, Ok(Disabled)),
+            (Disable, Disabled, Err(KmsError::KeyNotEnabled)),
+            (Disable, PendingDeletion, Err(KmsError::KeyNotEnabled)),
+            (Disable, PendingImport, Err(KmsError::KeyNotEnabled)),
+            (schedule, Enabled, Ok(PendingDeletion)),
+            (schedule, Disabled, Ok(PendingDeletion)),
+            (
+                schedule,
+                PendingDeletion,
+                Err(KmsError::KeyAlreadyPendingDeletion),
+            ),
+            (schedule, PendingImport, Ok(PendingDeletion)),
+            (
+                CancelDeletion,
+                Enabled,
+                Err(KmsError::KeyNotPendingDeletion),
+            ),
+            (
+                CancelDeletion,
+                Disabled,
+                Err(KmsError::KeyNotPendingDeletion),
+            ),
+            (CancelDeletion, PendingDeletion, Ok(Disabled)),
+            (
+                CancelDeletion,
+                PendingImport,
+                Err(KmsError::KeyNotPendingDeletion),
+            ),
+        ];
+        for (change, from, expected) in cases {
+            let result = key(from).after(change, 1_000).map(|k| k.key_state);
+            assert_eq!(result, expected, "{change:?} from {from:?}");
+        }
+    }
+
+    #[test]
+    fn scheduling_sets_and_cancelling_clears_the_deletion_date() {
+        let scheduled = key(KeyState::Enabled)
+            .after(StateChange::ScheduleDeletion { pending_days: 7 }, 1_000)
+            .unwrap();
+        assert_eq!(
+            scheduled.scheduled_deletion_date,
+            Some(1_000 + 7 * 86_400_000)
+        );
+        let cancelled = scheduled.after(StateChange::CancelDeletion, 2_000).unwrap();
+        assert_eq!(cancelled.scheduled_deletion_date, None);
+    }
+
+    #[test]
+    fn pending_days_range_is_7_to_1096() {
+        for days in [6, 1097, 0, -1] {
+            let result = key(KeyState::Enabled)
+                .after(StateChange::ScheduleDeletion { pending_days: days }, 0);
+            assert!(
+                matches!(result, Err(KmsError::InvalidPendingDays(_))),
+                "{days}"
+            );
+        }
+        assert!(
+            key(KeyState::Enabled)
+                .after(StateChange::ScheduleDeletion { pending_days: 1096 }, 0)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn cancelling_deletion_of_an_external_key_without_material_returns_to_pending_import() {
+        let mut external = key(KeyState::PendingDeletion);
+        external.wrapped_material = None;
+        assert_eq!(
+            external
+                .after(StateChange::CancelDeletion, 0)
+                .unwrap()
+                .key_state,
+            KeyState::PendingImport
+        );
+    }
 
     #[test]
     fn state_codes_round_trip() {

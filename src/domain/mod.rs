@@ -13,7 +13,7 @@ pub mod key;
 pub use error::KmsError;
 pub use grant::{Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};
-pub use key::{Key, KeyState};
+pub use key::{Key, KeyState, StateChange};
 
 /// Who is calling, as established by the auth layer.
 ///

@@ -30,6 +30,8 @@ pub struct Page<T> {
 /// Decides, on the locked key and the caller's own grants on it, whether a new grant may be created.
 pub type CreateGrantCheck<'a> =
     &'a (dyn Fn(Option<&Key>, &[Grant]) -> Result<(), KmsError> + Send + Sync);
+/// Computes, from the locked key (if any), the key as it should be stored next.
+pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, KmsError> + Send + Sync);
 /// Decides, on the key and the locked grant, whether the grant may be deleted.
 pub type DeleteGrantCheck<'a> =
     &'a (dyn Fn(Option<&Key>, Option<&Grant>) -> Result<(), KmsError> + Send + Sync);
@@ -70,6 +72,13 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_key(&self, key: &Key, max_keys_per_project: u32) -> Result<(), StoreError>;
 
     async fn find_key(&self, key_id: &KeyId) -> Result<Option<Key>, StoreError>;
+
+    /// Changes a key's state and deletion date as `update` computes from the locked row.
+    async fn update_key(&self, key_id: &KeyId, update: KeyUpdate<'_>) -> Result<Key, StoreError>;
+
+    /// The stored value of a service-wide setting, storing `value` first if it has none.
+    /// Concurrent callers all get the value that won.
+    async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError>;
 
     async fn list_keys(
         &self,
@@ -190,6 +199,7 @@ fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
         origin: row.origin,
         creation_date: row.creation_date,
         scheduled_deletion_date: row.scheduled_deletion_date,
+        wrapped_material: row.key_material,
     })
 }
 

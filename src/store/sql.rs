@@ -18,6 +18,7 @@ pub(super) struct KeyRow {
     pub key_state: i64,
     pub creation_date: i64,
     pub scheduled_deletion_date: Option<i64>,
+    pub key_material: Option<Vec<u8>>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -37,7 +38,7 @@ pub(super) struct GrantRow {
 macro_rules! key_columns {
     () => {
         "seq, key_id, project_id, domain_id, creator_user_id, key_alias, key_description, key_spec, \
-         key_usage, origin, key_state, creation_date, scheduled_deletion_date"
+         key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material"
     };
 }
 
@@ -78,7 +79,8 @@ macro_rules! impl_sql_store {
         use $crate::domain::{Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
         use $crate::store::sql::{into_page, GrantRow, KeyRow};
         use $crate::store::{
-            grant_from_row, key_from_row, CreateGrantCheck, DeleteGrantCheck, Page, Store, StoreError,
+            grant_from_row, key_from_row, CreateGrantCheck, DeleteGrantCheck, KeyUpdate, Page, Store,
+            StoreError,
         };
 
         async fn fetch_grants_to<'e, E>(executor: E, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>
@@ -139,7 +141,8 @@ macro_rules! impl_sql_store {
                 sqlx::query(
                     "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
                      key_description, key_spec, key_usage, origin, key_state, creation_date, \
-                     scheduled_deletion_date) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     scheduled_deletion_date, key_material) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(key.key_id.as_str())
                 .bind(&key.project_id)
@@ -153,6 +156,7 @@ macro_rules! impl_sql_store {
                 .bind(key.key_state.code())
                 .bind(key.creation_date)
                 .bind(key.scheduled_deletion_date)
+                .bind(&key.wrapped_material)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -166,6 +170,39 @@ macro_rules! impl_sql_store {
                         .fetch_optional(&self.pool)
                         .await?;
                 row.map(key_from_row).transpose()
+            }
+
+            #[tracing::instrument(skip_all, fields(key_id = %key_id))]
+            async fn update_key(&self, key_id: &KeyId, update: KeyUpdate<'_>) -> Result<Key, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                        .bind(key_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let current = row.map(key_from_row).transpose()?;
+                let next = update(current.as_ref())?;
+                sqlx::query("update kms_key set key_state = $2, scheduled_deletion_date = $3 where key_id = $1")
+                    .bind(key_id.as_str())
+                    .bind(next.key_state.code())
+                    .bind(next.scheduled_deletion_date)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(next)
+            }
+
+            async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError> {
+                sqlx::query("insert into kms_setting (name, value) values ($1, $2) on conflict do nothing")
+                    .bind(name)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                let (stored,): (String,) = sqlx::query_as("select value from kms_setting where name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(stored)
             }
 
             async fn list_keys(

@@ -25,7 +25,8 @@ impl Body {
         }
     }
 
-    fn given(&self, name: &str) -> Option<&Value> {
+    /// A field's value, unless it is absent, `null` or `""`.
+    pub fn given(&self, name: &str) -> Option<&Value> {
         match self.0.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.is_empty() => None,

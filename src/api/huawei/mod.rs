@@ -1,6 +1,7 @@
 //! The Huawei Cloud / OTC KMS dialect: `POST /v1.0/{project_id}/kms/<action>`.
 
 pub mod body;
+mod crypto_ops;
 pub mod error;
 pub mod wire;
 
@@ -23,8 +24,10 @@ use self::error::HuaweiError;
 use self::wire::{CreatedKeyInfo, GrantList, KeyDetails, KeyList};
 use super::{AppState, RequestId};
 use crate::domain::grant::{parse_operations, validate_grant_name};
-use crate::domain::key::{validate_key_alias, validate_key_description};
-use crate::domain::{Caller, GrantId, GranteeType, KeyId, KeyState, KmsError, PrincipalId};
+use crate::domain::key::{validate_key_alias, validate_key_description, validate_pending_days};
+use crate::domain::{
+    Caller, GrantId, GranteeType, KeyId, KeyState, KmsError, PrincipalId, StateChange,
+};
 use crate::service::{CreateGrant, CreateKey};
 
 static PROJECT_ID: LazyLock<Regex> =
@@ -72,6 +75,17 @@ enum Action {
     ListRetirableGrants,
     RevokeGrant,
     RetireGrant,
+    EnableKey,
+    DisableKey,
+    ScheduleKeyDeletion,
+    CancelKeyDeletion,
+    EncryptData,
+    DecryptData,
+    CreateDatakey,
+    CreateDatakeyWithoutPlaintext,
+    EncryptDatakey,
+    DecryptDatakey,
+    GenRandom,
 }
 
 impl Action {
@@ -85,6 +99,17 @@ impl Action {
             "list-retirable-grants" => Self::ListRetirableGrants,
             "revoke-grant" => Self::RevokeGrant,
             "retire-grant" => Self::RetireGrant,
+            "enable-key" => Self::EnableKey,
+            "disable-key" => Self::DisableKey,
+            "schedule-key-deletion" => Self::ScheduleKeyDeletion,
+            "cancel-key-deletion" => Self::CancelKeyDeletion,
+            "encrypt-data" => Self::EncryptData,
+            "decrypt-data" => Self::DecryptData,
+            "create-datakey" => Self::CreateDatakey,
+            "create-datakey-without-plaintext" => Self::CreateDatakeyWithoutPlaintext,
+            "encrypt-datakey" => Self::EncryptDatakey,
+            "decrypt-datakey" => Self::DecryptDatakey,
+            "gen-random" => Self::GenRandom,
             _ => return None,
         })
     }
@@ -142,6 +167,33 @@ async fn handle(
         Action::ListRetirableGrants => list_retirable_grants(state, &caller, &body).await,
         Action::RevokeGrant => revoke_grant(state, &caller, &body).await,
         Action::RetireGrant => retire_grant(state, &caller, &body).await,
+        Action::EnableKey => change_state(state, &caller, &body, StateChange::Enable).await,
+        Action::DisableKey => change_state(state, &caller, &body, StateChange::Disable).await,
+        Action::ScheduleKeyDeletion => {
+            let days = body
+                .optional_integer("pending_days", KmsError::InvalidPendingDays)?
+                .ok_or(KmsError::MissingParameter("pending_days"))?;
+            validate_pending_days(days)?;
+            change_state(
+                state,
+                &caller,
+                &body,
+                StateChange::ScheduleDeletion { pending_days: days },
+            )
+            .await
+        }
+        Action::CancelKeyDeletion => {
+            change_state(state, &caller, &body, StateChange::CancelDeletion).await
+        }
+        Action::EncryptData => crypto_ops::encrypt_data(state, &caller, &body).await,
+        Action::DecryptData => crypto_ops::decrypt_data(state, &caller, &body).await,
+        Action::CreateDatakey => crypto_ops::create_datakey(state, &caller, &body, true).await,
+        Action::CreateDatakeyWithoutPlaintext => {
+            crypto_ops::create_datakey(state, &caller, &body, false).await
+        }
+        Action::EncryptDatakey => crypto_ops::encrypt_datakey(state, &caller, &body).await,
+        Action::DecryptDatakey => crypto_ops::decrypt_datakey(state, &caller, &body).await,
+        Action::GenRandom => crypto_ops::gen_random(&body),
     }
 }
 
@@ -159,7 +211,7 @@ fn authenticate(
         .authenticate_token(token, project_id, OffsetDateTime::now_utc())
 }
 
-fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
+pub(super) fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
     KeyId::parse(body.required_str("key_id", KmsError::InvalidKeyId)?)
 }
 
@@ -188,7 +240,7 @@ fn page_params(body: &Body, max_limit: i64) -> Result<(i64, u32), KmsError> {
     Ok((after, limit as u32))
 }
 
-fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
+pub(super) fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
     Ok(Json(value).into_response())
 }
 
@@ -348,4 +400,24 @@ async fn retire_grant(
     let grant_id = grant_id_field(body)?;
     state.kms.retire_grant(caller, &key_id, &grant_id).await?;
     ok(json!({}))
+}
+
+async fn change_state(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+    change: StateChange,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let key = state.kms.change_key_state(caller, &key_id, change).await?;
+    let key_state = key.key_state.code().to_string();
+    match change {
+        // enable-key and disable-key wrap their answer in key_info; the deletion calls do not.
+        StateChange::Enable | StateChange::Disable => {
+            ok(json!({"key_info": {"key_id": key.key_id.as_str(), "key_state": key_state}}))
+        }
+        StateChange::ScheduleDeletion { .. } | StateChange::CancelDeletion => {
+            ok(json!({"key_id": key.key_id.as_str(), "key_state": key_state}))
+        }
+    }
 }

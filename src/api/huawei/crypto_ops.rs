@@ -1,0 +1,247 @@
+//! The data operations in the Huawei/OTC wire format: Base64 for encrypt-data and
+//! decrypt-data, upper-case hex for data keys and random bytes (as in the docs).
+
+use std::sync::LazyLock;
+
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use regex::Regex;
+use serde_json::{Value, json};
+
+use super::body::Body;
+use super::{key_id_field, ok};
+use crate::api::AppState;
+use crate::crypto;
+use crate::domain::{Caller, GrantOperation, KmsError};
+use crate::hex;
+
+static CIPHER_TEXT_BASE64: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9a-zA-Z+/=]{128,5648}$").unwrap());
+
+const MAX_PLAIN_TEXT_BYTES: usize = 4096;
+const MAX_AAD_BYTES: usize = 128;
+const MAX_CONTEXT_CHARS: usize = 8192;
+/// Largest data key, in bytes, for encrypt-datakey and decrypt-datakey (Huawei: 1–1024).
+const MAX_DEK_BYTES: i64 = 1024;
+const DEK_DIGEST_BYTES: usize = 32;
+
+/// The caller's additional data: Huawei's `additional_authenticated_data` (a string)
+/// and OTC's `encryption_context` (an object, compared in canonical key order).
+/// Both are accepted; whatever was given at encryption must be given at decryption.
+fn context_bytes(body: &Body) -> Result<Vec<u8>, KmsError> {
+    let mut context = Vec::new();
+    if let Some(aad) = body.optional_str(
+        "additional_authenticated_data",
+        KmsError::InvalidEncryptionContext,
+    )? {
+        if aad.len() > MAX_AAD_BYTES {
+            return Err(KmsError::InvalidEncryptionContext(format!(
+                "additional_authenticated_data must be at most {MAX_AAD_BYTES} bytes."
+            )));
+        }
+        context.extend_from_slice(b"aad:");
+        context.extend_from_slice(aad.as_bytes());
+    }
+    match body.given("encryption_context") {
+        None => {}
+        Some(Value::Object(map)) => {
+            let canonical = serde_json::to_string(map).map_err(|_| KmsError::Internal)?;
+            if canonical.chars().count() > MAX_CONTEXT_CHARS {
+                return Err(KmsError::InvalidEncryptionContext(format!(
+                    "encryption_context must be at most {MAX_CONTEXT_CHARS} characters."
+                )));
+            }
+            context.extend_from_slice(b"\0ctx:");
+            context.extend_from_slice(canonical.as_bytes());
+        }
+        Some(_) => {
+            return Err(KmsError::InvalidEncryptionContext(
+                "encryption_context must be a JSON object.".into(),
+            ));
+        }
+    }
+    Ok(context)
+}
+
+pub(super) async fn encrypt_data(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let plain_text = body.required_str("plain_text", KmsError::InvalidPlainText)?;
+    if plain_text.len() > MAX_PLAIN_TEXT_BYTES {
+        return Err(KmsError::InvalidPlainText(format!(
+            "plain_text must be 1 to {MAX_PLAIN_TEXT_BYTES} bytes."
+        )));
+    }
+    let context = context_bytes(body)?;
+    let frame = state
+        .kms
+        .encrypt_data(caller, &key_id, plain_text.as_bytes(), &context)
+        .await?;
+    ok(json!({"key_id": key_id.as_str(), "cipher_text": BASE64.encode(frame)}))
+}
+
+pub(super) async fn decrypt_data(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let cipher_text = body.required_str("cipher_text", KmsError::InvalidCipherText)?;
+    if !CIPHER_TEXT_BASE64.is_match(cipher_text) {
+        return Err(KmsError::InvalidCipherText(
+            "cipher_text must be 128 to 5648 Base64 characters.".into(),
+        ));
+    }
+    let frame = BASE64
+        .decode(cipher_text)
+        .map_err(|_| KmsError::InvalidCipherText("cipher_text is not valid Base64.".into()))?;
+    let context = context_bytes(body)?;
+    let (key_id, plaintext) = state.kms.decrypt_data(caller, &frame, &context).await?;
+    ok(json!({
+        "key_id": key_id.as_str(),
+        "plain_text": String::from_utf8_lossy(&plaintext),
+        "plain_text_base64": BASE64.encode(&plaintext),
+    }))
+}
+
+/// The data key length in bytes: `datakey_length` (bits) wins over `key_spec`; 256 bits by default.
+fn datakey_bytes(body: &Body) -> Result<usize, KmsError> {
+    let bits = match body.optional_integer("datakey_length", KmsError::DatakeyLengthOutOfRange)? {
+        Some(bits) => bits,
+        None => match body.optional_str("key_spec", |_| KmsError::InvalidDatakeySpec)? {
+            None | Some("AES_256") => 256,
+            Some("AES_128") => 128,
+            Some(_) => return Err(KmsError::InvalidDatakeySpec),
+        },
+    };
+    if !(8..=8192).contains(&bits) {
+        return Err(KmsError::DatakeyLengthOutOfRange(format!(
+            "datakey_length is {bits}."
+        )));
+    }
+    if bits % 8 != 0 {
+        return Err(KmsError::DatakeyLengthNotByteAligned);
+    }
+    Ok((bits / 8) as usize)
+}
+
+pub(super) async fn create_datakey(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+    with_plaintext: bool,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let length = datakey_bytes(body)?;
+    let context = context_bytes(body)?;
+    let operation = if with_plaintext {
+        GrantOperation::CreateDatakey
+    } else {
+        GrantOperation::CreateDatakeyWithoutPlaintext
+    };
+    let (data_key, frame) = state
+        .kms
+        .create_datakey(caller, &key_id, length, &context, operation)
+        .await?;
+    if with_plaintext {
+        ok(
+            json!({"key_id": key_id.as_str(), "plain_text": hex::upper(&data_key), "cipher_text": hex::upper(&frame)}),
+        )
+    } else {
+        ok(json!({"key_id": key_id.as_str(), "cipher_text": hex::upper(&frame)}))
+    }
+}
+
+fn dek_length(body: &Body, name: &'static str) -> Result<usize, KmsError> {
+    let length = body
+        .optional_integer(name, KmsError::InvalidDekLength)?
+        .ok_or(KmsError::MissingParameter(name))?;
+    if !(1..=MAX_DEK_BYTES).contains(&length) {
+        return Err(KmsError::InvalidDekLength(format!(
+            "{name} must be 1 to {MAX_DEK_BYTES} bytes, not {length}."
+        )));
+    }
+    Ok(length as usize)
+}
+
+pub(super) async fn encrypt_datakey(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let plain_text = body.required_str("plain_text", KmsError::InvalidPlainText)?;
+    let length = dek_length(body, "datakey_plain_length")?;
+    let bytes = hex::decode(plain_text).ok_or_else(|| {
+        KmsError::InvalidPlainText(
+            "plain_text must be hexadecimal: the data key then its SHA-256.".into(),
+        )
+    })?;
+    if bytes.len() != length + DEK_DIGEST_BYTES {
+        return Err(KmsError::DekPlainLengthMismatch(format!(
+            "plain_text holds {} bytes; expected datakey_plain_length ({length}) + 32 bytes of SHA-256.",
+            bytes.len()
+        )));
+    }
+    let (data_key, digest) = bytes.split_at(length);
+    if crypto::sha256(data_key) != digest {
+        return Err(KmsError::DekHashMismatch);
+    }
+    let context = context_bytes(body)?;
+    let frame = state
+        .kms
+        .encrypt_datakey(caller, &key_id, data_key, &context)
+        .await?;
+    ok(
+        json!({"key_id": key_id.as_str(), "cipher_text": hex::upper(&frame), "datakey_length": length.to_string()}),
+    )
+}
+
+pub(super) async fn decrypt_datakey(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let key_id = key_id_field(body)?;
+    let cipher_text = body.required_str("cipher_text", KmsError::InvalidCipherText)?;
+    let length = dek_length(body, "datakey_cipher_length")?;
+    let frame = hex::decode(cipher_text).ok_or_else(|| {
+        KmsError::InvalidCipherText(
+            "cipher_text must be the hexadecimal ciphertext of a data key.".into(),
+        )
+    })?;
+    let context = context_bytes(body)?;
+    let data_key = state
+        .kms
+        .decrypt_datakey(caller, &key_id, &frame, &context)
+        .await?;
+    if data_key.len() != length {
+        return Err(KmsError::DekCipherLengthMismatch(format!(
+            "the data key is {} bytes, not datakey_cipher_length ({length}).",
+            data_key.len()
+        )));
+    }
+    ok(json!({
+        "data_key": hex::upper(&data_key),
+        "datakey_length": length.to_string(),
+        "datakey_dgst": hex::upper(&crypto::sha256(&data_key)),
+    }))
+}
+
+pub(super) fn gen_random(body: &Body) -> Result<Response, KmsError> {
+    let bits = body
+        .optional_integer("random_data_length", KmsError::RandomLengthOutOfRange)?
+        .ok_or(KmsError::MissingParameter("random_data_length"))?;
+    if !(8..=8192).contains(&bits) {
+        return Err(KmsError::RandomLengthOutOfRange(format!(
+            "random_data_length is {bits}."
+        )));
+    }
+    if bits % 8 != 0 {
+        return Err(KmsError::RandomLengthNotByteAligned);
+    }
+    ok(json!({"random_data": hex::upper(&crypto::random_bytes((bits / 8) as usize))}))
+}
