@@ -198,16 +198,17 @@ impl Kms {
         })
     }
 
-    pub async fn encrypt_data(
+    /// Seals `plaintext` under the key for `operation` (encrypt-data, encrypt-datakey,
+    /// or one of the data-key creations).
+    pub async fn encrypt(
         &self,
         caller: &Caller,
         key_id: &KeyId,
+        operation: GrantOperation,
         plaintext: &[u8],
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let material = self
-            .material_for(caller, key_id, GrantOperation::EncryptData)
-            .await?;
+        let material = self.material_for(caller, key_id, operation).await?;
         Ok(crypto::encrypt_framed(
             key_id, &material, plaintext, context,
         ))
@@ -229,35 +230,6 @@ impl Kms {
         let plaintext =
             crypto::decrypt_framed(&key_id, &material, frame, context).map_err(|_| unopenable())?;
         Ok((key_id, plaintext))
-    }
-
-    /// A new data key of `length` bytes and its ciphertext; `operation` says which
-    /// of the two data-key creations the caller asked for.
-    pub async fn create_datakey(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        length: usize,
-        context: &[u8],
-        operation: GrantOperation,
-    ) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
-        let material = self.material_for(caller, key_id, operation).await?;
-        let data_key = crypto::random_bytes(length);
-        let frame = crypto::encrypt_framed(key_id, &material, &data_key, context);
-        Ok((data_key, frame))
-    }
-
-    pub async fn encrypt_datakey(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        data_key: &[u8],
-        context: &[u8],
-    ) -> Result<Vec<u8>, KmsError> {
-        let material = self
-            .material_for(caller, key_id, GrantOperation::EncryptDatakey)
-            .await?;
-        Ok(crypto::encrypt_framed(key_id, &material, data_key, context))
     }
 
     pub async fn decrypt_datakey(

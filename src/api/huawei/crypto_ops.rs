@@ -79,7 +79,13 @@ pub(super) async fn encrypt_data(
     let context = context_bytes(body)?;
     let frame = state
         .kms
-        .encrypt_data(caller, &key_id, plain_text.as_bytes(), &context)
+        .encrypt(
+            caller,
+            &key_id,
+            GrantOperation::EncryptData,
+            plain_text.as_bytes(),
+            &context,
+        )
         .await?;
     ok(json!({"key_id": key_id.as_str(), "cipher_text": BASE64.encode(frame)}))
 }
@@ -142,9 +148,10 @@ pub(super) async fn create_datakey(
     } else {
         GrantOperation::CreateDatakeyWithoutPlaintext
     };
-    let (data_key, frame) = state
+    let data_key = crypto::random_bytes(length);
+    let frame = state
         .kms
-        .create_datakey(caller, &key_id, length, &context, operation)
+        .encrypt(caller, &key_id, operation, &data_key, &context)
         .await?;
     if with_plaintext {
         ok(
@@ -193,7 +200,13 @@ pub(super) async fn encrypt_datakey(
     let context = context_bytes(body)?;
     let frame = state
         .kms
-        .encrypt_datakey(caller, &key_id, data_key, &context)
+        .encrypt(
+            caller,
+            &key_id,
+            GrantOperation::EncryptDatakey,
+            data_key,
+            &context,
+        )
         .await?;
     ok(
         json!({"key_id": key_id.as_str(), "cipher_text": hex::upper(&frame), "datakey_length": length.to_string()}),
