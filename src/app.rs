@@ -19,6 +19,7 @@ pub struct App {
     router: axum::Router,
     store: Arc<dyn Store>,
     banner: String,
+    shutdown_timeout: Duration,
 }
 
 impl App {
@@ -28,7 +29,12 @@ impl App {
             Some(path) => (Identities::load(path)?, false),
             None => (Identities::demo(), true),
         };
-        let store = store::connect(&config.database_url, config.db_max_connections).await?;
+        let store = store::connect(
+            &config.database_url,
+            config.db_max_connections,
+            Duration::from_secs(config.db_connect_retry_secs),
+        )
+        .await?;
         let master_key = match &config.master_key {
             Some(hex) => MasterKey::from_hex(hex)?,
             None => {
@@ -67,6 +73,7 @@ impl App {
             router,
             store,
             banner,
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
         })
     }
 
@@ -81,14 +88,30 @@ impl App {
         &self.banner
     }
 
-    /// Serves until `shutdown` completes, lets in-flight requests finish, then closes the store.
+    /// Serves until `shutdown` completes, then gives in-flight requests the shutdown
+    /// timeout to finish before closing the store.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal_stopping = stopping.clone();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested; finishing requests in flight");
+            signal_stopping.notify_one();
+        });
+        let deadline = async {
+            stopping.notified().await;
+            tokio::time::sleep(self.shutdown_timeout).await;
+        };
+        let result = tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!(timeout_secs = self.shutdown_timeout.as_secs(), "requests still in flight at the shutdown deadline; exiting");
+                Ok(())
+            }
+        };
         tracing::info!("shutting down");
         self.store.close().await;
         result

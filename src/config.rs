@@ -53,6 +53,14 @@ pub struct Config {
     #[arg(long, env = "KMS_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// Seconds to keep retrying, with backoff, a PostgreSQL server that does not answer at start.
+    #[arg(long, env = "KMS_DB_CONNECT_RETRY_SECS", default_value_t = 30)]
+    pub db_connect_retry_secs: u64,
+
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "KMS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+
     /// 64 hex characters wrapping every key's material. Without it a master key is
     /// generated once and kept in the database (fine for tests, not for secrets that matter).
     #[arg(long, env = "KMS_MASTER_KEY", hide_env_values = true)]
@@ -84,6 +92,8 @@ impl fmt::Debug for Config {
             .field("max_grants_per_key", &self.max_grants_per_key)
             .field("max_keys_per_project", &self.max_keys_per_project)
             .field("db_max_connections", &self.db_max_connections)
+            .field("db_connect_retry_secs", &self.db_connect_retry_secs)
+            .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("request_timeout_secs", &self.request_timeout_secs)
             .finish()

@@ -132,12 +132,39 @@ pub trait Store: Send + Sync + 'static {
 ///
 /// `postgres://` and `postgresql://` select PostgreSQL; `sqlite:` selects an
 /// embedded SQLite file, created if missing.
-pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, String> {
+///
+/// A PostgreSQL server that does not answer yet (compose starts both at once) is
+/// retried with exponential backoff until `retry_for` has passed; every other
+/// failure ends the start at once.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    retry_for: std::time::Duration,
+) -> Result<Arc<dyn Store>, String> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = postgres::PgStore::connect(url, max_connections)
-            .await
-            .map_err(|e| format!("cannot open PostgreSQL database {}: {e}", redact_url(url)))?;
-        Ok(Arc::new(store))
+        let started = std::time::Instant::now();
+        let mut backoff = std::time::Duration::from_millis(200);
+        loop {
+            match postgres::PgStore::connect(url, max_connections).await {
+                Ok(store) => return Ok(Arc::new(store)),
+                Err(error)
+                    if is_unreachable(&error) && started.elapsed() + backoff <= retry_for =>
+                {
+                    tracing::warn!(
+                        url = %redact_url(url), %error, retry_in_ms = backoff.as_millis() as u64,
+                        "PostgreSQL is not reachable yet"
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(error) => {
+                    return Err(format!(
+                        "cannot open PostgreSQL database {}: {error}",
+                        redact_url(url)
+                    ));
+                }
+            }
+        }
     } else if url.starts_with("sqlite:") {
         let store = sqlite::SqliteStore::connect(url, max_connections)
             .await
@@ -148,6 +175,15 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, 
             "unsupported database URL {}: use postgres://user@host:port/db or sqlite://path/to/file.db",
             redact_url(url)
         ))
+    }
+}
+
+fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        // 57P03: the server is starting up or shutting down.
+        sqlx::Error::Database(e) => e.code().as_deref() == Some("57P03"),
+        _ => false,
     }
 }
 

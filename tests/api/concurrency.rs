@@ -163,3 +163,16 @@ async fn postgres_two_processes_share_one_database() {
 async fn sqlite_two_processes_share_one_database() {
     two_processes_share_one_database(Backend::Sqlite).await;
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let server = ServerProcess::start(&db.url()).await;
+    let reply = reqwest::get(format!("{}/ready", server.base))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let status = server.terminate().await;
+    assert!(status.success(), "{status:?}");
+    db.drop_database().await;
+}
