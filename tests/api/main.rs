@@ -5,6 +5,7 @@ mod helpers;
 mod auth_and_errors;
 mod concurrency;
 mod grants;
+mod hostile_input;
 mod key_use;
 mod keys;
 mod revoke_retire;
