@@ -56,6 +56,11 @@ pub struct Config {
     /// Seconds a request may take before it is answered with 503.
     #[arg(long, env = "KMS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Seconds an IAM token from POST /v3/auth/tokens stays valid (IAM: 24 hours).
+    #[arg(long, env = "KMS_TOKEN_LIFETIME_SECS", default_value_t = 86400,
+          value_parser = clap::value_parser!(u64).range(1..=10 * 365 * 86400))]
+    pub token_lifetime_secs: u64,
 }
 
 impl Config {
@@ -80,6 +85,7 @@ impl fmt::Debug for Config {
             .field("max_keys_per_project", &self.max_keys_per_project)
             .field("db_max_connections", &self.db_max_connections)
             .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("token_lifetime_secs", &self.token_lifetime_secs)
             .finish()
     }
 }

@@ -5,5 +5,6 @@ mod helpers;
 mod auth_and_errors;
 mod concurrency;
 mod grants;
+mod identity;
 mod keys;
 mod revoke_retire;
