@@ -26,8 +26,10 @@ use crate::auth::identities::{DomainEntry, ProjectEntry};
 /// A fixed id for the one role tokens carry, so responses are stable.
 const TE_ADMIN_ROLE_ID: &str = "6d1b5ad5e2ac4a0db4d6b0bc45dc3f1e";
 
-static HOST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$").unwrap());
+static HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
+        .unwrap()
+});
 
 pub fn routes(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
@@ -40,10 +42,12 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
 fn iam_error(status: StatusCode, title: &str, message: &str) -> Response {
     let body = json!({"error": {"code": status.as_u16(), "title": title, "message": message}});
     let mut response = (status, Json(body)).into_response();
-    response.extensions_mut().insert(LoggedErrorCode(match status {
-        StatusCode::UNAUTHORIZED => "IAM.401",
-        _ => "IAM.400",
-    }));
+    response
+        .extensions_mut()
+        .insert(LoggedErrorCode(match status {
+            StatusCode::UNAUTHORIZED => "IAM.401",
+            _ => "IAM.400",
+        }));
     response
 }
 
@@ -61,9 +65,8 @@ fn iam_failure(error: IamError, request_id: &RequestId) -> Response {
 
 /// The timestamp format of IAM token bodies: `2026-11-25T18:00:00.000000Z`.
 fn iam_time(at: OffsetDateTime) -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     at.to_offset(time::UtcOffset::UTC)
         .format(format)
         .unwrap_or_default()
@@ -99,8 +102,7 @@ fn token_body(state: &AppState, issued: &IssuedToken<'_>, host: &str, catalog: b
     });
     match issued.project {
         Some(project) => {
-            token["project"] =
-                json!({"id": project.id, "name": project.name, "domain": domain_json(issued.domain)});
+            token["project"] = json!({"id": project.id, "name": project.name, "domain": domain_json(issued.domain)});
         }
         None => token["domain"] = domain_json(issued.domain),
     }

@@ -453,7 +453,10 @@ mod tests {
             verify(&ids, &post(&h, POST_PATH, changed.as_bytes()), NOW),
             "signature fail",
         );
-        assert_rejected(verify(&ids, &post(&h, POST_PATH, b""), NOW), "signature fail");
+        assert_rejected(
+            verify(&ids, &post(&h, POST_PATH, b""), NOW),
+            "signature fail",
+        );
         // Path.
         let path = POST_PATH.replace("create-grant", "revoke-grant");
         assert_rejected(verify(&ids, &post(&h, &path, body), NOW), "signature fail");
@@ -522,12 +525,8 @@ mod tests {
         );
         let mut resigned = h.clone();
         resigned.remove("authorization");
-        let auth = authorization_for(
-            AK,
-            "wrong-secret",
-            &post(&resigned, POST_PATH, body),
-        )
-        .unwrap();
+        let auth =
+            authorization_for(AK, "wrong-secret", &post(&resigned, POST_PATH, body)).unwrap();
         resigned.insert("authorization", HeaderValue::from_str(&auth).unwrap());
         assert_rejected(
             verify(&ids, &post(&resigned, POST_PATH, body), NOW),
@@ -564,7 +563,10 @@ mod tests {
         }
         let ids = Identities::demo();
         let mut h = post_headers();
-        h.insert("x-sdk-date", HeaderValue::from_static("2026-11-24T18:30:00Z"));
+        h.insert(
+            "x-sdk-date",
+            HeaderValue::from_static("2026-11-24T18:30:00Z"),
+        );
         assert_rejected(
             verify(&ids, &post(&h, POST_PATH, POST_BODY.as_bytes()), NOW),
             "X-Sdk-Date",
@@ -584,7 +586,10 @@ mod tests {
         assert_eq!(canonical_uri("/v1.0/p/kms/x"), "/v1.0/p/kms/x/");
         assert_eq!(canonical_uri("/a%3Ab/"), "/a%3Ab/");
         assert_eq!(canonical_query(Some("b=2&a=1&a=0&c")), "a=0&a=1&b=2&c=");
-        assert_eq!(parse_sdk_date(DATE), Some(datetime!(2026-11-24 18:30:00 UTC)));
+        assert_eq!(
+            parse_sdk_date(DATE),
+            Some(datetime!(2026-11-24 18:30:00 UTC))
+        );
         assert_eq!(format_sdk_date(datetime!(2026-11-24 18:30:00 UTC)), DATE);
         assert_eq!(parse_sdk_date("20261324T183000Z"), None);
     }

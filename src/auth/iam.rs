@@ -116,7 +116,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn resolve_domain<'i>(identities: &'i Identities, reference: &DomainRef) -> Option<&'i DomainEntry> {
+fn resolve_domain<'i>(
+    identities: &'i Identities,
+    reference: &DomainRef,
+) -> Option<&'i DomainEntry> {
     match (&reference.id, &reference.name) {
         (Some(id), _) => identities.domain_by_id(id),
         (None, Some(name)) => identities.domain_by_name(name),
@@ -402,20 +405,29 @@ mod tests {
         ] {
             let r = parse(&request(name, password, domain, ""));
             let result = check_password(&ids, &r.auth.identity.password.unwrap().user);
-            assert_eq!(result.err(), Some(IamError::BadCredentials), "{name}/{domain}");
+            assert_eq!(
+                result.err(),
+                Some(IamError::BadCredentials),
+                "{name}/{domain}"
+            );
         }
     }
 
     #[test]
     fn scopes_resolve_to_the_users_own_projects_and_domain() {
         let ids = Identities::demo();
-        let alice = ids.user_by_name("b168fe00ff56492495a7d22974df2d0b", "alice").unwrap();
+        let alice = ids
+            .user_by_name("b168fe00ff56492495a7d22974df2d0b", "alice")
+            .unwrap();
         let scope = |json: &str| -> Result<Option<String>, IamError> {
             let s: ScopeSection = serde_json::from_str(json).unwrap();
             resolve_scope(&ids, alice, Some(&s)).map(|p| p.map(|p| p.id.clone()))
         };
         let own = Some("0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c".to_owned());
-        assert_eq!(scope(r#"{"project":{"id":"0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"}}"#), Ok(own.clone()));
+        assert_eq!(
+            scope(r#"{"project":{"id":"0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"}}"#),
+            Ok(own.clone())
+        );
         assert_eq!(scope(r#"{"project":{"name":"eu-de"}}"#), Ok(own.clone()));
         assert_eq!(
             scope(r#"{"project":{"name":"eu-de","domain":{"name":"demo-account"}}}"#),
@@ -428,7 +440,10 @@ mod tests {
             r#"{"project":{"name":"eu-nl"}}"#,
             r#"{"domain":{"id":"c279af11aa67403586b8e33085ae3e1c"}}"#,
         ] {
-            assert!(matches!(scope(denied), Err(IamError::ScopeDenied(_))), "{denied}");
+            assert!(
+                matches!(scope(denied), Err(IamError::ScopeDenied(_))),
+                "{denied}"
+            );
         }
         assert!(matches!(scope(r#"{}"#), Err(IamError::BadRequest(_))));
     }

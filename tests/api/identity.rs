@@ -22,7 +22,12 @@ fn password_request(user: &str, password: &str, domain: &str, scope: Value) -> V
     }})
 }
 
-async fn request_token(app: &TestApp, base: &str, body: &Value, query: &str) -> (Reply, Option<String>) {
+async fn request_token(
+    app: &TestApp,
+    base: &str,
+    body: &Value,
+    query: &str,
+) -> (Reply, Option<String>) {
     let response = app
         .client
         .post(format!("{base}/v3/auth/tokens{query}"))
@@ -57,7 +62,12 @@ async fn alice_token(app: &TestApp, base: &str) -> String {
     let (reply, token) = request_token(
         app,
         base,
-        &password_request("alice", "alice-password", "demo-account", json!({"project": {"id": PROJECT}})),
+        &password_request(
+            "alice",
+            "alice-password",
+            "demo-account",
+            json!({"project": {"id": PROJECT}}),
+        ),
         "",
     )
     .await;
@@ -69,13 +79,21 @@ async fn password_tokens_are_issued_and_work_for_kms(app: &TestApp) {
     let (reply, token) = request_token(
         app,
         &app.base,
-        &password_request("alice", "alice-password", "demo-account", json!({"project": {"name": "eu-de"}})),
+        &password_request(
+            "alice",
+            "alice-password",
+            "demo-account",
+            json!({"project": {"name": "eu-de"}}),
+        ),
         "",
     )
     .await;
     assert_eq!(reply.status, 201, "{}", reply.raw);
     let token = token.expect("X-Subject-Token");
-    assert!(!reply.raw.contains(&token), "the token is only in the header");
+    assert!(
+        !reply.raw.contains(&token),
+        "the token is only in the header"
+    );
     let t = &reply.body["token"];
     assert_eq!(t["methods"], json!(["password"]));
     assert_eq!(t["user"]["id"], ALICE.id);
@@ -99,29 +117,48 @@ async fn password_tokens_are_issued_and_work_for_kms(app: &TestApp) {
 
     // The token works for KMS in its project, and only there.
     let created = app
-        .post(PROJECT, "create-key", Some(&token), &json!({"key_alias": "via-iam"}))
+        .post(
+            PROJECT,
+            "create-key",
+            Some(token.as_str()),
+            &json!({"key_alias": "via-iam"}),
+        )
         .await;
     assert_eq!(created.ok()["key_info"]["domain_id"], DOMAIN);
-    app.post(OTHER_PROJECT, "list-keys", Some(&token), &json!({}))
+    app.post(OTHER_PROJECT, "list-keys", Some(token.as_str()), &json!({}))
         .await
         .error(403, "KMS.0321");
 
     let (reply, _) = request_token(
         app,
         &app.base,
-        &password_request("alice", "alice-password", "demo-account", json!({"project": {"id": PROJECT}})),
+        &password_request(
+            "alice",
+            "alice-password",
+            "demo-account",
+            json!({"project": {"id": PROJECT}}),
+        ),
         "?nocatalog=true",
     )
     .await;
     assert_eq!(reply.status, 201);
-    assert!(reply.body["token"].get("catalog").is_none(), "{}", reply.raw);
+    assert!(
+        reply.body["token"].get("catalog").is_none(),
+        "{}",
+        reply.raw
+    );
 }
 
 async fn domain_scoped_tokens_list_projects_but_not_keys(app: &TestApp) {
     let (reply, token) = request_token(
         app,
         &app.base,
-        &password_request("bob", "bob-password", "demo-account", json!({"domain": {"name": "demo-account"}})),
+        &password_request(
+            "bob",
+            "bob-password",
+            "demo-account",
+            json!({"domain": {"name": "demo-account"}}),
+        ),
         "",
     )
     .await;
@@ -129,11 +166,16 @@ async fn domain_scoped_tokens_list_projects_but_not_keys(app: &TestApp) {
     assert_eq!(reply.body["token"]["domain"]["id"], DOMAIN);
     assert!(reply.body["token"].get("project").is_none());
     let token = token.unwrap();
-    app.post(PROJECT, "list-keys", Some(&token), &json!({}))
+    app.post(PROJECT, "list-keys", Some(token.as_str()), &json!({}))
         .await
         .error(403, "KMS.0321");
     let projects = app
-        .raw(reqwest::Method::GET, "/v3/projects?name=eu-de", &[("x-auth-token", &token)], vec![])
+        .raw(
+            reqwest::Method::GET,
+            "/v3/projects?name=eu-de",
+            &[("x-auth-token", token.as_str())],
+            vec![],
+        )
         .await;
     assert_eq!(projects.status, 200, "{}", projects.raw);
     assert_eq!(projects.body["projects"][0]["id"], PROJECT);
@@ -162,12 +204,21 @@ async fn wrong_credentials_get_one_answer(app: &TestApp) {
         bodies.push(reply.raw);
     }
     bodies.dedup();
-    assert_eq!(bodies.len(), 1, "nothing tells whether the user exists: {bodies:?}");
+    assert_eq!(
+        bodies.len(),
+        1,
+        "nothing tells whether the user exists: {bodies:?}"
+    );
     // Right password, but a project the user is not in.
     let (reply, _) = request_token(
         app,
         &app.base,
-        &password_request("alice", "alice-password", "demo-account", json!({"project": {"id": OTHER_PROJECT}})),
+        &password_request(
+            "alice",
+            "alice-password",
+            "demo-account",
+            json!({"project": {"id": OTHER_PROJECT}}),
+        ),
         "",
     )
     .await;
@@ -198,7 +249,10 @@ async fn signed(
         "x-sdk-date",
         HeaderValue::from_str(&aksk::format_sdk_date(OffsetDateTime::now_utc())).unwrap(),
     );
-    headers.insert("user-agent", HeaderValue::from_static("huaweicloud-usdk-python/3.0"));
+    headers.insert(
+        "user-agent",
+        HeaderValue::from_static("huaweicloud-usdk-python/3.0"),
+    );
     for (name, value) in extra_headers {
         headers.insert(
             HeaderName::from_bytes(name.as_bytes()).unwrap(),
@@ -220,14 +274,20 @@ async fn signed(
         },
     )
     .unwrap();
-    headers.insert("authorization", HeaderValue::from_str(&authorization).unwrap());
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&authorization).unwrap(),
+    );
     let mut body = body.to_vec();
     tamper(&mut headers, &mut body);
     let pairs: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
         .collect();
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     app.raw(method, path_and_query, &pairs, body).await
 }
 
@@ -237,7 +297,10 @@ async fn sdk_call(app: &TestApp, keys: (&str, &str), action: &str, body: Value) 
         reqwest::Method::POST,
         &format!("/v1.0/{PROJECT}/kms/{action}"),
         keys,
-        &[("content-type", "application/json;charset=UTF-8"), ("x-project-id", PROJECT)],
+        &[
+            ("content-type", "application/json;charset=UTF-8"),
+            ("x-project-id", PROJECT),
+        ],
         body.to_string().as_bytes(),
         |_, _| {},
     )
@@ -250,10 +313,14 @@ fn assert_gateway_401(reply: &Reply, needle: &str) {
     assert_eq!(reply.body["error_code"], "APIGW.0301", "{}", reply.raw);
     let message = reply.body["error_msg"].as_str().unwrap();
     assert!(
-        message.starts_with("Incorrect IAM authentication information: ") && message.contains(needle),
+        message.starts_with("Incorrect IAM authentication information: ")
+            && message.contains(needle),
         "{message} should mention {needle}"
     );
-    assert!(reply.body.get("error").is_none(), "the gateway body is flat");
+    assert!(
+        reply.body.get("error").is_none(),
+        "the gateway body is flat"
+    );
     assert_eq!(
         reply.body["request_id"].as_str(),
         reply.request_id.as_deref(),
@@ -266,7 +333,10 @@ async fn aksk_signed_requests_run_the_grant_story(app: &TestApp) {
     let alice = (ALICE_AK, ALICE_SK);
     let bob = (BOB_AK, BOB_SK);
     let created = sdk_call(app, alice, "create-key", json!({"key_alias": "signed"})).await;
-    let key_id = created.ok()["key_info"]["key_id"].as_str().unwrap().to_owned();
+    let key_id = created.ok()["key_info"]["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let grant = sdk_call(
         app,
         alice,
@@ -279,18 +349,46 @@ async fn aksk_signed_requests_run_the_grant_story(app: &TestApp) {
     let listed = sdk_call(app, alice, "list-grants", json!({"key_id": key_id})).await;
     assert_eq!(listed.ok()["grants"][0]["issuing_principal"], ALICE.id);
     // bob's signature makes bob the caller: he may not revoke.
-    sdk_call(app, bob, "revoke-grant", json!({"key_id": key_id, "grant_id": grant_id}))
-        .await
-        .error(403, "KMS.0306");
-    sdk_call(app, alice, "revoke-grant", json!({"key_id": key_id, "grant_id": grant_id}))
-        .await
-        .ok();
+    sdk_call(
+        app,
+        bob,
+        "revoke-grant",
+        json!({"key_id": key_id, "grant_id": grant_id}),
+    )
+    .await
+    .error(403, "KMS.0306");
+    sdk_call(
+        app,
+        alice,
+        "revoke-grant",
+        json!({"key_id": key_id, "grant_id": grant_id}),
+    )
+    .await
+    .ok();
 
     // Project discovery, as the SDK does it when no project id is configured.
-    let projects = signed(app, reqwest::Method::GET, "/v3/projects?name=eu-de", alice, &[], b"", |_, _| {}).await;
+    let projects = signed(
+        app,
+        reqwest::Method::GET,
+        "/v3/projects?name=eu-de",
+        alice,
+        &[],
+        b"",
+        |_, _| {},
+    )
+    .await;
     assert_eq!(projects.status, 200, "{}", projects.raw);
     assert_eq!(projects.body["projects"][0]["id"], PROJECT);
-    let none = signed(app, reqwest::Method::GET, "/v3/projects?name=eu-nl", alice, &[], b"", |_, _| {}).await;
+    let none = signed(
+        app,
+        reqwest::Method::GET,
+        "/v3/projects?name=eu-nl",
+        alice,
+        &[],
+        b"",
+        |_, _| {},
+    )
+    .await;
     assert_eq!(none.body["projects"], json!([]));
 
     // A project the user is not in, named in the header and the URL.
@@ -299,7 +397,10 @@ async fn aksk_signed_requests_run_the_grant_story(app: &TestApp) {
         reqwest::Method::POST,
         &format!("/v1.0/{OTHER_PROJECT}/kms/list-keys"),
         alice,
-        &[("content-type", "application/json"), ("x-project-id", OTHER_PROJECT)],
+        &[
+            ("content-type", "application/json"),
+            ("x-project-id", OTHER_PROJECT),
+        ],
         b"{}",
         |_, _| {},
     )
@@ -311,7 +412,10 @@ async fn aksk_signed_requests_run_the_grant_story(app: &TestApp) {
         reqwest::Method::POST,
         &format!("/v1.0/{PROJECT}/kms/list-keys"),
         alice,
-        &[("content-type", "application/json"), ("x-project-id", OTHER_PROJECT)],
+        &[
+            ("content-type", "application/json"),
+            ("x-project-id", OTHER_PROJECT),
+        ],
         b"{}",
         |_, _| {},
     )
@@ -319,37 +423,61 @@ async fn aksk_signed_requests_run_the_grant_story(app: &TestApp) {
     mismatch.error(403, "KMS.0321");
 }
 
+/// Changes a signed request after signing.
+type Tamper = Box<dyn FnOnce(&mut HeaderMap, &mut Vec<u8>) + Send>;
+
 async fn tampered_signatures_get_the_gateway_401(app: &TestApp) {
     let alice = (ALICE_AK, ALICE_SK);
     let path = format!("/v1.0/{PROJECT}/kms/create-key");
-    let headers = [("content-type", "application/json"), ("x-project-id", PROJECT)];
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-project-id", PROJECT),
+    ];
     let body = br#"{"key_alias":"tampered"}"#;
-    let send = |tamper: Box<dyn FnOnce(&mut HeaderMap, &mut Vec<u8>) + Send>| {
+    let send = |tamper: Tamper| {
         let path = path.clone();
         async move {
-            signed(app, reqwest::Method::POST, &path, alice, &headers, body, tamper).await
+            signed(
+                app,
+                reqwest::Method::POST,
+                &path,
+                alice,
+                &headers,
+                body,
+                tamper,
+            )
+            .await
         }
     };
-    let reply = send(Box::new(|_, body| body.extend_from_slice(b" "))).await;
+    let reply = send(Box::new(|_: &mut HeaderMap, body: &mut Vec<u8>| {
+        body.extend_from_slice(b" ")
+    }))
+    .await;
     assert_gateway_401(&reply, "verify aksk signature fail");
-    let reply = send(Box::new(|h, _| {
+    let reply = send(Box::new(|h: &mut HeaderMap, _: &mut Vec<u8>| {
         h.insert("user-agent", HeaderValue::from_static("curl/8"));
     }))
     .await;
     assert_gateway_401(&reply, "verify aksk signature fail");
-    let reply = send(Box::new(|h, _| {
+    let reply = send(Box::new(|h: &mut HeaderMap, _: &mut Vec<u8>| {
         h.insert("x-sdk-date", HeaderValue::from_static("20200101T000000Z"));
     }))
     .await;
     assert_gateway_401(&reply, "15 minutes");
-    let reply = send(Box::new(|h, _| {
-        let value = h["authorization"].to_str().unwrap().replace(ALICE_AK, "NOSUCHKEY");
+    let reply = send(Box::new(|h: &mut HeaderMap, _: &mut Vec<u8>| {
+        let value = h["authorization"]
+            .to_str()
+            .unwrap()
+            .replace(ALICE_AK, "NOSUCHKEY");
         h.insert("authorization", HeaderValue::from_str(&value).unwrap());
     }))
     .await;
     assert_gateway_401(&reply, "not exist");
-    let reply = send(Box::new(|h, _| {
-        h.insert("authorization", HeaderValue::from_static("SDK-HMAC-SHA256 garbage"));
+    let reply = send(Box::new(|h: &mut HeaderMap, _: &mut Vec<u8>| {
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("SDK-HMAC-SHA256 garbage"),
+        );
     }))
     .await;
     assert_gateway_401(&reply, "malformed");
@@ -366,7 +494,11 @@ async fn tampered_signatures_get_the_gateway_401(app: &TestApp) {
     .await;
     reply.ok();
     let keys = app.call(ALICE, "list-keys", json!({})).await;
-    assert_eq!(keys.ok()["total"], 1, "only the untampered request created a key");
+    assert_eq!(
+        keys.ok()["total"],
+        1,
+        "only the untampered request created a key"
+    );
 }
 
 crate::on_both_backends!(
@@ -380,11 +512,11 @@ crate::on_both_backends!(
 async fn tokens_expire(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| config.token_lifetime_secs = 1).await;
     let token = alice_token(&app, &app.base).await;
-    app.post(PROJECT, "list-keys", Some(&token), &json!({}))
+    app.post(PROJECT, "list-keys", Some(token.as_str()), &json!({}))
         .await
         .ok();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    app.post(PROJECT, "list-keys", Some(&token), &json!({}))
+    app.post(PROJECT, "list-keys", Some(token.as_str()), &json!({}))
         .await
         .error(403, "KMS.0303");
     app.finish().await;
@@ -407,13 +539,23 @@ async fn tokens_work_across_processes_sharing_postgres() {
     let other = ServerProcess::start(&app.db.url()).await;
     let token = alice_token(&app, &other.base).await;
     let reply = app
-        .post(PROJECT, "create-key", Some(&token), &json!({"key_alias": "from-the-other-process"}))
+        .post(
+            PROJECT,
+            "create-key",
+            Some(token.as_str()),
+            &json!({"key_alias": "from-the-other-process"}),
+        )
         .await;
     reply.ok();
     let (_, token2) = request_token(
         &app,
         &app.base,
-        &password_request("alice", "alice-password", "demo-account", json!({"project": {"id": PROJECT}})),
+        &password_request(
+            "alice",
+            "alice-password",
+            "demo-account",
+            json!({"project": {"id": PROJECT}}),
+        ),
         "",
     )
     .await;

@@ -201,9 +201,7 @@ pub(crate) async fn authenticated_user<'s>(
             Some(value) => TokenScope::Project(
                 value
                     .to_str()
-                    .map_err(|_| {
-                        KmsError::ProjectMismatch("X-Project-Id is not text.".into())
-                    })?
+                    .map_err(|_| KmsError::ProjectMismatch("X-Project-Id is not text.".into()))?
                     .to_owned(),
             ),
             None => TokenScope::UsersProjects,
