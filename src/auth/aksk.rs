@@ -42,12 +42,16 @@ pub struct Authorization {
     pub signature: String,
 }
 
-/// True when the header selects AK/SK rather than a token.
+/// True when `Authorization` carries an AK/SK signature rather than being absent or
+/// something else. The SDK's other schemes (`SDK-HMAC-SM3`, `V11-HMAC-SHA256`) count
+/// too, so their callers learn that only SDK-HMAC-SHA256 is served instead of being
+/// told that a token is missing.
 pub fn is_aksk(headers: &HeaderMap) -> bool {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with(ALGORITHM))
+        .and_then(|v| v.split_whitespace().next())
+        .is_some_and(|scheme| scheme.contains("-HMAC-"))
 }
 
 fn rejected(reason: impl Into<String>) -> KmsError {
@@ -66,7 +70,11 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, KmsError> {
         .trim()
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
-        .ok_or_else(|| malformed("unknown algorithm"))?;
+        .ok_or_else(|| {
+            rejected(format!(
+                "only {ALGORITHM} signatures are supported (the SDK's default signer)."
+            ))
+        })?;
     let (mut access, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let (name, value) = part
@@ -561,6 +569,24 @@ mod tests {
                 "{value}"
             );
         }
+        assert!(matches!(
+            parse_authorization("V11-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=00"),
+            Err(KmsError::SignatureRejected(m)) if m.contains("only SDK-HMAC-SHA256")
+        ));
+        for (value, aksk) in [
+            ("SDK-HMAC-SHA256 Access=a", true),
+            ("SDK-HMAC-SM3 Access=a", true),
+            ("V11-HMAC-SHA256 Credential=a", true),
+            ("Bearer abc", false),
+            ("", false),
+        ] {
+            assert_eq!(
+                is_aksk(&headers(&[("Authorization", value)])),
+                aksk,
+                "{value}"
+            );
+        }
+        assert!(!is_aksk(&HeaderMap::new()));
         let ids = Identities::demo();
         let mut h = post_headers();
         h.insert(
