@@ -16,6 +16,10 @@ if [ ! -x "$bin" ]; then
   exit 1
 fi
 
+for tool in psql curl python3; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed" >&2; exit 1; }
+done
+
 venv="${KMS_PY_VENV:-$here/.venv}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"

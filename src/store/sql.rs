@@ -331,7 +331,8 @@ macro_rules! impl_sql_store {
                 token: &$crate::store::StoredToken,
                 now_ms: i64,
             ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                // A write transaction like every other, so SQLite takes its write lock up front.
+                let mut tx = self.begin_write().await?;
                 sqlx::query("delete from iam_token where expires_at < $1")
                     .bind(now_ms)
                     .execute(&mut *tx)
