@@ -179,8 +179,8 @@ async fn handle(
     }
 }
 
-/// The user behind a request: an AK/SK signature when `Authorization` is
-/// `SDK-HMAC-SHA256 ...` (then `signed_body` is the body), else `X-Auth-Token`.
+/// The user behind a request: an AK/SK signature when `Authorization` names an
+/// `...-HMAC-...` scheme (then `signed_body` is the body), else `X-Auth-Token`.
 pub(crate) async fn authenticated_user<'s>(
     state: &'s AppState,
     request: Request<'_>,
