@@ -58,6 +58,7 @@ impl App {
             kms: Arc::new(Kms::new(store.clone(), settings, master_key)),
             identities: Arc::new(identities),
             max_body_bytes: config.max_body_bytes,
+            token_lifetime: time::Duration::seconds(config.token_lifetime_secs as i64),
         };
         let mut banner = format!(
             "kms-emulator listening on http://{local_addr} (store: {} {})\n",

@@ -69,6 +69,11 @@ pub struct Config {
     /// Seconds a request may take before it is answered with 503.
     #[arg(long, env = "KMS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Seconds an IAM token from POST /v3/auth/tokens stays valid (IAM: 24 hours).
+    #[arg(long, env = "KMS_TOKEN_LIFETIME_SECS", default_value_t = 86400,
+          value_parser = clap::value_parser!(u64).range(1..=10 * 365 * 86400))]
+    pub token_lifetime_secs: u64,
 }
 
 impl Config {
@@ -96,6 +101,7 @@ impl fmt::Debug for Config {
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("token_lifetime_secs", &self.token_lifetime_secs)
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 //! request ID and a log line.
 
 pub mod huawei;
+pub mod iam;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub kms: Arc<Kms>,
     pub identities: Arc<Identities>,
     pub max_body_bytes: usize,
+    /// Lifetime of the IAM tokens `POST /v3/auth/tokens` issues.
+    pub token_lifetime: time::Duration,
 }
 
 /// The request ID of the current exchange, also sent back as `X-Request-Id`.
@@ -38,6 +41,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .merge(iam::routes(state.max_body_bytes))
         .merge(huawei::routes(state.max_body_bytes))
         .with_state(state)
         .layer(

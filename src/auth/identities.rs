@@ -239,6 +239,53 @@ impl Identities {
         &self.domains
     }
 
+    /// The user owning an access key, and the key (whose secret signs requests).
+    pub fn access_key(&self, access_key: &str) -> Option<(&User, &AccessKey)> {
+        self.users.iter().find_map(|user| {
+            user.access_keys
+                .iter()
+                .find(|k| k.access_key == access_key)
+                .map(|k| (user, k))
+        })
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// User names are unique within an account, not across accounts.
+    pub fn user_by_name(&self, domain_id: &str, name: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.domain_id == domain_id && u.name == name)
+    }
+
+    pub fn domain_by_id(&self, id: &str) -> Option<&DomainEntry> {
+        self.domains.iter().find(|d| d.id == id)
+    }
+
+    pub fn domain_by_name(&self, name: &str) -> Option<&DomainEntry> {
+        self.domains.iter().find(|d| d.name == name)
+    }
+
+    pub fn project_by_id(&self, id: &str) -> Option<&ProjectEntry> {
+        self.projects.iter().find(|p| p.id == id)
+    }
+
+    /// A token of the identities file: its user, project scope and expiry.
+    pub fn static_token(
+        &self,
+        token: &str,
+    ) -> Option<(&User, Option<&str>, Option<OffsetDateTime>)> {
+        self.tokens.get(&token_digest(token)).map(|record| {
+            (
+                &self.users[record.user],
+                record.project_id.as_deref(),
+                record.expires_at,
+            )
+        })
+    }
+
     /// Authenticates an `X-Auth-Token` for a request to `url_project`.
     pub fn authenticate_token(
         &self,

@@ -1,5 +1,7 @@
 //! Who is calling: identities loaded at start and the credentials that name them.
 
+pub mod aksk;
+pub mod iam;
 pub mod identities;
 
 pub use identities::Identities;

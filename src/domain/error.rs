@@ -59,6 +59,9 @@ pub enum KmsError {
     AuthInvalid,
     #[error("X-Auth-Token expired.")]
     AuthExpired,
+    /// An AK/SK signature the API gateway would refuse (401 `APIGW.0301`, flat body).
+    #[error("Incorrect IAM authentication information: {0}")]
+    SignatureRejected(String),
     #[error("URIs in URL and X-Auth-Token do not match: {0}")]
     ProjectMismatch(String),
     #[error("Invalid request URL: {0}")]

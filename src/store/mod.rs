@@ -126,6 +126,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Grant>, StoreError>;
 
     async fn close(&self);
+
+    /// Stores an issued IAM token and drops the ones that expired before `now_ms`.
+    async fn insert_token(&self, token: &StoredToken, now_ms: i64) -> Result<(), StoreError>;
+
+    /// The token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
+    async fn find_token(&self, token_sha256: &str) -> Result<Option<StoredToken>, StoreError>;
+}
+
+/// An IAM token as the database keeps it: the hash, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredToken {
+    pub token_sha256: String,
+    pub user_id: String,
+    /// `None` for a domain-scoped token.
+    pub project_id: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub issued_at: i64,
+    pub expires_at: i64,
 }
 
 /// Opens the store a database URL names and applies its migrations.

@@ -362,6 +362,46 @@ macro_rules! impl_sql_store {
             async fn close(&self) {
                 self.pool.close().await;
             }
+
+            async fn insert_token(
+                &self,
+                token: &$crate::store::StoredToken,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                // A write transaction like every other, so SQLite takes its write lock up front.
+                let mut tx = self.begin_write().await?;
+                sqlx::query("delete from iam_token where expires_at < $1")
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "insert into iam_token (token_sha256, user_id, project_id, issued_at, expires_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(&token.token_sha256)
+                .bind(&token.user_id)
+                .bind(&token.project_id)
+                .bind(token.issued_at)
+                .bind(token.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn find_token(
+                &self,
+                token_sha256: &str,
+            ) -> Result<Option<$crate::store::StoredToken>, StoreError> {
+                let row = sqlx::query_as(
+                    "select token_sha256, user_id, project_id, issued_at, expires_at \
+                     from iam_token where token_sha256 = $1",
+                )
+                .bind(token_sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row)
+            }
         }
     };
 }

@@ -6,6 +6,7 @@ mod auth_and_errors;
 mod concurrency;
 mod grants;
 mod hostile_input;
+mod identity;
 mod key_use;
 mod keys;
 mod revoke_retire;

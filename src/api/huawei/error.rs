@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::api::LoggedErrorCode;
+use crate::api::{LoggedErrorCode, RequestId};
 use crate::domain::KmsError;
 
 /// The documented status and code for each error (spec §11).
@@ -39,6 +39,7 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         AuthInvalid => (StatusCode::FORBIDDEN, "KMS.0302"),
         AuthExpired => (StatusCode::FORBIDDEN, "KMS.0303"),
         ProjectMismatch(_) => (StatusCode::FORBIDDEN, "KMS.0321"),
+        SignatureRejected(_) => (StatusCode::UNAUTHORIZED, "APIGW.0301"),
         UnknownAction(_) => (StatusCode::BAD_REQUEST, "KMS.0201"),
         MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "KMS.0215"),
         KeyNotDisabled => (StatusCode::BAD_REQUEST, "KMS.1201"),
@@ -74,12 +75,31 @@ impl From<KmsError> for HuaweiError {
 
 impl IntoResponse for HuaweiError {
     fn into_response(self) -> Response {
-        let (status, code) = status_and_code(&self.0);
-        let body = json!({"error": {"error_code": code, "error_msg": self.0.to_string()}});
-        let mut response = (status, Json(body)).into_response();
-        response.extensions_mut().insert(LoggedErrorCode(code));
-        response
+        respond(&self.0, None)
     }
+}
+
+/// Errors the API gateway answers itself, before KMS sees the request: they use the
+/// gateway's flat body, which carries the request ID.
+fn is_gateway_error(error: &KmsError) -> bool {
+    matches!(error, KmsError::SignatureRejected(_))
+}
+
+/// `error` as a response, with `request_id` in the body when the gateway's flat shape needs it.
+pub fn error_response(error: KmsError, request_id: &RequestId) -> Response {
+    respond(&error, Some(&request_id.0))
+}
+
+fn respond(error: &KmsError, request_id: Option<&str>) -> Response {
+    let (status, code) = status_and_code(error);
+    let body = if is_gateway_error(error) {
+        json!({"error_code": code, "error_msg": error.to_string(), "request_id": request_id.unwrap_or("")})
+    } else {
+        json!({"error": {"error_code": code, "error_msg": error.to_string()}})
+    };
+    let mut response = (status, Json(body)).into_response();
+    response.extensions_mut().insert(LoggedErrorCode(code));
+    response
 }
 
 /// An unknown URL, answered as the Huawei API gateway does: 404 with a flat body.

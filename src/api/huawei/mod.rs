@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json};
@@ -23,6 +23,9 @@ use self::body::Body;
 use self::error::HuaweiError;
 use self::wire::{CreatedKeyInfo, GrantList, KeyDetails, KeyList};
 use super::{AppState, RequestId};
+use crate::auth::aksk;
+use crate::auth::iam::{self, TokenHolder, TokenScope};
+use crate::auth::identities::User;
 use crate::domain::grant::{parse_operations, validate_grant_name};
 use crate::domain::key::{validate_key_alias, validate_key_description, validate_pending_days};
 use crate::domain::{
@@ -117,20 +120,52 @@ impl Action {
 
 async fn dispatch(
     State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    method: Method,
+    uri: Uri,
     path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(&state, path, &headers, body).await {
+    let request = Request {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
+    match handle(&state, request, path, body).await {
         Ok(response) => response,
-        Err(error) => HuaweiError(error).into_response(),
+        Err(error) => error::error_response(error, &request_id),
     }
+}
+
+/// The parts of the request that authentication looks at.
+#[derive(Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+}
+
+/// The body, or the error for a body that could not be read.
+pub(crate) fn read_body(
+    body: &Result<Bytes, BytesRejection>,
+    max_body_bytes: usize,
+) -> Result<&Bytes, KmsError> {
+    body.as_ref().map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            KmsError::BodyTooLarge {
+                limit: max_body_bytes,
+            }
+        } else {
+            KmsError::MalformedJson("the body could not be read.".into())
+        }
+    })
 }
 
 async fn handle(
     state: &AppState,
+    request: Request<'_>,
     path: Result<Path<(String, String)>, PathRejection>,
-    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, KmsError> {
     let Path((project_id, action_name)) =
@@ -146,17 +181,16 @@ async fn handle(
             crate::domain::ids::excerpt(&action_name)
         ))
     })?;
-    let caller = authenticate(state, headers, &project_id)?;
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            KmsError::BodyTooLarge {
-                limit: state.max_body_bytes,
-            }
-        } else {
-            KmsError::MalformedJson("the body could not be read.".into())
-        }
-    })?;
-    let body = Body::parse(&bytes)?;
+    // A signature covers the body, so an unreadable body fails AK/SK requests before
+    // authentication; token requests are authenticated first, as before.
+    let signed_body = if aksk::is_aksk(request.headers) {
+        Some(read_body(&body, state.max_body_bytes)?.as_ref())
+    } else {
+        None
+    };
+    let caller = authenticate(state, request, signed_body, &project_id).await?;
+    let bytes = read_body(&body, state.max_body_bytes)?;
+    let body = Body::parse(bytes)?;
     body.check_sequence()?;
     match action {
         Action::CreateKey => create_key(state, &caller, &body).await,
@@ -197,18 +231,52 @@ async fn handle(
     }
 }
 
-fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    project_id: &str,
-) -> Result<Caller, KmsError> {
-    let token = match headers.get("x-auth-token") {
+/// The user behind a request: an AK/SK signature when `Authorization` names an
+/// `...-HMAC-...` scheme (then `signed_body` is the body), else `X-Auth-Token`.
+pub(crate) async fn authenticated_user<'s>(
+    state: &'s AppState,
+    request: Request<'_>,
+    signed_body: Option<&[u8]>,
+) -> Result<(&'s User, TokenScope), KmsError> {
+    let now = OffsetDateTime::now_utc();
+    if let Some(body) = signed_body {
+        let parts = aksk::RequestParts {
+            method: request.method.as_str(),
+            path: request.uri.path(),
+            query: request.uri.query(),
+            headers: request.headers,
+            body,
+        };
+        let user = aksk::verify(&state.identities, &parts, now)?;
+        // The SDK names the project in X-Project-Id; it must agree with the URL's.
+        let scope = match request.headers.get("x-project-id") {
+            Some(value) => TokenScope::Project(
+                value
+                    .to_str()
+                    .map_err(|_| KmsError::ProjectMismatch("X-Project-Id is not text.".into()))?
+                    .to_owned(),
+            ),
+            None => TokenScope::UsersProjects,
+        };
+        return Ok((user, scope));
+    }
+    let token = match request.headers.get("x-auth-token") {
         None => None,
         Some(value) => Some(value.to_str().map_err(|_| KmsError::AuthInvalid)?),
     };
-    state
-        .identities
-        .authenticate_token(token, project_id, OffsetDateTime::now_utc())
+    let holder =
+        iam::token_holder(&state.identities, state.kms.store().as_ref(), token, now).await?;
+    Ok((holder.user, holder.scope))
+}
+
+async fn authenticate(
+    state: &AppState,
+    request: Request<'_>,
+    signed_body: Option<&[u8]>,
+    project_id: &str,
+) -> Result<Caller, KmsError> {
+    let (user, scope) = authenticated_user(state, request, signed_body).await?;
+    iam::caller_in_project(&state.identities, &TokenHolder { user, scope }, project_id)
 }
 
 pub(super) fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
