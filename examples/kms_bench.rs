@@ -1106,11 +1106,17 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
     out
 }
 
+/// $CARGO_TARGET_DIR/release/kms-emulator, else the one next to this example's own
+/// directory (<target>/release/examples/..), else target/release/kms-emulator.
 fn default_bin() -> PathBuf {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    dir.join("release").join("kms-emulator")
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir).join("release").join("kms-emulator");
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("kms-emulator")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("target/release/kms-emulator"))
 }
 
 #[tokio::main]
