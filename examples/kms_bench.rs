@@ -425,7 +425,8 @@ struct Huawei<'a>(&'a Server);
 impl Dialect for Huawei<'_> {
     fn create_key(&self, i: usize) -> Call {
         let alias = format!("bench-{i}-{}", uuid::Uuid::new_v4().simple());
-        self.0.call("create-key", ALICE, json!({ "key_alias": alias }))
+        self.0
+            .call("create-key", ALICE, json!({ "key_alias": alias }))
     }
     fn key_id_of(&self, body: &str) -> Result<String> {
         let v: Value = serde_json::from_str(body)?;
@@ -586,13 +587,31 @@ async fn matrix(
         push(rows, system, "create-grant", conns, stats);
 
         let calls = (0..ops).map(|j| d.list(&keys[j % nkeys])).collect();
-        push(rows, system, "list-grants", conns, run_phase(calls, conns, false).await.0);
+        push(
+            rows,
+            system,
+            "list-grants",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
 
         let half = made.len() / 2;
         let calls = made[..half].iter().map(|(k, g)| d.revoke(k, g)).collect();
-        push(rows, system, "revoke-grant", conns, run_phase(calls, conns, false).await.0);
+        push(
+            rows,
+            system,
+            "revoke-grant",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
         let calls = made[half..].iter().map(|(k, g)| d.retire(k, g)).collect();
-        push(rows, system, "retire-grant", conns, run_phase(calls, conns, false).await.0);
+        push(
+            rows,
+            system,
+            "retire-grant",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
     }
     Ok(())
 }
@@ -783,15 +802,25 @@ struct PgbenchResult {
 
 fn pgbench(db_url: &str, script: &Path, secs: u64, grants: i64) -> Result<PgbenchResult> {
     let out = std::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-c", "16", "-j", "2", "-T", &secs.to_string()])
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            &secs.to_string(),
+        ])
         .args(["-D", &format!("n={grants}")])
         .arg("-f")
         .arg(script)
         .arg(db_url)
         .output()
         .map_err(|e| format!("cannot run pgbench: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         return Err(format!("pgbench failed: {text}").into());
     }
@@ -999,9 +1028,8 @@ struct Target {
 
 fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Target> {
     let mut out = Vec::new();
-    let mut add = |name: String, met: Option<bool>, figure: String| {
-        out.push(Target { name, met, figure })
-    };
+    let mut add =
+        |name: String, met: Option<bool>, figure: String| out.push(Target { name, met, figure });
     if let Some(pg) = backends.get("postgres") {
         if let (Some(pb), Some(ours)) = (&pg.pgbench, find(rows, "postgres", "revoke-grant", 16)) {
             let ratio = ours.throughput() / pb.tps;
@@ -1041,7 +1069,12 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
     }
     for (name, b) in backends {
         let mut worst: Option<(String, f64)> = None;
-        for op in ["revoke-grant", "retire-grant", "create-grant", "list-grants"] {
+        for op in [
+            "revoke-grant",
+            "retire-grant",
+            "create-grant",
+            "list-grants",
+        ] {
             if let Some(s) = find(rows, name, op, 16) {
                 let p99 = s.pct_ms(99.0);
                 if worst.as_ref().is_none_or(|(_, w)| p99 > *w) {
@@ -1084,9 +1117,15 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
         );
         if rows.iter().any(|r| r.system == "moto") {
             let mut lowest: Option<(String, f64)> = None;
-            for op in ["revoke-grant", "retire-grant", "create-grant", "list-grants"] {
+            for op in [
+                "revoke-grant",
+                "retire-grant",
+                "create-grant",
+                "list-grants",
+            ] {
                 for c in CONCURRENCY {
-                    if let (Some(o), Some(m)) = (find(rows, name, op, c), find(rows, "moto", op, c)) {
+                    if let (Some(o), Some(m)) = (find(rows, name, op, c), find(rows, "moto", op, c))
+                    {
                         let r = o.throughput() / m.throughput();
                         if lowest.as_ref().is_none_or(|(_, l)| r < *l) {
                             lowest = Some((format!("{op} at {c}"), r));
@@ -1152,7 +1191,10 @@ async fn run(args: Args) -> Result<bool> {
         args.size,
         bin.display(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let names: &[&str] = match args.backend {
         BackendArg::Sqlite => &["sqlite"],
@@ -1185,7 +1227,12 @@ async fn run(args: Args) -> Result<bool> {
     if rows.iter().any(|r| r.system == "moto") {
         println!("\n== throughput ratio to moto (ours / moto, same operation and connections)");
         for name in names {
-            for op in ["create-grant", "list-grants", "revoke-grant", "retire-grant"] {
+            for op in [
+                "create-grant",
+                "list-grants",
+                "revoke-grant",
+                "retire-grant",
+            ] {
                 let ratios: Vec<String> = CONCURRENCY
                     .iter()
                     .filter_map(|&c| {
