@@ -746,12 +746,25 @@ async fn scale_point(
     plan: &Plan,
     rows: &mut Vec<Row>,
 ) -> Result<()> {
+    // Both points start alike: after the bulk insert is checkpointed (its dirty pages would
+    // otherwise be written during the measurement) and after a warm-up of revokes.
+    sqlx::query("checkpoint").execute(pool).await?;
+    let warmup = plan.scale_ops / 4;
     let targets: Vec<(String, String)> = sqlx::query_as(
         "select key_id, grant_id from kms_grant where name = 'scale' order by random() limit $1",
     )
-    .bind((2 * plan.scale_ops) as i64)
+    .bind((2 * plan.scale_ops + warmup) as i64)
     .fetch_all(pool)
     .await?;
+    let (warm, targets) = targets.split_at(warmup.min(targets.len()));
+    let calls = warm
+        .iter()
+        .map(|(k, g)| server.call("revoke-grant", ALICE, json!({"key_id": k, "grant_id": g})))
+        .collect();
+    let (stats, _) = run_phase(calls, 4, false).await;
+    if stats.errors > 0 {
+        return Err(format!("warm-up revokes failed: {:?}", stats.error_samples).into());
+    }
     let system = format!("pg {label}");
     let (one, sixteen) = targets.split_at(targets.len() / 2);
     for (conns, set) in [(1, one), (16, sixteen)] {
@@ -1064,6 +1077,28 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
                         s.pct_ms(99.0)
                     ),
                 );
+            }
+            for (op, conns) in [("revoke-grant", 16), ("list-grants", 1)] {
+                let s = find(rows, &format!("pg {}", short(small)), op, conns);
+                let l = find(rows, &format!("pg {}", short(large)), op, conns);
+                if let (Some(s), Some(l)) = (s, l) {
+                    add(
+                        format!(
+                            "{op} at {} vs {} grants ({conns} conn)",
+                            short(large),
+                            short(small)
+                        ),
+                        None,
+                        format!(
+                            "p50 {:.2}x ({:.2} vs {:.2} ms), {:.0} vs {:.0} req/s",
+                            l.pct_ms(50.0) / s.pct_ms(50.0),
+                            l.pct_ms(50.0),
+                            s.pct_ms(50.0),
+                            l.throughput(),
+                            s.throughput()
+                        ),
+                    );
+                }
             }
         }
     }
