@@ -26,6 +26,10 @@ impl PgStore {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.pool.begin().await
     }
+
+    async fn close_pools(&self) {
+        self.pool.close().await;
+    }
 }
 
 impl_sql_store!(

@@ -72,7 +72,8 @@ pub(super) fn into_page<R, T>(
 }
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field and
-/// an inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`.
+/// inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`
+/// and `async fn close_pools(&self)`.
 /// `$lock` is appended to selects whose rows the transaction must hold.
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal) => {
@@ -360,7 +361,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn close(&self) {
-                self.pool.close().await;
+                self.close_pools().await;
             }
 
             async fn insert_token(

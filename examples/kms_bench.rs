@@ -1,0 +1,1332 @@
+//! The performance benchmark of issue 6. A benchmark, not a test: it prints a table, writes a
+//! JSON report and reports each target as met or not; it fails (exit 1) only when a request
+//! fails or the setup breaks.
+//!
+//! ```sh
+//! cargo build --release --bin kms-emulator
+//! cargo run --release --example kms_bench -- --size tiny --backend both --json bench/report.json
+//! ```
+//! or `bench/run.sh [args]`, which also installs moto into `bench/.venv`.
+//!
+//! It starts the real release binary as a child process on a fresh database per backend,
+//! seeds keys and grants through the API (and, for the 1-million-grant scale case, directly
+//! with SQL), and drives it over HTTP on loopback, one keep-alive connection per worker.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::process::{Child, Command};
+
+const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
+const DOMAIN: &str = "b168fe00ff56492495a7d22974df2d0b";
+const ALICE_ID: &str = "a11ce000000000000000000000000001";
+const BOB_ID: &str = "b0b00000000000000000000000000002";
+const CAROL_ID: &str = "ca401000000000000000000000000003";
+const ALICE: &str = "demo-token-alice";
+const CAROL: &str = "demo-token-carol";
+const CONCURRENCY: [usize; 3] = [1, 16, 64];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Size {
+    Tiny,
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+/// Benchmark of kms-emulator against PostgreSQL's own limit (pgbench) and against moto.
+#[derive(Parser, Debug)]
+struct Args {
+    #[arg(long, value_enum, default_value = "tiny")]
+    size: Size,
+    #[arg(long, value_enum, default_value = "both")]
+    backend: BackendArg,
+    /// Where to write the JSON report.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// The kms-emulator binary; default: $CARGO_TARGET_DIR/release/kms-emulator, else target/release.
+    #[arg(long)]
+    bin: Option<PathBuf>,
+    /// PostgreSQL server to create the benchmark databases on.
+    #[arg(
+        long,
+        env = "BENCH_PG_ADMIN_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pg_admin_url: String,
+    /// The pgbench script of the revoke transaction.
+    #[arg(long, default_value = "bench/revoke.pgbench")]
+    pgbench_script: PathBuf,
+    /// Python with moto installed (bench/run.sh makes bench/.venv).
+    #[arg(long, default_value = "bench/.venv/bin/python")]
+    moto_python: PathBuf,
+    /// Skip the moto comparison.
+    #[arg(long)]
+    no_moto: bool,
+}
+
+/// The numbers each size uses.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// Operations per phase at 1 connection and at 16/64 connections.
+    ops_c1: usize,
+    ops_cn: usize,
+    /// Grants in the store for the two scale points (Postgres).
+    scale_small: i64,
+    scale_large: i64,
+    /// Revokes / list-grants measured at each scale point.
+    scale_ops: usize,
+    pgbench_secs: u64,
+    moto_ops_c1: usize,
+    moto_ops_cn: usize,
+}
+
+impl Plan {
+    fn of(size: Size) -> Self {
+        match size {
+            Size::Tiny => Self {
+                ops_c1: 100,
+                ops_cn: 400,
+                scale_small: 1_000,
+                scale_large: 5_000,
+                scale_ops: 200,
+                pgbench_secs: 3,
+                moto_ops_c1: 50,
+                moto_ops_cn: 200,
+            },
+            Size::Full => Self {
+                ops_c1: 2_000,
+                ops_cn: 10_000,
+                scale_small: 10_000,
+                scale_large: 1_000_000,
+                scale_ops: 2_000,
+                pgbench_secs: 20,
+                moto_ops_c1: 300,
+                moto_ops_cn: 2_000,
+            },
+        }
+    }
+
+    fn ops(&self, conns: usize) -> usize {
+        if conns == 1 { self.ops_c1 } else { self.ops_cn }
+    }
+
+    fn moto_ops(&self, conns: usize) -> usize {
+        if conns == 1 {
+            self.moto_ops_c1
+        } else {
+            self.moto_ops_cn
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Result<T, E = BoxError> = std::result::Result<T, E>;
+
+// ---------------------------------------------------------------- measurement
+
+/// One prepared HTTP call.
+#[derive(Clone)]
+struct Call {
+    url: Arc<str>,
+    headers: Arc<[(&'static str, String)]>,
+    body: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Stats {
+    ops: usize,
+    errors: usize,
+    error_samples: Vec<String>,
+    wall: Duration,
+    /// Latencies of successful calls, microseconds, sorted.
+    lat_us: Vec<u64>,
+}
+
+impl Stats {
+    fn throughput(&self) -> f64 {
+        (self.ops - self.errors) as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    fn pct_ms(&self, p: f64) -> f64 {
+        if self.lat_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * self.lat_us.len() as f64).ceil() as usize;
+        self.lat_us[rank.clamp(1, self.lat_us.len()) - 1] as f64 / 1000.0
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "ops": self.ops,
+            "errors": self.errors,
+            "error_samples": self.error_samples,
+            "wall_secs": self.wall.as_secs_f64(),
+            "throughput_per_sec": round2(self.throughput()),
+            "p50_ms": round3(self.pct_ms(50.0)),
+            "p99_ms": round3(self.pct_ms(99.0)),
+            "p999_ms": round3(self.pct_ms(99.9)),
+        })
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("reqwest client")
+}
+
+/// Runs `calls` on `conns` workers, each with its own keep-alive connection. Returns the
+/// statistics and, when `keep` is set, every successful response body by call index.
+async fn run_phase(calls: Vec<Call>, conns: usize, keep: bool) -> (Stats, Vec<Option<String>>) {
+    let n = calls.len();
+    let calls = Arc::new(calls);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..conns.min(n.max(1)) {
+        let calls = calls.clone();
+        let next = next.clone();
+        workers.push(tokio::spawn(async move {
+            let client = client();
+            let mut lat = Vec::new();
+            let mut errors = Vec::new();
+            let mut bodies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= calls.len() {
+                    break;
+                }
+                let call = &calls[i];
+                let mut req = client.post(&*call.url).body(call.body.clone());
+                for (k, v) in call.headers.iter() {
+                    req = req.header(*k, v);
+                }
+                let t = Instant::now();
+                let outcome = match req.send().await {
+                    Ok(resp) => {
+                        let status = resp.status();
+                        match resp.text().await {
+                            Ok(text) if status.is_success() => Ok(text),
+                            Ok(text) => Err(format!("HTTP {status}: {}", truncate(&text, 300))),
+                            Err(e) => Err(format!("reading body: {e}")),
+                        }
+                    }
+                    Err(e) => Err(format!("transport: {e}")),
+                };
+                let us = t.elapsed().as_micros() as u64;
+                match outcome {
+                    Ok(text) => {
+                        lat.push(us);
+                        if keep {
+                            bodies.push((i, text));
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            (lat, errors, bodies)
+        }));
+    }
+    let mut stats = Stats {
+        ops: n,
+        ..Stats::default()
+    };
+    let mut out = vec![None; if keep { n } else { 0 }];
+    for w in workers {
+        let (lat, errors, bodies) = w.await.expect("worker panicked");
+        stats.lat_us.extend(lat);
+        stats.errors += errors.len();
+        for e in errors {
+            if stats.error_samples.len() < 5 {
+                stats.error_samples.push(e);
+            }
+        }
+        for (i, b) in bodies {
+            out[i] = Some(b);
+        }
+    }
+    stats.wall = started.elapsed();
+    stats.lat_us.sort_unstable();
+    (stats, out)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+// ---------------------------------------------------------------- processes
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+struct Server {
+    child: Child,
+    pid: u32,
+    base: String,
+    peak_rss_kb: Arc<AtomicU64>,
+    sampling: Arc<AtomicBool>,
+}
+
+impl Server {
+    /// Starts the binary and returns once /ready answers and one list-keys succeeded,
+    /// with the time that took from just before the spawn.
+    async fn start(bin: &Path, database_url: &str, log: &Path) -> Result<(Self, Duration)> {
+        let port = free_port();
+        let log_file = std::fs::File::create(log)?;
+        let started = Instant::now();
+        let mut child = Command::new(bin)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", database_url])
+            .args(["--max-keys-per-project", "1000000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log_file))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let pid = child.id().ok_or("no pid")?;
+        let base = format!("http://127.0.0.1:{port}");
+        let client = client();
+        let list_keys = format!("{base}/v1.0/{PROJECT}/kms/list-keys");
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Err(format!(
+                    "kms-emulator exited with {status} during start-up; see {}",
+                    log.display()
+                )
+                .into());
+            }
+            let ready = client
+                .get(format!("{base}/ready"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                let ok = client
+                    .post(&list_keys)
+                    .header("X-Auth-Token", ALICE)
+                    .header("Content-Type", "application/json")
+                    .body("{}")
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    break;
+                }
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("kms-emulator not ready after 60 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let startup = started.elapsed();
+        let peak = Arc::new(AtomicU64::new(0));
+        let sampling = Arc::new(AtomicBool::new(true));
+        {
+            let (peak, sampling) = (peak.clone(), sampling.clone());
+            tokio::spawn(async move {
+                while sampling.load(Ordering::Relaxed) {
+                    if let Some(kb) = rss_kb(pid) {
+                        peak.fetch_max(kb, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+        }
+        Ok((
+            Self {
+                child,
+                pid,
+                base,
+                peak_rss_kb: peak,
+                sampling,
+            },
+            startup,
+        ))
+    }
+
+    fn call(&self, action: &str, token: &str, body: Value) -> Call {
+        Call {
+            url: format!("{}/v1.0/{PROJECT}/kms/{action}", self.base).into(),
+            headers: vec![
+                ("X-Auth-Token", token.to_string()),
+                ("Content-Type", "application/json".to_string()),
+            ]
+            .into(),
+            body: body.to_string(),
+        }
+    }
+
+    async fn stop(mut self) {
+        self.sampling.store(false, Ordering::Relaxed);
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the matrix
+
+/// One "dialect" to drive: ours (Huawei) or moto (AWS JSON 1.1).
+trait Dialect {
+    fn create_key(&self, i: usize) -> Call;
+    fn key_id_of(&self, body: &str) -> Result<String>;
+    fn create_grant(&self, key: &str) -> Call;
+    fn grant_id_of(&self, body: &str) -> Result<String>;
+    fn revoke(&self, key: &str, grant: &str) -> Call;
+    fn retire(&self, key: &str, grant: &str) -> Call;
+    fn list(&self, key: &str) -> Call;
+}
+
+struct Huawei<'a>(&'a Server);
+
+impl Dialect for Huawei<'_> {
+    fn create_key(&self, i: usize) -> Call {
+        let alias = format!("bench-{i}-{}", uuid::Uuid::new_v4().simple());
+        self.0
+            .call("create-key", ALICE, json!({ "key_alias": alias }))
+    }
+    fn key_id_of(&self, body: &str) -> Result<String> {
+        let v: Value = serde_json::from_str(body)?;
+        Ok(v["key_info"]["key_id"]
+            .as_str()
+            .ok_or("no key_id")?
+            .to_string())
+    }
+    fn create_grant(&self, key: &str) -> Call {
+        self.0.call(
+            "create-grant",
+            ALICE,
+            json!({"key_id": key, "grantee_principal": BOB_ID,
+                   "operations": ["encrypt-data", "decrypt-data"],
+                   "retiring_principal": CAROL_ID, "name": "bench"}),
+        )
+    }
+    fn grant_id_of(&self, body: &str) -> Result<String> {
+        let v: Value = serde_json::from_str(body)?;
+        Ok(v["grant_id"].as_str().ok_or("no grant_id")?.to_string())
+    }
+    fn revoke(&self, key: &str, grant: &str) -> Call {
+        self.0.call(
+            "revoke-grant",
+            ALICE,
+            json!({"key_id": key, "grant_id": grant}),
+        )
+    }
+    fn retire(&self, key: &str, grant: &str) -> Call {
+        self.0.call(
+            "retire-grant",
+            CAROL,
+            json!({"key_id": key, "grant_id": grant}),
+        )
+    }
+    fn list(&self, key: &str) -> Call {
+        self.0
+            .call("list-grants", ALICE, json!({"key_id": key, "limit": 20}))
+    }
+}
+
+struct Moto {
+    url: Arc<str>,
+}
+
+impl Moto {
+    fn call(&self, target: &str, body: Value) -> Call {
+        Call {
+            url: self.url.clone(),
+            headers: vec![
+                ("X-Amz-Target", format!("TrentService.{target}")),
+                ("Content-Type", "application/x-amz-json-1.1".to_string()),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kms/aws4_request, \
+                     SignedHeaders=host, Signature=0"
+                        .to_string(),
+                ),
+            ]
+            .into(),
+            body: body.to_string(),
+        }
+    }
+}
+
+const AWS_BOB: &str = "arn:aws:iam::123456789012:user/bob";
+const AWS_CAROL: &str = "arn:aws:iam::123456789012:user/carol";
+
+impl Dialect for Moto {
+    fn create_key(&self, i: usize) -> Call {
+        self.call("CreateKey", json!({ "Description": format!("bench-{i}") }))
+    }
+    fn key_id_of(&self, body: &str) -> Result<String> {
+        let v: Value = serde_json::from_str(body)?;
+        Ok(v["KeyMetadata"]["KeyId"]
+            .as_str()
+            .ok_or("no KeyId")?
+            .to_string())
+    }
+    fn create_grant(&self, key: &str) -> Call {
+        self.call(
+            "CreateGrant",
+            json!({"KeyId": key, "GranteePrincipal": AWS_BOB, "Operations": ["Encrypt", "Decrypt"],
+                   "RetiringPrincipal": AWS_CAROL, "Name": "bench"}),
+        )
+    }
+    fn grant_id_of(&self, body: &str) -> Result<String> {
+        let v: Value = serde_json::from_str(body)?;
+        Ok(v["GrantId"].as_str().ok_or("no GrantId")?.to_string())
+    }
+    fn revoke(&self, key: &str, grant: &str) -> Call {
+        self.call("RevokeGrant", json!({"KeyId": key, "GrantId": grant}))
+    }
+    fn retire(&self, key: &str, grant: &str) -> Call {
+        self.call("RetireGrant", json!({"KeyId": key, "GrantId": grant}))
+    }
+    fn list(&self, key: &str) -> Call {
+        self.call("ListGrants", json!({"KeyId": key, "Limit": 20}))
+    }
+}
+
+/// A row of the results table.
+#[derive(Debug, Clone)]
+struct Row {
+    system: String,
+    op: String,
+    conns: usize,
+    stats: Stats,
+}
+
+impl Row {
+    fn to_json(&self) -> Value {
+        let mut v = self.stats.to_json();
+        v["system"] = json!(self.system);
+        v["op"] = json!(self.op);
+        v["conns"] = json!(self.conns);
+        v
+    }
+}
+
+async fn create_keys(d: &dyn Dialect, n: usize, conns: usize) -> Result<Vec<String>> {
+    let calls = (0..n).map(|i| d.create_key(i)).collect();
+    let (stats, bodies) = run_phase(calls, conns, true).await;
+    if stats.errors > 0 {
+        return Err(format!("create-key failed: {:?}", stats.error_samples).into());
+    }
+    bodies
+        .iter()
+        .map(|b| d.key_id_of(b.as_deref().unwrap_or("")))
+        .collect()
+}
+
+/// create-grant, list-grants, revoke-grant and retire-grant at each concurrency. Per level:
+/// fresh keys (at most 100 grants each, ≥ 2 keys per worker), `2 × ops` grants created
+/// (the create-grant figure), `ops` list-grants (limit 20), then half of the new grants
+/// revoked by the key's creator and the other half retired by their retiring principal.
+async fn matrix(
+    system: &str,
+    d: &dyn Dialect,
+    ops_for: impl Fn(usize) -> usize,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    for conns in CONCURRENCY {
+        let ops = ops_for(conns);
+        let grants = 2 * ops;
+        let nkeys = grants.div_ceil(100).max(2 * conns);
+        let keys = create_keys(d, nkeys, 16).await?;
+        let calls = (0..grants)
+            .map(|j| d.create_grant(&keys[j % nkeys]))
+            .collect();
+        let (stats, bodies) = run_phase(calls, conns, true).await;
+        let mut made = Vec::new();
+        for (j, b) in bodies.iter().enumerate() {
+            if let Some(b) = b {
+                made.push((keys[j % nkeys].clone(), d.grant_id_of(b)?));
+            }
+        }
+        push(rows, system, "create-grant", conns, stats);
+
+        let calls = (0..ops).map(|j| d.list(&keys[j % nkeys])).collect();
+        push(
+            rows,
+            system,
+            "list-grants",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
+
+        let half = made.len() / 2;
+        let calls = made[..half].iter().map(|(k, g)| d.revoke(k, g)).collect();
+        push(
+            rows,
+            system,
+            "revoke-grant",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
+        let calls = made[half..].iter().map(|(k, g)| d.retire(k, g)).collect();
+        push(
+            rows,
+            system,
+            "retire-grant",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
+    }
+    Ok(())
+}
+
+fn push(rows: &mut Vec<Row>, system: &str, op: &str, conns: usize, stats: Stats) {
+    let row = Row {
+        system: system.to_string(),
+        op: op.to_string(),
+        conns,
+        stats,
+    };
+    print_row(&row);
+    rows.push(row);
+}
+
+fn print_header() {
+    println!(
+        "{:<10} {:<22} {:>5} {:>7} {:>6} {:>10} {:>9} {:>9} {:>9}",
+        "system", "operation", "conns", "ops", "errors", "req/s", "p50 ms", "p99 ms", "p99.9 ms"
+    );
+}
+
+fn print_row(r: &Row) {
+    let s = &r.stats;
+    println!(
+        "{:<10} {:<22} {:>5} {:>7} {:>6} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
+        r.system,
+        r.op,
+        r.conns,
+        s.ops,
+        s.errors,
+        s.throughput(),
+        s.pct_ms(50.0),
+        s.pct_ms(99.0),
+        s.pct_ms(99.9)
+    );
+    for e in &s.error_samples {
+        println!("    error: {e}");
+    }
+}
+
+/// list-grants (no limit: the whole page) on a key holding the maximum of 100 grants.
+async fn list_full_key(
+    system: &str,
+    server: &Server,
+    plan: &Plan,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let d = Huawei(server);
+    let key = create_keys(&d, 1, 1).await?.remove(0);
+    let calls = (0..100).map(|_| d.create_grant(&key)).collect();
+    let (stats, _) = run_phase(calls, 4, false).await;
+    if stats.errors > 0 {
+        return Err(format!("seeding the full key: {:?}", stats.error_samples).into());
+    }
+    for conns in [1, 16] {
+        let calls = (0..plan.ops(conns) / 2)
+            .map(|_| server.call("list-grants", ALICE, json!({ "key_id": key })))
+            .collect();
+        push(
+            rows,
+            system,
+            "list-grants@100/key",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- Postgres scale and pgbench
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Adds grants `from..=to` (ids derived from the number, as bench/revoke.pgbench expects)
+/// on keys `i / 100`, so every key holds 100 grants.
+async fn seed_scale(pool: &sqlx::PgPool, from: i64, to: i64) -> Result<()> {
+    let now = 1_700_000_000_000_i64;
+    sqlx::query(
+        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, key_description, \
+         key_spec, key_usage, origin, key_state, creation_date, key_material) \
+         select md5('k' || k)::uuid::text, $1, $2, $3, 'scale-' || k, '', 'AES_256', 'ENCRYPT_DECRYPT', \
+         'kms', 2, $4, (select key_material from kms_key where key_material is not null limit 1) \
+         from generate_series($5::bigint, $6::bigint) k on conflict do nothing",
+    )
+    .bind(PROJECT)
+    .bind(DOMAIN)
+    .bind(ALICE_ID)
+    .bind(now)
+    .bind(from / 100)
+    .bind(to / 100)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, operations, \
+         issuing_principal, retiring_principal, name, creation_date) \
+         select md5('g' || i) || md5('h' || i), md5('k' || (i / 100))::uuid::text, $1, 'user', \
+         'encrypt-data,decrypt-data', $2, $3, 'scale', $4 \
+         from generate_series($5::bigint, $6::bigint) i",
+    )
+    .bind(BOB_ID)
+    .bind(ALICE_ID)
+    .bind(CAROL_ID)
+    .bind(now)
+    .bind(from)
+    .bind(to)
+    .execute(pool)
+    .await?;
+    sqlx::query("analyze kms_grant").execute(pool).await?;
+    sqlx::query("analyze kms_key").execute(pool).await?;
+    Ok(())
+}
+
+/// Revoke (1 and 16 connections) and list-grants (1 connection) with `total` grants in the store.
+async fn scale_point(
+    server: &Server,
+    pool: &sqlx::PgPool,
+    label: &str,
+    plan: &Plan,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    // Both points start alike: after the bulk insert is checkpointed (its dirty pages would
+    // otherwise be written during the measurement) and after a warm-up of revokes.
+    sqlx::query("checkpoint").execute(pool).await?;
+    let warmup = plan.scale_ops / 4;
+    let targets: Vec<(String, String)> = sqlx::query_as(
+        "select key_id, grant_id from kms_grant where name = 'scale' order by random() limit $1",
+    )
+    .bind((2 * plan.scale_ops + warmup) as i64)
+    .fetch_all(pool)
+    .await?;
+    let (warm, targets) = targets.split_at(warmup.min(targets.len()));
+    let calls = warm
+        .iter()
+        .map(|(k, g)| server.call("revoke-grant", ALICE, json!({"key_id": k, "grant_id": g})))
+        .collect();
+    let (stats, _) = run_phase(calls, 4, false).await;
+    if stats.errors > 0 {
+        return Err(format!("warm-up revokes failed: {:?}", stats.error_samples).into());
+    }
+    let system = format!("pg {label}");
+    let (one, sixteen) = targets.split_at(targets.len() / 2);
+    for (conns, set) in [(1, one), (16, sixteen)] {
+        let calls = set
+            .iter()
+            .map(|(k, g)| server.call("revoke-grant", ALICE, json!({"key_id": k, "grant_id": g})))
+            .collect();
+        push(
+            rows,
+            &system,
+            "revoke-grant",
+            conns,
+            run_phase(calls, conns, false).await.0,
+        );
+    }
+    let calls = one
+        .iter()
+        .map(|(k, _)| server.call("list-grants", ALICE, json!({"key_id": k, "limit": 20})))
+        .collect();
+    push(
+        rows,
+        &system,
+        "list-grants",
+        1,
+        run_phase(calls, 1, false).await.0,
+    );
+    // Information only: carol is the retiring principal of every seeded grant.
+    let calls = (0..20)
+        .map(|_| server.call("list-retirable-grants", CAROL, json!({"limit": 20})))
+        .collect();
+    push(
+        rows,
+        &system,
+        "list-retirable-grants",
+        1,
+        run_phase(calls, 1, false).await.0,
+    );
+    Ok(())
+}
+
+#[derive(Debug, Default)]
+struct PgbenchResult {
+    tps: f64,
+    latency_ms: f64,
+    failed: u64,
+    output: String,
+}
+
+fn pgbench(db_url: &str, script: &Path, secs: u64, grants: i64) -> Result<PgbenchResult> {
+    let out = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            &secs.to_string(),
+        ])
+        .args(["-D", &format!("n={grants}")])
+        .arg("-f")
+        .arg(script)
+        .arg(db_url)
+        .output()
+        .map_err(|e| format!("cannot run pgbench: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("pgbench failed: {text}").into());
+    }
+    let num_after = |prefix: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.split('=').nth(1))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+    };
+    Ok(PgbenchResult {
+        tps: num_after("tps").ok_or("no tps in pgbench output")?,
+        latency_ms: num_after("latency average").unwrap_or(f64::NAN),
+        failed: text
+            .lines()
+            .find(|l| l.starts_with("number of failed transactions"))
+            .and_then(|l| l.split(':').nth(1))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        output: text,
+    })
+}
+
+// ---------------------------------------------------------------- per backend
+
+#[derive(Debug, Default)]
+struct BackendReport {
+    startup_fresh: Duration,
+    startup_restart: Duration,
+    idle_rss_kb: u64,
+    load_rss_kb: u64,
+    pgbench: Option<PgbenchResult>,
+    /// Grants in the store at the two scale points.
+    scale: Option<(i64, i64)>,
+}
+
+async fn run_backend(
+    name: &str,
+    args: &Args,
+    plan: &Plan,
+    bin: &Path,
+    work: &Path,
+    rows: &mut Vec<Row>,
+) -> Result<BackendReport> {
+    let mut report = BackendReport::default();
+    let (url, pg) = if name == "sqlite" {
+        (
+            format!("sqlite://{}", work.join("bench.db").display()),
+            None,
+        )
+    } else {
+        let db = format!("kms_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&args.pg_admin_url)
+            .await
+            .map_err(|e| format!("PostgreSQL at {} ({e})", args.pg_admin_url))?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {db}")))
+            .execute(&mut admin)
+            .await?;
+        (with_database(&args.pg_admin_url, &db), Some(db))
+    };
+    let result = async {
+        let log = work.join(format!("server-{name}.log"));
+        let (server, startup) = Server::start(bin, &url, &log).await?;
+        report.startup_fresh = startup;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        report.idle_rss_kb = rss_kb(server.pid).unwrap_or(0);
+        println!(
+            "\n[{name}] start-up to first served request (fresh database): {:.1} ms, idle RSS {:.1} MB",
+            startup.as_secs_f64() * 1e3,
+            report.idle_rss_kb as f64 / 1024.0
+        );
+        print_header();
+        matrix(name, &Huawei(&server), |c| plan.ops(c), rows).await?;
+        list_full_key(name, &server, plan, rows).await?;
+        if pg.is_some() {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&url)
+                .await?;
+            let small = plan.scale_small;
+            let large = plan.scale_large;
+            let t = Instant::now();
+            seed_scale(&pool, 1, small).await?;
+            println!("  (seeded {small} grants by SQL in {:.1} s)", t.elapsed().as_secs_f64());
+            scale_point(&server, &pool, &short(small), plan, rows).await?;
+            let t = Instant::now();
+            seed_scale(&pool, small + 1, large).await?;
+            println!(
+                "  (seeded up to {large} grants by SQL in {:.1} s)",
+                t.elapsed().as_secs_f64()
+            );
+            scale_point(&server, &pool, &short(large), plan, rows).await?;
+            report.scale = Some((small, large));
+            report.load_rss_kb = server.peak_rss_kb.load(Ordering::Relaxed);
+            server.stop().await;
+            pool.close().await;
+            let pb = pgbench(&url, &args.pgbench_script, plan.pgbench_secs, large)?;
+            println!(
+                "pgbench revoke transaction, 16 clients, {} s on {large} grants: {:.0} tps, latency avg {:.2} ms, {} failed",
+                plan.pgbench_secs, pb.tps, pb.latency_ms, pb.failed
+            );
+            report.pgbench = Some(pb);
+        } else {
+            report.load_rss_kb = server.peak_rss_kb.load(Ordering::Relaxed);
+            server.stop().await;
+        }
+        let (server, startup) =
+            Server::start(bin, &url, &work.join(format!("server-{name}-2.log"))).await?;
+        report.startup_restart = startup;
+        server.stop().await;
+        println!(
+            "[{name}] peak RSS under load {:.1} MB; start-up on the existing database {:.1} ms",
+            report.load_rss_kb as f64 / 1024.0,
+            startup.as_secs_f64() * 1e3
+        );
+        Ok::<_, BoxError>(())
+    }
+    .await;
+    if let Some(db) = pg
+        && let Ok(mut admin) = sqlx::PgConnection::connect(&args.pg_admin_url).await
+    {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database if exists {db} with (force)"
+        )))
+        .execute(&mut admin)
+        .await;
+    }
+    result.map(|()| report)
+}
+
+fn short(n: i64) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1000 && n % 1000 == 0 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+// ---------------------------------------------------------------- moto
+
+async fn run_moto(args: &Args, plan: &Plan, work: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    if !args.moto_python.exists() {
+        return Err(format!(
+            "{} not found (bench/run.sh installs moto into bench/.venv)",
+            args.moto_python.display()
+        )
+        .into());
+    }
+    let port = free_port();
+    let log = std::fs::File::create(work.join("moto.log"))?;
+    let mut child = Command::new(&args.moto_python)
+        .args(["-m", "moto.server", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()?;
+    let moto = Moto {
+        url: format!("http://127.0.0.1:{port}/").into(),
+    };
+    let started = Instant::now();
+    let probe = client();
+    loop {
+        // A cheap call that proves the KMS backend answers.
+        let mut req = probe.post(&*moto.url).body("{}");
+        for (k, v) in moto.call("ListKeys", json!({})).headers.iter() {
+            req = req.header(*k, v);
+        }
+        if req.send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("moto exited with {status}").into());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err("moto not ready after 60 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "\n[moto] server up in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    print_header();
+    let result = matrix("moto", &moto, |c| plan.moto_ops(c), rows).await;
+    let _ = child.kill().await;
+    result
+}
+
+// ---------------------------------------------------------------- targets and report
+
+fn find(rows: &[Row], system: &str, op: &str, conns: usize) -> Option<Stats> {
+    rows.iter()
+        .find(|r| r.system == system && r.op == op && r.conns == conns)
+        .map(|r| r.stats.clone())
+}
+
+struct Target {
+    name: String,
+    met: Option<bool>,
+    figure: String,
+}
+
+fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut add =
+        |name: String, met: Option<bool>, figure: String| out.push(Target { name, met, figure });
+    if let Some(pg) = backends.get("postgres") {
+        if let (Some(pb), Some(ours)) = (&pg.pgbench, find(rows, "postgres", "revoke-grant", 16)) {
+            let ratio = ours.throughput() / pb.tps;
+            add(
+                "revoke throughput >= 60% of pgbench at 16 connections".into(),
+                Some(ratio >= 0.6),
+                format!(
+                    "{:.0}% ({:.0} / {:.0} tps)",
+                    ratio * 100.0,
+                    ours.throughput(),
+                    pb.tps
+                ),
+            );
+        }
+        if let Some((small, large)) = pg.scale {
+            let s = find(rows, &format!("pg {}", short(small)), "revoke-grant", 1);
+            let l = find(rows, &format!("pg {}", short(large)), "revoke-grant", 1);
+            if let (Some(s), Some(l)) = (s, l) {
+                let ratio = l.pct_ms(50.0) / s.pct_ms(50.0);
+                add(
+                    format!(
+                        "revoke p50 at {} grants within 1.3x of {} (1 conn)",
+                        short(large),
+                        short(small)
+                    ),
+                    Some(ratio <= 1.3),
+                    format!(
+                        "{ratio:.2}x ({:.2} vs {:.2} ms; p99 {:.2} vs {:.2} ms)",
+                        l.pct_ms(50.0),
+                        s.pct_ms(50.0),
+                        l.pct_ms(99.0),
+                        s.pct_ms(99.0)
+                    ),
+                );
+            }
+            for (op, conns) in [("revoke-grant", 16), ("list-grants", 1)] {
+                let s = find(rows, &format!("pg {}", short(small)), op, conns);
+                let l = find(rows, &format!("pg {}", short(large)), op, conns);
+                if let (Some(s), Some(l)) = (s, l) {
+                    add(
+                        format!(
+                            "{op} at {} vs {} grants ({conns} conn)",
+                            short(large),
+                            short(small)
+                        ),
+                        None,
+                        format!(
+                            "p50 {:.2}x ({:.2} vs {:.2} ms), {:.0} vs {:.0} req/s",
+                            l.pct_ms(50.0) / s.pct_ms(50.0),
+                            l.pct_ms(50.0),
+                            s.pct_ms(50.0),
+                            l.throughput(),
+                            s.throughput()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for (name, b) in backends {
+        let mut worst: Option<(String, f64)> = None;
+        for op in [
+            "revoke-grant",
+            "retire-grant",
+            "create-grant",
+            "list-grants",
+        ] {
+            if let Some(s) = find(rows, name, op, 16) {
+                let p99 = s.pct_ms(99.0);
+                if worst.as_ref().is_none_or(|(_, w)| p99 > *w) {
+                    worst = Some((op.to_string(), p99));
+                }
+            }
+        }
+        if let Some((op, p99)) = worst {
+            add(
+                format!("{name}: p99 <= 10 ms at 16 connections (worst operation)"),
+                Some(p99 <= 10.0),
+                format!("{p99:.2} ms ({op})"),
+            );
+        }
+        let ms = b.startup_fresh.as_secs_f64() * 1e3;
+        add(
+            format!("{name}: start-up to first served request"),
+            (name == "sqlite").then_some(ms <= 100.0),
+            format!(
+                "{ms:.1} ms fresh database, {:.1} ms existing{}",
+                b.startup_restart.as_secs_f64() * 1e3,
+                if name == "sqlite" {
+                    " (target <= 100 ms)"
+                } else {
+                    " (information)"
+                }
+            ),
+        );
+        let idle = b.idle_rss_kb as f64 / 1024.0;
+        let load = b.load_rss_kb as f64 / 1024.0;
+        add(
+            format!("{name}: idle RSS <= 20 MB"),
+            Some(idle <= 20.0),
+            format!("{idle:.1} MB"),
+        );
+        add(
+            format!("{name}: RSS under load <= 64 MB"),
+            Some(load <= 64.0),
+            format!("{load:.1} MB peak"),
+        );
+        if rows.iter().any(|r| r.system == "moto") {
+            let mut lowest: Option<(String, f64)> = None;
+            for op in [
+                "revoke-grant",
+                "retire-grant",
+                "create-grant",
+                "list-grants",
+            ] {
+                for c in CONCURRENCY {
+                    if let (Some(o), Some(m)) = (find(rows, name, op, c), find(rows, "moto", op, c))
+                    {
+                        let r = o.throughput() / m.throughput();
+                        if lowest.as_ref().is_none_or(|(_, l)| r < *l) {
+                            lowest = Some((format!("{op} at {c}"), r));
+                        }
+                    }
+                }
+            }
+            if let Some((at, r)) = lowest {
+                add(
+                    format!("{name}: >= 10x moto's throughput (lowest ratio)"),
+                    Some(r >= 10.0),
+                    format!("{r:.1}x ({at})"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// $CARGO_TARGET_DIR/release/kms-emulator, else the one next to this example's own
+/// directory (<target>/release/examples/..), else target/release/kms-emulator.
+fn default_bin() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir).join("release").join("kms-emulator");
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("kms-emulator")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("target/release/kms-emulator"))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run(Args::parse()).await {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("kms_bench: some requests failed (see the errors column)");
+            std::process::ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("kms_bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<bool> {
+    let plan = Plan::of(args.size);
+    let bin = args.bin.clone().unwrap_or_else(default_bin);
+    if !bin.exists() {
+        return Err(format!(
+            "{} not found: build it with `cargo build --release --bin kms-emulator` (or pass --bin)",
+            bin.display()
+        )
+        .into());
+    }
+    let work = std::env::temp_dir().join(format!("kms-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&work)?;
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "kms_bench: size {:?}, binary {}, {} CPUs, load average {}",
+        args.size,
+        bin.display(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let names: &[&str] = match args.backend {
+        BackendArg::Sqlite => &["sqlite"],
+        BackendArg::Postgres => &["postgres"],
+        BackendArg::Both => &["sqlite", "postgres"],
+    };
+    let mut rows = Vec::new();
+    let mut backends = BTreeMap::new();
+    for name in names {
+        let report = run_backend(name, &args, &plan, &bin, &work, &mut rows).await?;
+        backends.insert(name.to_string(), report);
+    }
+    let moto_note = if args.no_moto {
+        Some("skipped (--no-moto)".to_string())
+    } else {
+        match run_moto(&args, &plan, &work, &mut rows).await {
+            Ok(()) => None,
+            Err(e) => {
+                println!("\n[moto] not measured: {e}");
+                Some(e.to_string())
+            }
+        }
+    };
+
+    println!("\n== all results (latencies over HTTP on loopback, client on the same machine)");
+    print_header();
+    for r in &rows {
+        print_row(r);
+    }
+    if rows.iter().any(|r| r.system == "moto") {
+        println!("\n== throughput ratio to moto (ours / moto, same operation and connections)");
+        for name in names {
+            for op in [
+                "create-grant",
+                "list-grants",
+                "revoke-grant",
+                "retire-grant",
+            ] {
+                let ratios: Vec<String> = CONCURRENCY
+                    .iter()
+                    .filter_map(|&c| {
+                        let (o, m) = (find(&rows, name, op, c)?, find(&rows, "moto", op, c)?);
+                        Some(format!("{c}: {:.1}x", o.throughput() / m.throughput()))
+                    })
+                    .collect();
+                println!("{name:<10} {op:<14} {}", ratios.join("  "));
+            }
+        }
+    }
+    let targets = targets(&rows, &backends);
+    println!("\n== targets");
+    for t in &targets {
+        let verdict = match t.met {
+            Some(true) => "MET    ",
+            Some(false) => "MISSED ",
+            None => "info   ",
+        };
+        println!("{verdict} {:<62} {}", t.name, t.figure);
+    }
+    let errors: usize = rows.iter().map(|r| r.stats.errors).sum();
+    println!("\nerrors: {errors}");
+
+    if let Some(path) = &args.json {
+        let report = json!({
+            "size": format!("{:?}", args.size).to_lowercase(),
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "load_average_at_start": load.trim(),
+            "errors": errors,
+            "results": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            "backends": backends.iter().map(|(name, b)| (name.clone(), json!({
+                "startup_fresh_ms": round3(b.startup_fresh.as_secs_f64() * 1e3),
+                "startup_existing_ms": round3(b.startup_restart.as_secs_f64() * 1e3),
+                "idle_rss_mb": round2(b.idle_rss_kb as f64 / 1024.0),
+                "peak_rss_under_load_mb": round2(b.load_rss_kb as f64 / 1024.0),
+                "scale_grants": b.scale.map(|(s, l)| json!([s, l])),
+                "pgbench": b.pgbench.as_ref().map(|p| json!({
+                    "command": format!("pgbench -n -M prepared -c 16 -j 2 -T {} -D n={} -f {}",
+                        plan.pgbench_secs, b.scale.map_or(0, |s| s.1), args.pgbench_script.display()),
+                    "tps": p.tps, "latency_avg_ms": p.latency_ms, "failed": p.failed,
+                })),
+            }))).collect::<serde_json::Map<_, _>>(),
+            "moto": moto_note.map_or(json!("measured"), |n| json!(n)),
+            "targets": targets.iter().map(|t| json!({
+                "target": t.name, "met": t.met, "figure": t.figure,
+            })).collect::<Vec<_>>(),
+        });
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(pb) = backends.values().find_map(|b| b.pgbench.as_ref())
+        && pb.failed > 0
+    {
+        println!("pgbench output:\n{}", pb.output);
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(errors == 0)
+}
