@@ -6,7 +6,7 @@ use kms_emulator::{App, Config, app, telemetry};
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    telemetry::init(config.log_format);
+    let _log_writer = telemetry::init(config.log_format);
     let app = match App::build(&config).await {
         Ok(app) => app,
         Err(error) => {

@@ -200,7 +200,10 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
-            kms_emulator::telemetry::init(kms_emulator::config::LogFormat::Pretty);
+            // The tests' logs are for reading while debugging; the writer lives as long as the process.
+            std::mem::forget(kms_emulator::telemetry::init(
+                kms_emulator::config::LogFormat::Pretty,
+            ));
         }
         let db = TestDb::create(backend).await;
         let mut config = Config::with_database(db.url());
