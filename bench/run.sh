@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 venv=bench/.venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import moto.server' 2>/dev/null; then
   echo "== installing moto[server] into $venv" >&2
-  if python3 -m venv "$venv" >/dev/null 2>&1 && "$venv/bin/pip" install -q 'moto[server]'; then
+  if python3 -m venv "$venv" >/dev/null 2>&1 && "$venv/bin/pip" install -q 'moto[server]==5.2.5'; then
     :
   else
     echo "== moto could not be installed: the benchmark runs without the moto comparison" >&2
