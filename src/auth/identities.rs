@@ -286,37 +286,6 @@ impl Identities {
         })
     }
 
-    /// Authenticates an `X-Auth-Token` for a request to `url_project`.
-    pub fn authenticate_token(
-        &self,
-        token: Option<&str>,
-        url_project: &str,
-        now: OffsetDateTime,
-    ) -> Result<Caller, KmsError> {
-        let token = match token {
-            None => {
-                return Err(KmsError::AuthMissing(
-                    "send the X-Auth-Token header.".into(),
-                ));
-            }
-            Some("") => {
-                return Err(KmsError::AuthMissing(
-                    "the X-Auth-Token header is empty.".into(),
-                ));
-            }
-            Some(token) => token,
-        };
-        let record = self
-            .tokens
-            .get(&token_digest(token))
-            .ok_or(KmsError::AuthInvalid)?;
-        if record.expires_at.is_some_and(|expiry| expiry <= now) {
-            return Err(KmsError::AuthExpired);
-        }
-        let user = &self.users[record.user];
-        self.caller_for_project(user, record.project_id.as_deref(), url_project)
-    }
-
     /// The caller a user becomes in `url_project`, given the project its credential is
     /// scoped to, if any.
     pub fn caller_for_project(
@@ -408,35 +377,20 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 
     #[test]
-    fn demo_tokens_authenticate_in_their_project() {
+    fn demo_tokens_name_their_user_and_its_projects() {
         let ids = Identities::demo();
-        let caller = ids
-            .authenticate_token(Some("demo-token-alice"), PROJECT, NOW)
-            .unwrap();
+        let (user, scope, expiry) = ids.static_token("demo-token-alice").unwrap();
+        assert_eq!((scope, expiry), (None, None));
+        let caller = ids.caller_for_project(user, scope, PROJECT).unwrap();
         assert_eq!(caller.user_id, "a11ce000000000000000000000000001");
         assert_eq!(caller.domain_id, "b168fe00ff56492495a7d22974df2d0b");
         assert_eq!(caller.project_id, PROJECT);
-    }
-
-    #[test]
-    fn missing_unknown_and_foreign_project_tokens_fail_distinctly() {
-        let ids = Identities::demo();
         assert!(matches!(
-            ids.authenticate_token(None, PROJECT, NOW),
-            Err(KmsError::AuthMissing(_))
-        ));
-        assert!(matches!(
-            ids.authenticate_token(Some(""), PROJECT, NOW),
-            Err(KmsError::AuthMissing(_))
-        ));
-        assert_eq!(
-            ids.authenticate_token(Some("nope"), PROJECT, NOW),
-            Err(KmsError::AuthInvalid)
-        );
-        assert!(matches!(
-            ids.authenticate_token(Some("demo-token-alice"), OTHER_PROJECT, NOW),
+            ids.caller_for_project(user, scope, OTHER_PROJECT),
             Err(KmsError::ProjectMismatch(_))
         ));
+        assert!(ids.static_token("nope").is_none());
+        assert!(ids.static_token("").is_none());
     }
 
     const FILE: &str = r#"{
@@ -449,29 +403,25 @@ mod tests {
     }"#;
 
     #[test]
-    fn tokens_expire_and_may_be_scoped_to_one_project() {
+    fn tokens_carry_their_expiry_and_may_be_scoped_to_one_project() {
         let ids = Identities::parse(FILE).unwrap();
+        let (_, _, old) = ids.static_token("t-old").unwrap();
+        assert!(old.unwrap() <= NOW);
+        let (user, scope, new) = ids.static_token("t-new").unwrap();
+        assert!(new.unwrap() > NOW);
         assert_eq!(
-            ids.authenticate_token(Some("t-old"), "p1", NOW),
-            Err(KmsError::AuthExpired)
-        );
-        assert_eq!(
-            ids.authenticate_token(Some("t-new"), "p1", NOW)
-                .unwrap()
-                .user_id,
-            "u1"
-        );
-        assert_eq!(
-            ids.authenticate_token(Some("t-new"), "p2", NOW)
+            ids.caller_for_project(user, scope, "p2")
                 .unwrap()
                 .project_id,
             "p2"
         );
+        let (user, scope, _) = ids.static_token("t-scoped").unwrap();
+        assert_eq!(scope, Some("p2"));
         assert!(matches!(
-            ids.authenticate_token(Some("t-scoped"), "p1", NOW),
+            ids.caller_for_project(user, scope, "p1"),
             Err(KmsError::ProjectMismatch(_))
         ));
-        assert!(ids.authenticate_token(Some("t-scoped"), "p2", NOW).is_ok());
+        assert!(ids.caller_for_project(user, scope, "p2").is_ok());
     }
 
     #[test]
