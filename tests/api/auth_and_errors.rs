@@ -2,21 +2,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{ALICE, Backend, ERIN, OTHER_PROJECT, PROJECT, TestApp};
-
-const ACTIONS: [&str; 8] = [
-    "create-key",
-    "describe-key",
-    "list-keys",
-    "create-grant",
-    "list-grants",
-    "list-retirable-grants",
-    "revoke-grant",
-    "retire-grant",
-];
+use crate::helpers::{ALICE, ALL_ACTIONS, Backend, ERIN, OTHER_PROJECT, PROJECT, TestApp};
 
 async fn every_action_requires_a_valid_token(app: &TestApp) {
-    for action in ACTIONS {
+    for action in ALL_ACTIONS {
         app.post(PROJECT, action, None, &json!({}))
             .await
             .error(403, "KMS.0301");

@@ -10,6 +10,29 @@ use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
+/// Every action of the Huawei dialect.
+pub const ALL_ACTIONS: [&str; 19] = [
+    "create-key",
+    "describe-key",
+    "list-keys",
+    "create-grant",
+    "list-grants",
+    "list-retirable-grants",
+    "revoke-grant",
+    "retire-grant",
+    "enable-key",
+    "disable-key",
+    "schedule-key-deletion",
+    "cancel-key-deletion",
+    "encrypt-data",
+    "decrypt-data",
+    "create-datakey",
+    "create-datakey-without-plaintext",
+    "encrypt-datakey",
+    "decrypt-datakey",
+    "gen-random",
+];
+
 pub const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
 pub const OTHER_PROJECT: &str = "7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b";
 pub const DOMAIN: &str = "b168fe00ff56492495a7d22974df2d0b";
@@ -153,6 +176,22 @@ pub struct Reply {
 }
 
 impl Reply {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let raw = response.text().await.unwrap();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            raw,
+            request_id,
+        }
+    }
+
     #[track_caller]
     pub fn ok(&self) -> &Value {
         assert_eq!(
@@ -263,20 +302,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let raw = response.text().await.unwrap();
-        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            raw,
-            request_id,
-        }
+        Reply::read(request.send().await.expect("the server answers")).await
     }
 
     pub async fn post(

@@ -2,29 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{ALICE, PROJECT, TestApp};
-
-const ACTIONS: [&str; 19] = [
-    "create-key",
-    "describe-key",
-    "list-keys",
-    "create-grant",
-    "list-grants",
-    "list-retirable-grants",
-    "revoke-grant",
-    "retire-grant",
-    "enable-key",
-    "disable-key",
-    "schedule-key-deletion",
-    "cancel-key-deletion",
-    "encrypt-data",
-    "decrypt-data",
-    "create-datakey",
-    "create-datakey-without-plaintext",
-    "encrypt-datakey",
-    "decrypt-datakey",
-    "gen-random",
-];
+use crate::helpers::{ALICE, ALL_ACTIONS, PROJECT, TestApp};
 
 const FIELDS: [&str; 17] = [
     "key_id",
@@ -62,7 +40,7 @@ async fn every_field_of_every_action_survives_hostile_values(app: &TestApp) {
         json!(""),
         json!(null),
     ];
-    for action in ACTIONS {
+    for action in ALL_ACTIONS {
         for field in FIELDS {
             for value in &hostile {
                 let mut body = json!({"key_id": key_id, "grant_id": grant_id});

@@ -40,22 +40,7 @@ async fn request_token(
         .headers()
         .get("x-subject-token")
         .map(|v| v.to_str().unwrap().to_owned());
-    let status = response.status().as_u16();
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let raw = response.text().await.unwrap();
-    let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    (
-        Reply {
-            status,
-            body,
-            raw,
-            request_id,
-        },
-        token,
-    )
+    (Reply::read(response).await, token)
 }
 
 async fn alice_token(app: &TestApp, base: &str) -> String {
