@@ -197,13 +197,9 @@ async fn list_projects(
         uri: &uri,
         headers: &headers,
     };
-    let signed_body = if aksk::is_aksk(&headers) {
-        match huawei::read_body(&body, state.max_body_bytes) {
-            Ok(body) => Some(body.as_ref()),
-            Err(error) => return error_response(error, &request_id),
-        }
-    } else {
-        None
+    let signed_body = match huawei::signed_body(&headers, &body, state.max_body_bytes) {
+        Ok(signed_body) => signed_body,
+        Err(error) => return error_response(error, &request_id),
     };
     let user = match huawei::authenticated_user(&state, request, signed_body).await {
         Ok((user, _scope)) => user,

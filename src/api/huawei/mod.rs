@@ -147,6 +147,21 @@ pub(crate) struct Request<'a> {
 }
 
 /// The body, or the error for a body that could not be read.
+/// The body an AK/SK signature covers, or `None` for token requests. A signature
+/// covers the body, so an unreadable body fails AK/SK requests before authentication;
+/// token requests are authenticated first.
+pub(crate) fn signed_body<'b>(
+    headers: &HeaderMap,
+    body: &'b Result<Bytes, BytesRejection>,
+    max_body_bytes: usize,
+) -> Result<Option<&'b [u8]>, KmsError> {
+    if aksk::is_aksk(headers) {
+        Ok(Some(read_body(body, max_body_bytes)?.as_ref()))
+    } else {
+        Ok(None)
+    }
+}
+
 pub(crate) fn read_body(
     body: &Result<Bytes, BytesRejection>,
     max_body_bytes: usize,
@@ -181,13 +196,7 @@ async fn handle(
             crate::domain::ids::excerpt(&action_name)
         ))
     })?;
-    // A signature covers the body, so an unreadable body fails AK/SK requests before
-    // authentication; token requests are authenticated first, as before.
-    let signed_body = if aksk::is_aksk(request.headers) {
-        Some(read_body(&body, state.max_body_bytes)?.as_ref())
-    } else {
-        None
-    };
+    let signed_body = signed_body(request.headers, &body, state.max_body_bytes)?;
     let caller = authenticate(state, request, signed_body, &project_id).await?;
     let bytes = read_body(&body, state.max_body_bytes)?;
     let body = Body::parse(bytes)?;
