@@ -310,6 +310,8 @@ impl Identities {
             user_name: user.name.clone(),
             domain_id: user.domain_id.clone(),
             project_id: url_project.to_owned(),
+            // Set by the front end, which knows the exchange.
+            request_id: String::new(),
         })
     }
 

@@ -238,6 +238,7 @@ mod tests {
                 "d2".into()
             },
             project_id: project.into(),
+            request_id: "req-1".into(),
         }
     }
 

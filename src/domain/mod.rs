@@ -15,14 +15,16 @@ pub use grant::{Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};
 pub use key::{Key, KeyState, StateChange};
 
-/// Who is calling, as established by the auth layer.
+/// Who is calling, as established by the auth layer, and in which request.
 ///
 /// `project_id` is the project the request is scoped to (the `{project_id}` of the
-/// URL, already checked against the credential).
+/// URL, already checked against the credential). `request_id` is the exchange's
+/// `X-Request-Id`, carried so that audit records name the request they came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: String,
     pub user_name: String,
     pub domain_id: String,
     pub project_id: String,
+    pub request_id: String,
 }

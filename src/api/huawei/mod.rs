@@ -132,7 +132,7 @@ async fn dispatch(
         uri: &uri,
         headers: &headers,
     };
-    match handle(&state, request, path, body).await {
+    match handle(&state, request, &request_id, path, body).await {
         Ok(response) => response,
         Err(error) => error::error_response(error, &request_id),
     }
@@ -180,6 +180,7 @@ pub(crate) fn read_body(
 async fn handle(
     state: &AppState,
     request: Request<'_>,
+    request_id: &RequestId,
     path: Result<Path<(String, String)>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, KmsError> {
@@ -197,7 +198,8 @@ async fn handle(
         ))
     })?;
     let signed_body = signed_body(request.headers, &body, state.max_body_bytes)?;
-    let caller = authenticate(state, request, signed_body, &project_id).await?;
+    let mut caller = authenticate(state, request, signed_body, &project_id).await?;
+    caller.request_id = request_id.0.clone();
     let bytes = read_body(&body, state.max_body_bytes)?;
     let body = Body::parse(bytes)?;
     body.check_sequence()?;
