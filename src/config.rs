@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::store::redact_url;
 
@@ -18,6 +18,10 @@ pub enum LogFormat {
 #[derive(Clone, Parser)]
 #[command(name = "kms-emulator", version, about)]
 pub struct Config {
+    /// Without a command the service runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on.
     #[arg(long, env = "KMS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -76,6 +80,46 @@ pub struct Config {
     pub token_lifetime_secs: u64,
 }
 
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print the audit trail of the grant lifecycle (create, revoke, retire, denials) from
+    /// the database as JSON lines, oldest first, then exit.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Only records about this key.
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// Only records about this grant.
+    #[arg(long)]
+    pub grant_id: Option<String>,
+    /// Only records of this request (its X-Request-Id).
+    #[arg(long)]
+    pub request_id: Option<String>,
+    /// Only records of this acting user ID.
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// Only records of this event: grant-created, grant-revoked, grant-retired,
+    /// create-grant-denied, revoke-grant-denied, retire-grant-denied or key-use-denied.
+    #[arg(long, value_parser = parse_audit_event)]
+    pub event: Option<crate::domain::AuditEvent>,
+    /// Print at most this many records (the oldest matching ones).
+    #[arg(long, default_value_t = 10_000)]
+    pub limit: u64,
+}
+
+fn parse_audit_event(name: &str) -> Result<crate::domain::AuditEvent, String> {
+    crate::domain::AuditEvent::parse(name).ok_or_else(|| {
+        let names: Vec<_> = crate::domain::AuditEvent::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        format!("not an audit event; one of: {}", names.join(", "))
+    })
+}
+
 impl Config {
     /// The defaults, as `kms-emulator` with no arguments and no environment would use.
     pub fn with_database(database_url: impl Into<String>) -> Self {
@@ -88,6 +132,7 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
+            .field("command", &self.command)
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("identities", &self.identities)

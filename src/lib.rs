@@ -6,6 +6,7 @@
 //! - `api`: the HTTP front ends (`api::huawei`) and shared middleware.
 //! - `auth`: identities and credentials.
 //! - `config`, `telemetry`, `app`: configuration, logging, and running the server.
+//! - `operator`: commands for operators (the audit trail).
 
 pub mod api;
 pub mod app;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod hex;
+pub mod operator;
 pub mod service;
 pub mod store;
 pub mod telemetry;

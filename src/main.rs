@@ -1,11 +1,21 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kms_emulator::{App, Config, app, telemetry};
+use kms_emulator::config::Command;
+use kms_emulator::{App, Config, app, operator, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if let Some(Command::Audit(args)) = &config.command {
+        return match operator::print_audit(&config, args, &mut std::io::stdout().lock()).await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("kms-emulator audit: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let _log_writer = telemetry::init(config.log_format);
     let app = match App::build(&config).await {
         Ok(app) => app,

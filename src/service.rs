@@ -4,16 +4,17 @@
 //! rules are in `domain::authz`, the atomicity in `store`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use time::OffsetDateTime;
 
 use crate::crypto::{self, MasterKey};
 use crate::domain::authz;
 use crate::domain::{
-    Caller, Grant, GrantId, GrantOperation, GranteeType, Key, KeyId, KeyState, KmsError,
-    StateChange,
+    AuditEvent, AuditQuery, AuditRecord, Caller, Grant, GrantId, GrantOperation, GranteeType, Key,
+    KeyId, KeyState, KmsError, StateChange,
 };
-use crate::store::{Page, Store, StoreError};
+use crate::store::{AuditEntry, Page, Store, StoreError};
 
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
@@ -78,6 +79,21 @@ impl From<StoreError> for KmsError {
 fn unopenable() -> KmsError {
     KmsError::InvalidCipherText(
         "it was not made with this key, was altered, or the additional data differs from encryption.".into(),
+    )
+}
+
+/// `authz::decide_revoke` or `authz::decide_retire`.
+type GrantDeletionRule =
+    fn(&Caller, &KeyId, &str, Option<&Key>, Option<&Grant>) -> Result<(), KmsError>;
+
+/// What an audit record of a new grant says about it.
+fn grant_summary(grant: &Grant) -> String {
+    format!(
+        "grantee {} {}; operations {}; retiring principal {}",
+        grant.grantee_principal_type.as_str(),
+        grant.grantee_principal,
+        crate::domain::grant::join_operations(&grant.operations),
+        grant.retiring_principal.as_deref().unwrap_or("none"),
     )
 }
 
@@ -150,8 +166,66 @@ impl Kms {
             }
             _ => Vec::new(),
         };
-        authz::decide_key_use(caller, key_id, key.as_ref(), &grants, operation)?;
+        if let Err(refusal) =
+            authz::decide_key_use(caller, key_id, key.as_ref(), &grants, operation)
+        {
+            let detail = format!("{}: {refusal}", operation.as_str());
+            self.record_denial(AuditEvent::KeyUseDenied, caller, key_id, None, detail)
+                .await;
+            return Err(refusal);
+        }
         Ok(key.expect("decide_key_use found the key"))
+    }
+
+    /// Appends the audit record of a refusal. The refusal is the answer either way, so
+    /// a failure to record it is logged, not returned.
+    async fn record_denial(
+        &self,
+        event: AuditEvent,
+        caller: &Caller,
+        key_id: &KeyId,
+        grant_id: Option<&GrantId>,
+        detail: String,
+    ) {
+        let record = AuditRecord::new(event, now_millis(), caller, key_id, grant_id, detail);
+        if let Err(error) = self.store.append_audit(&record).await {
+            tracing::error!(%error, event = event.as_str(), "could not write the audit record of a refusal");
+        }
+    }
+
+    /// Runs a store write whose authorization check sets `denied` when the rules refused
+    /// it, and records that refusal.
+    async fn audited_refusal<T>(
+        &self,
+        result: Result<T, StoreError>,
+        denied: &AtomicBool,
+        event: AuditEvent,
+        caller: &Caller,
+        key_id: &KeyId,
+        grant_id: Option<&GrantId>,
+    ) -> Result<T, KmsError> {
+        match result {
+            // A grant that is already gone (the loser of a revoke race) is not a denial.
+            Err(StoreError::Rejected(refusal))
+                if denied.load(Ordering::Relaxed)
+                    && !matches!(refusal, KmsError::GrantNotFound(_)) =>
+            {
+                self.record_denial(event, caller, key_id, grant_id, refusal.to_string())
+                    .await;
+                Err(refusal)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The audit trail, for operators (`kms-emulator audit`).
+    pub async fn audit_trail(
+        &self,
+        query: &AuditQuery,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, KmsError> {
+        Ok(self.store.list_audit(query, after, limit).await?)
     }
 
     pub async fn describe_key(&self, caller: &Caller, key_id: &KeyId) -> Result<Key, KmsError> {
@@ -274,6 +348,7 @@ impl Kms {
             name: request.name,
             creation_date: now_millis(),
         };
+        let denied = AtomicBool::new(false);
         let check = |key: Option<&Key>, callers_grants: &[Grant]| {
             authz::decide_create_grant(
                 caller,
@@ -282,10 +357,35 @@ impl Kms {
                 callers_grants,
                 &grant.operations,
             )
+            .inspect_err(|_| denied.store(true, Ordering::Relaxed))
         };
-        self.store
-            .insert_grant(caller, &grant, self.settings.max_grants_per_key, &check)
-            .await?;
+        let audit = AuditRecord::new(
+            AuditEvent::GrantCreated,
+            grant.creation_date,
+            caller,
+            &grant.key_id,
+            Some(&grant.grant_id),
+            grant_summary(&grant),
+        );
+        let result = self
+            .store
+            .insert_grant(
+                caller,
+                &grant,
+                self.settings.max_grants_per_key,
+                &check,
+                &audit,
+            )
+            .await;
+        self.audited_refusal(
+            result,
+            &denied,
+            AuditEvent::CreateGrantDenied,
+            caller,
+            &grant.key_id,
+            None,
+        )
+        .await?;
         tracing::info!(
             key_id = %grant.key_id, grant_id = %grant.grant_id, issuer = %caller.user_id,
             grantee = %grant.grantee_principal, "grant created"
@@ -299,10 +399,15 @@ impl Kms {
         key_id: &KeyId,
         grant_id: &GrantId,
     ) -> Result<(), KmsError> {
-        let check = |key: Option<&Key>, grant: Option<&Grant>| {
-            authz::decide_revoke(caller, key_id, grant_id.as_str(), key, grant)
-        };
-        self.store.delete_grant(key_id, grant_id, &check).await?;
+        self.delete_grant(
+            caller,
+            key_id,
+            grant_id,
+            authz::decide_revoke,
+            AuditEvent::GrantRevoked,
+            AuditEvent::RevokeDenied,
+        )
+        .await?;
         tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant revoked");
         Ok(())
     }
@@ -313,12 +418,48 @@ impl Kms {
         key_id: &KeyId,
         grant_id: &GrantId,
     ) -> Result<(), KmsError> {
-        let check = |key: Option<&Key>, grant: Option<&Grant>| {
-            authz::decide_retire(caller, key_id, grant_id.as_str(), key, grant)
-        };
-        self.store.delete_grant(key_id, grant_id, &check).await?;
+        self.delete_grant(
+            caller,
+            key_id,
+            grant_id,
+            authz::decide_retire,
+            AuditEvent::GrantRetired,
+            AuditEvent::RetireDenied,
+        )
+        .await?;
         tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant retired");
         Ok(())
+    }
+
+    /// Revoke and retire: the same deletion under different rules and audit events.
+    async fn delete_grant(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        grant_id: &GrantId,
+        rule: GrantDeletionRule,
+        done: AuditEvent,
+        refused: AuditEvent,
+    ) -> Result<(), KmsError> {
+        let denied = AtomicBool::new(false);
+        let check = |key: Option<&Key>, grant: Option<&Grant>| {
+            rule(caller, key_id, grant_id.as_str(), key, grant)
+                .inspect_err(|_| denied.store(true, Ordering::Relaxed))
+        };
+        let audit = AuditRecord::new(
+            done,
+            now_millis(),
+            caller,
+            key_id,
+            Some(grant_id),
+            String::new(),
+        );
+        let result = self
+            .store
+            .delete_grant(key_id, grant_id, &check, &audit)
+            .await;
+        self.audited_refusal(result, &denied, refused, caller, key_id, Some(grant_id))
+            .await
     }
 
     pub async fn list_grants(

@@ -4,12 +4,14 @@
 //! identifier is minted. Both API dialects and both stores build on these types, so
 //! the rules live in exactly one place.
 
+pub mod audit;
 pub mod authz;
 pub mod error;
 pub mod grant;
 pub mod ids;
 pub mod key;
 
+pub use audit::{AuditEvent, AuditQuery, AuditRecord};
 pub use error::KmsError;
 pub use grant::{Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};

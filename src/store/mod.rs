@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
+use crate::domain::{
+    AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError,
+};
 
 #[macro_use]
 mod sql;
@@ -91,24 +93,37 @@ pub trait Store: Send + Sync + 'static {
     /// The grants on a key that name the caller as grantee (by user or by account).
     async fn grants_to(&self, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>;
 
-    /// Inserts `grant` if `check` allows it on the locked key and the key holds fewer
-    /// than `max_grants_per_key` grants.
+    /// Inserts `grant`, and `audit` with it, if `check` allows it on the locked key and
+    /// the key holds fewer than `max_grants_per_key` grants.
     async fn insert_grant(
         &self,
         caller: &Caller,
         grant: &Grant,
         max_grants_per_key: u32,
         check: CreateGrantCheck<'_>,
+        audit: &AuditRecord,
     ) -> Result<(), StoreError>;
 
-    /// Deletes a grant if `check` allows it on the locked row. Of many concurrent
-    /// deletes of one grant exactly one succeeds; the others see no grant.
+    /// Deletes a grant, and writes `audit`, if `check` allows it on the locked row. Of
+    /// many concurrent deletes of one grant exactly one succeeds; the others see no grant.
     async fn delete_grant(
         &self,
         key_id: &KeyId,
         grant_id: &GrantId,
         check: DeleteGrantCheck<'_>,
+        audit: &AuditRecord,
     ) -> Result<(), StoreError>;
+
+    /// Appends an audit record on its own (refusals: their transaction rolled back).
+    async fn append_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
+
+    /// Audit records matching `query`, oldest first.
+    async fn list_audit(
+        &self,
+        query: &AuditQuery,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, StoreError>;
 
     async fn list_grants(
         &self,
@@ -132,6 +147,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// The token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
     async fn find_token(&self, token_sha256: &str) -> Result<Option<StoredToken>, StoreError>;
+}
+
+/// An audit record with its position in the trail (for paging).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub record: AuditRecord,
 }
 
 /// An IAM token as the database keeps it: the hash, never the token itself.
@@ -235,6 +257,25 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
         retiring_principal: row.retiring_principal,
         name: row.name,
         creation_date: row.creation_date,
+    })
+}
+
+fn audit_from_row(row: sql::AuditRow) -> Result<AuditEntry, StoreError> {
+    use crate::domain::AuditEvent;
+    let event = AuditEvent::parse(&row.event)
+        .ok_or_else(|| StoreError::Corrupt(format!("audit record {}: event", row.seq)))?;
+    Ok(AuditEntry {
+        seq: row.seq,
+        record: AuditRecord {
+            event,
+            occurred_at: row.occurred_at,
+            request_id: row.request_id,
+            actor_user_id: row.actor_user_id,
+            actor_project_id: row.actor_project_id,
+            key_id: row.key_id,
+            grant_id: row.grant_id,
+            detail: row.detail,
+        },
     })
 }
 

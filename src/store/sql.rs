@@ -35,6 +35,19 @@ pub(super) struct GrantRow {
     pub creation_date: i64,
 }
 
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct AuditRow {
+    pub seq: i64,
+    pub event: String,
+    pub occurred_at: i64,
+    pub request_id: String,
+    pub actor_user_id: String,
+    pub actor_project_id: String,
+    pub key_id: String,
+    pub grant_id: Option<String>,
+    pub detail: String,
+}
+
 macro_rules! key_columns {
     () => {
         "seq, key_id, project_id, domain_id, creator_user_id, key_alias, key_description, key_spec, \
@@ -46,6 +59,15 @@ macro_rules! grant_columns {
     () => {
         "seq, grant_id, key_id, grantee_principal, grantee_principal_type, operations, \
          issuing_principal, retiring_principal, name, creation_date"
+    };
+}
+
+/// The operator's audit query: each of key, grant, request, actor and event narrows it when set.
+macro_rules! audit_filter {
+    () => {
+        "($1 is null or key_id = $1) and ($2 is null or grant_id = $2) \
+         and ($3 is null or request_id = $3) and ($4 is null or actor_user_id = $4) \
+         and ($5 is null or event = $5)"
     };
 }
 
@@ -77,12 +99,33 @@ pub(super) fn into_page<R, T>(
 /// `$lock` is appended to selects whose rows the transaction must hold.
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal) => {
-        use $crate::domain::{Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
-        use $crate::store::sql::{into_page, GrantRow, KeyRow};
+        use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
+        use $crate::store::sql::{into_page, AuditRow, GrantRow, KeyRow};
         use $crate::store::{
-            grant_from_row, key_from_row, CreateGrantCheck, DeleteGrantCheck, KeyUpdate, Page, Store,
-            StoreError,
+            audit_from_row, grant_from_row, key_from_row, AuditEntry, CreateGrantCheck, DeleteGrantCheck,
+            KeyUpdate, Page, Store, StoreError,
         };
+
+        async fn write_audit<'e, E>(executor: E, audit: &AuditRecord) -> Result<(), StoreError>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            sqlx::query(
+                "insert into kms_audit (event, occurred_at, request_id, actor_user_id, actor_project_id, \
+                 key_id, grant_id, detail) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(audit.event.as_str())
+            .bind(audit.occurred_at)
+            .bind(&audit.request_id)
+            .bind(&audit.actor_user_id)
+            .bind(&audit.actor_project_id)
+            .bind(&audit.key_id)
+            .bind(&audit.grant_id)
+            .bind(&audit.detail)
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
 
         async fn fetch_grants_to<'e, E>(executor: E, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>
         where
@@ -245,6 +288,7 @@ macro_rules! impl_sql_store {
                 grant: &Grant,
                 max_grants_per_key: u32,
                 check: CreateGrantCheck<'_>,
+                audit: &AuditRecord,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 let key: Option<KeyRow> =
@@ -282,6 +326,7 @@ macro_rules! impl_sql_store {
                 .bind(grant.creation_date)
                 .execute(&mut *tx)
                 .await?;
+                write_audit(&mut *tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -292,6 +337,7 @@ macro_rules! impl_sql_store {
                 key_id: &KeyId,
                 grant_id: &GrantId,
                 check: DeleteGrantCheck<'_>,
+                audit: &AuditRecord,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 let grant: Option<GrantRow> = sqlx::query_as(concat!(
@@ -316,8 +362,50 @@ macro_rules! impl_sql_store {
                 if deleted != 1 {
                     return Err(KmsError::GrantNotFound(grant_id.to_string()).into());
                 }
+                write_audit(&mut *tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn append_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
+                // Through the write path like every write, so SQLite's writers queue.
+                let mut tx = self.begin_write().await?;
+                write_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_audit(
+                &self,
+                query: &AuditQuery,
+                after: i64,
+                limit: u32,
+            ) -> Result<Page<AuditEntry>, StoreError> {
+                let event = query.event.map(|e| e.as_str());
+                let (total,): (i64,) =
+                    sqlx::query_as(concat!("select count(*) from kms_audit where ", audit_filter!()))
+                        .bind(&query.key_id)
+                        .bind(&query.grant_id)
+                        .bind(&query.request_id)
+                        .bind(&query.actor_user_id)
+                        .bind(event)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+                    "select seq, event, occurred_at, request_id, actor_user_id, actor_project_id, ",
+                    "key_id, grant_id, detail from kms_audit where ", audit_filter!(),
+                    " and seq > $6 order by seq limit $7"
+                ))
+                .bind(&query.key_id)
+                .bind(&query.grant_id)
+                .bind(&query.request_id)
+                .bind(&query.actor_user_id)
+                .bind(event)
+                .bind(after)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
+                .await?;
+                into_page(rows, limit, total, |r| r.seq, audit_from_row)
             }
 
             async fn list_grants(&self, key_id: &KeyId, after: i64, limit: u32) -> Result<Page<Grant>, StoreError> {

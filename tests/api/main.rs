@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod audit;
 mod auth_and_errors;
 mod concurrency;
 mod grants;

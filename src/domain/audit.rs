@@ -1,0 +1,121 @@
+//! Audit records of the grant lifecycle: who did what to which grant, when, in which request.
+//!
+//! The records are append-only (the database refuses updates and deletes of them) and
+//! are written in the same transaction as the change they describe, so a record exists
+//! exactly when its change happened. Denials are written after the refused request's
+//! transaction rolled back. A denial is a refusal by the authorization rules, including
+//! the "key not found" that hides a key from a stranger; a revoke or retire of a grant
+//! that no longer exists (the loser of a race) is not a denial and leaves no record.
+
+use super::{Caller, GrantId, KeyId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditEvent {
+    GrantCreated,
+    GrantRevoked,
+    GrantRetired,
+    /// create-grant refused by the authorization rules.
+    CreateGrantDenied,
+    /// revoke-grant refused by the authorization rules.
+    RevokeDenied,
+    /// retire-grant refused by the authorization rules.
+    RetireDenied,
+    /// A key operation (encrypt, decrypt, describe...) refused because no grant allows it.
+    KeyUseDenied,
+}
+
+impl AuditEvent {
+    pub const ALL: [Self; 7] = [
+        Self::GrantCreated,
+        Self::GrantRevoked,
+        Self::GrantRetired,
+        Self::CreateGrantDenied,
+        Self::RevokeDenied,
+        Self::RetireDenied,
+        Self::KeyUseDenied,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GrantCreated => "grant-created",
+            Self::GrantRevoked => "grant-revoked",
+            Self::GrantRetired => "grant-retired",
+            Self::CreateGrantDenied => "create-grant-denied",
+            Self::RevokeDenied => "revoke-grant-denied",
+            Self::RetireDenied => "retire-grant-denied",
+            Self::KeyUseDenied => "key-use-denied",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|event| event.as_str() == name)
+    }
+}
+
+/// One audit record as written. `detail` says what was granted or why it was refused;
+/// it never holds a secret (tokens, keys and plaintext are not audit material).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub event: AuditEvent,
+    /// Milliseconds since the Unix epoch.
+    pub occurred_at: i64,
+    pub request_id: String,
+    pub actor_user_id: String,
+    pub actor_project_id: String,
+    pub key_id: String,
+    pub grant_id: Option<String>,
+    pub detail: String,
+}
+
+impl AuditRecord {
+    pub fn new(
+        event: AuditEvent,
+        occurred_at: i64,
+        caller: &Caller,
+        key_id: &KeyId,
+        grant_id: Option<&GrantId>,
+        detail: String,
+    ) -> Self {
+        Self {
+            event,
+            occurred_at,
+            request_id: caller.request_id.clone(),
+            actor_user_id: caller.user_id.clone(),
+            actor_project_id: caller.project_id.clone(),
+            key_id: key_id.to_string(),
+            grant_id: grant_id.map(GrantId::to_string),
+            detail,
+        }
+    }
+}
+
+/// What an operator asks the audit trail for; every field set narrows the answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub key_id: Option<String>,
+    pub grant_id: Option<String>,
+    pub request_id: Option<String>,
+    pub actor_user_id: Option<String>,
+    pub event: Option<AuditEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_name_parses_back_to_its_event() {
+        for event in AuditEvent::ALL {
+            assert_eq!(AuditEvent::parse(event.as_str()), Some(event));
+        }
+        assert_eq!(AuditEvent::parse("grant-deleted"), None);
+        assert_eq!(AuditEvent::parse(""), None);
+    }
+
+    #[test]
+    fn event_names_are_distinct() {
+        let names: std::collections::HashSet<_> =
+            AuditEvent::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(names.len(), AuditEvent::ALL.len());
+    }
+}
