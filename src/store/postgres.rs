@@ -36,5 +36,6 @@ impl_sql_store!(
     PgStore,
     sqlx::Postgres,
     backend = "postgres",
-    lock = " for update"
+    lock = " for update",
+    lock_grant = " for update of g"
 );

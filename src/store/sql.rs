@@ -35,6 +35,70 @@ pub(super) struct GrantRow {
     pub creation_date: i64,
 }
 
+/// A grant and a key read by one statement (revoke and retire read both, on every call).
+/// Columns of the two tables that share a name are prefixed `g_` and `k_`.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct GrantAndKeyRow {
+    pub g_seq: i64,
+    pub grant_id: String,
+    pub g_key_id: String,
+    pub grantee_principal: String,
+    pub grantee_principal_type: String,
+    pub operations: String,
+    pub issuing_principal: String,
+    pub retiring_principal: Option<String>,
+    pub name: Option<String>,
+    pub g_creation_date: i64,
+    pub k_seq: i64,
+    pub k_key_id: String,
+    pub project_id: String,
+    pub domain_id: String,
+    pub creator_user_id: String,
+    pub key_alias: String,
+    pub key_description: String,
+    pub key_spec: String,
+    pub key_usage: String,
+    pub origin: String,
+    pub key_state: i64,
+    pub k_creation_date: i64,
+    pub scheduled_deletion_date: Option<i64>,
+    pub key_material: Option<Vec<u8>>,
+}
+
+impl GrantAndKeyRow {
+    pub(super) fn split(self) -> (GrantRow, KeyRow) {
+        let grant = GrantRow {
+            seq: self.g_seq,
+            grant_id: self.grant_id,
+            key_id: self.g_key_id,
+            grantee_principal: self.grantee_principal,
+            grantee_principal_type: self.grantee_principal_type,
+            operations: self.operations,
+            issuing_principal: self.issuing_principal,
+            retiring_principal: self.retiring_principal,
+            name: self.name,
+            creation_date: self.g_creation_date,
+        };
+        let key = KeyRow {
+            seq: self.k_seq,
+            key_id: self.k_key_id,
+            project_id: self.project_id,
+            domain_id: self.domain_id,
+            creator_user_id: self.creator_user_id,
+            key_alias: self.key_alias,
+            key_description: self.key_description,
+            key_spec: self.key_spec,
+            key_usage: self.key_usage,
+            origin: self.origin,
+            key_state: self.key_state,
+            creation_date: self.k_creation_date,
+            scheduled_deletion_date: self.scheduled_deletion_date,
+            key_material: self.key_material,
+        };
+        (grant, key)
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct AuditRow {
     pub seq: i64,
@@ -59,6 +123,16 @@ macro_rules! grant_columns {
     () => {
         "seq, grant_id, key_id, grantee_principal, grantee_principal_type, operations, \
          issuing_principal, retiring_principal, name, creation_date"
+    };
+}
+
+macro_rules! grant_and_key_columns {
+    () => {
+        "g.seq as g_seq, g.grant_id, g.key_id as g_key_id, g.grantee_principal, g.grantee_principal_type, \
+         g.operations, g.issuing_principal, g.retiring_principal, g.name, g.creation_date as g_creation_date, \
+         k.seq as k_seq, k.key_id as k_key_id, k.project_id, k.domain_id, k.creator_user_id, k.key_alias, \
+         k.key_description, k.key_spec, k.key_usage, k.origin, k.key_state, k.creation_date as k_creation_date, \
+         k.scheduled_deletion_date, k.key_material"
     };
 }
 
@@ -96,11 +170,12 @@ pub(super) fn into_page<R, T>(
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field and
 /// inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`
 /// and `async fn close_pools(&self)`.
-/// `$lock` is appended to selects whose rows the transaction must hold.
+/// `$lock` is appended to selects whose rows the transaction must hold, `$lock_grant` to
+/// the select of a grant joined with its key, which locks only the grant (alias `g`).
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal) => {
+    ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal, lock_grant = $lock_grant:literal) => {
         use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
-        use $crate::store::sql::{into_page, AuditRow, GrantRow, KeyRow};
+        use $crate::store::sql::{into_page, AuditRow, GrantAndKeyRow, GrantRow, KeyRow};
         use $crate::store::{
             audit_from_row, grant_from_row, key_from_row, AuditEntry, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError,
@@ -340,19 +415,35 @@ macro_rules! impl_sql_store {
                 audit: &AuditRecord,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
-                let grant: Option<GrantRow> = sqlx::query_as(concat!(
-                    "select ", grant_columns!(), " from kms_grant where grant_id = $1", $lock
+                // One round trip when both exist, the usual case; apart only when one is missing.
+                let both: Option<GrantAndKeyRow> = sqlx::query_as(concat!(
+                    "select ", grant_and_key_columns!(), " from kms_grant g, kms_key k ",
+                    "where g.grant_id = $1 and k.key_id = $2", $lock_grant
                 ))
                 .bind(grant_id.as_str())
+                .bind(key_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-                let grant = grant.map(grant_from_row).transpose()?;
-                let key: Option<KeyRow> =
-                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
-                        .bind(key_id.as_str())
+                let (grant, key) = match both {
+                    Some(row) => {
+                        let (grant, key) = row.split();
+                        (Some(grant_from_row(grant)?), Some(key_from_row(key)?))
+                    }
+                    None => {
+                        let grant: Option<GrantRow> = sqlx::query_as(concat!(
+                            "select ", grant_columns!(), " from kms_grant where grant_id = $1", $lock
+                        ))
+                        .bind(grant_id.as_str())
                         .fetch_optional(&mut *tx)
                         .await?;
-                let key = key.map(key_from_row).transpose()?;
+                        let key: Option<KeyRow> =
+                            sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
+                                .bind(key_id.as_str())
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        (grant.map(grant_from_row).transpose()?, key.map(key_from_row).transpose()?)
+                    }
+                };
                 check(key.as_ref(), grant.as_ref())?;
                 let deleted = sqlx::query("delete from kms_grant where grant_id = $1")
                     .bind(grant_id.as_str())

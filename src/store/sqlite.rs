@@ -52,4 +52,10 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, sqlx::Sqlite, backend = "sqlite", lock = "");
+impl_sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    backend = "sqlite",
+    lock = "",
+    lock_grant = ""
+);
