@@ -11,3 +11,4 @@ mod identity;
 mod key_use;
 mod keys;
 mod revoke_retire;
+mod secrets;
