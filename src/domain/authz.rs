@@ -16,6 +16,8 @@
 //!   the grant includes `retire-grant`; those parties see the key for that purpose
 //!   even from another project.
 
+use std::collections::BTreeMap;
+
 use super::{Caller, Grant, GrantOperation, GranteeType, Key, KeyId, KmsError};
 
 pub fn is_owner_side(caller: &Caller, key: &Key) -> bool {
@@ -157,12 +159,29 @@ pub fn decide_list_grants(
 /// Using a key for `operation` (describe-key and, with the cryptography, the data
 /// operations): the owner side, or a grantee through a live grant holding it.
 /// `callers_grants` are the grants on this key that name the caller as grantee.
+/// Grants with an AWS encryption-context constraint never match here: use
+/// `decide_key_use_in_context` where the request's context is known.
 pub fn decide_key_use(
     caller: &Caller,
     key_id: &KeyId,
     key: Option<&Key>,
     callers_grants: &[Grant],
     operation: GrantOperation,
+) -> Result<(), KmsError> {
+    decide_key_use_in_context(caller, key_id, key, callers_grants, operation, None)
+}
+
+/// As `decide_key_use`, for a request whose encryption context is `context` (string
+/// pairs; `None` when there is none in that form). A grant allows the use only when it
+/// holds `operation` and its constraint, if any, accepts the context, so a grant made
+/// in either dialect is enforced in both.
+pub fn decide_key_use_in_context(
+    caller: &Caller,
+    key_id: &KeyId,
+    key: Option<&Key>,
+    callers_grants: &[Grant],
+    operation: GrantOperation,
+    context: Option<&BTreeMap<String, String>>,
 ) -> Result<(), KmsError> {
     let Some(key) = key else {
         return Err(key_not_found(key_id));
@@ -177,12 +196,91 @@ pub fn decide_key_use(
     if mine.is_empty() {
         return Err(key_not_found(key_id));
     }
-    if mine.iter().any(|g| g.allows(operation)) {
+    if mine
+        .iter()
+        .any(|g| g.allows_with_context(operation, context))
+    {
         Ok(())
+    } else if mine.iter().any(|g| g.allows(operation)) {
+        Err(KmsError::AccessDenied(format!(
+            "your grants on key {} allow {operation} only with another encryption context.",
+            key.key_id
+        )))
     } else {
         Err(KmsError::AccessDenied(format!(
             "none of your grants on key {} allows {operation}.",
             key.key_id
+        )))
+    }
+}
+
+/// AWS RevokeGrant: any principal of the key's account (here: the owner side of the
+/// key), since this emulator has no IAM policies and AWS's default key policy gives
+/// the account full access. A grantee from elsewhere learns that it may not; anyone
+/// else is told the key does not exist.
+pub fn decide_revoke_aws(
+    caller: &Caller,
+    key_id: &KeyId,
+    grant_id: &str,
+    key: Option<&Key>,
+    grant: Option<&Grant>,
+) -> Result<(), KmsError> {
+    let Some(key) = key else {
+        return Err(key_not_found(key_id));
+    };
+    let grant_on_key = grant.filter(|g| g.key_id == key.key_id);
+    if !is_owner_side(caller, key) {
+        return if grant_on_key.is_some_and(|g| is_party_aws(caller, g)) {
+            Err(KmsError::AccessDenied(format!(
+                "only principals of the account that owns key {} may revoke its grants; a retiring principal or grantee holding RetireGrant may retire the grant instead.",
+                key.key_id
+            )))
+        } else {
+            Err(key_not_found(key_id))
+        };
+    }
+    grant_on_key.ok_or_else(|| grant_not_found(grant_id))?;
+    Ok(())
+}
+
+/// The retiring principal in the AWS dialect may also be a whole account (stored as
+/// its domain ID, from `arn:aws:iam::ACCOUNT:root`).
+fn is_retiring_principal_aws(caller: &Caller, grant: &Grant) -> bool {
+    is_retiring_principal(caller, grant)
+        || grant.retiring_principal.as_deref() == Some(caller.domain_id.as_str())
+}
+
+fn is_party_aws(caller: &Caller, grant: &Grant) -> bool {
+    is_retiring_principal_aws(caller, grant) || is_grantee(caller, grant)
+}
+
+/// AWS RetireGrant: the retiring principal, the grantee when the grant includes
+/// RetireGrant, or a principal of the key's account.
+pub fn decide_retire_aws(
+    caller: &Caller,
+    key_id: &KeyId,
+    grant_id: &str,
+    key: Option<&Key>,
+    grant: Option<&Grant>,
+) -> Result<(), KmsError> {
+    let Some(key) = key else {
+        return Err(key_not_found(key_id));
+    };
+    let grant_on_key = grant.filter(|g| g.key_id == key.key_id);
+    let owner = is_owner_side(caller, key);
+    if !owner && !grant_on_key.is_some_and(|g| is_party_aws(caller, g)) {
+        return Err(key_not_found(key_id));
+    }
+    let grant = grant_on_key.ok_or_else(|| grant_not_found(grant_id))?;
+    if owner
+        || is_retiring_principal_aws(caller, grant)
+        || (is_grantee(caller, grant) && grant.allows(GrantOperation::RetireGrant))
+    {
+        Ok(())
+    } else {
+        Err(KmsError::AccessDenied(format!(
+            "the grant does not include the RetireGrant operation, so its grantee may not retire it (grant {}).",
+            grant.grant_id
         )))
     }
 }
@@ -275,6 +373,7 @@ mod tests {
             retiring_principal: Some("retirer".into()),
             name: None,
             creation_date: 0,
+            constraint: None,
         }
     }
 
@@ -631,6 +730,93 @@ mod tests {
             Some(&k),
             &[],
             &[EncryptData]
+        )));
+    }
+
+    fn revoke_aws(who: &Caller, g: &Grant) -> Result<(), KmsError> {
+        let k = key();
+        decide_revoke_aws(who, &k.key_id, g.grant_id.as_str(), Some(&k), Some(g))
+    }
+
+    fn retire_aws(who: &Caller, g: &Grant) -> Result<(), KmsError> {
+        let k = key();
+        decide_retire_aws(who, &k.key_id, g.grant_id.as_str(), Some(&k), Some(g))
+    }
+
+    #[test]
+    fn aws_revoke_is_for_the_keys_account_only() {
+        let g = grant(&[EncryptData, RetireGrant]);
+        assert!(revoke_aws(&caller("anyone-in-account", PROJECT), &g).is_ok());
+        assert!(denied(revoke_aws(&caller("grantee", OTHER_PROJECT), &g)));
+        assert!(denied(revoke_aws(&caller("retirer", OTHER_PROJECT), &g)));
+        assert!(not_found(revoke_aws(
+            &caller("stranger", OTHER_PROJECT),
+            &g
+        )));
+        let k = key();
+        assert!(matches!(
+            decide_revoke_aws(&caller("x", PROJECT), &k.key_id, "g", Some(&k), None),
+            Err(KmsError::GrantNotFound(_))
+        ));
+        let mut elsewhere = g.clone();
+        elsewhere.key_id = other_key_id();
+        assert!(matches!(
+            revoke_aws(&caller("x", PROJECT), &elsewhere),
+            Err(KmsError::GrantNotFound(_))
+        ));
+        assert!(not_found(decide_revoke_aws(
+            &caller("x", PROJECT),
+            &k.key_id,
+            "g",
+            None,
+            Some(&g)
+        )));
+    }
+
+    #[test]
+    fn aws_retire_follows_the_documented_roles() {
+        let with_retire = grant(&[EncryptData, RetireGrant]);
+        let without_retire = grant(&[EncryptData]);
+        let account = caller("anyone-in-account", PROJECT);
+        let grantee = caller("grantee", OTHER_PROJECT);
+        let retirer = caller("retirer", OTHER_PROJECT);
+        let stranger = caller("stranger", OTHER_PROJECT);
+        for g in [&with_retire, &without_retire] {
+            assert!(retire_aws(&account, g).is_ok());
+            assert!(retire_aws(&retirer, g).is_ok());
+            assert!(not_found(retire_aws(&stranger, g)));
+        }
+        assert!(retire_aws(&grantee, &with_retire).is_ok());
+        assert!(denied(retire_aws(&grantee, &without_retire)));
+        // A whole account as retiring principal: any principal of it.
+        let mut by_account = without_retire.clone();
+        by_account.retiring_principal = Some("d2".into());
+        assert!(retire_aws(&caller("someone-in-d2", OTHER_PROJECT), &by_account).is_ok());
+    }
+
+    #[test]
+    fn constrained_grants_need_a_matching_context() {
+        use crate::domain::ContextConstraint;
+        let k = key();
+        let grantee = caller("grantee", OTHER_PROJECT);
+        let mut g = grant(&[EncryptData, DescribeKey]);
+        let required: BTreeMap<String, String> = [("app".to_string(), "x".to_string())].into();
+        g.constraint = Some(ContextConstraint::Equals(required.clone()));
+        let grants = [g];
+        let use_with = |op, ctx: Option<&BTreeMap<String, String>>| {
+            decide_key_use_in_context(&grantee, &k.key_id, Some(&k), &grants, op, ctx)
+        };
+        assert!(use_with(EncryptData, Some(&required)).is_ok());
+        assert!(denied(use_with(EncryptData, Some(&BTreeMap::new()))));
+        assert!(denied(use_with(EncryptData, None)));
+        // Constraints do not apply to DescribeKey.
+        assert!(use_with(DescribeKey, None).is_ok());
+        assert!(denied(decide_key_use(
+            &grantee,
+            &k.key_id,
+            Some(&k),
+            &grants,
+            EncryptData
         )));
     }
 }

@@ -11,7 +11,7 @@ pub mod ids;
 pub mod key;
 
 pub use error::KmsError;
-pub use grant::{Grant, GrantOperation, GranteeType};
+pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};
 pub use key::{Key, KeyState, StateChange};
 
