@@ -2,6 +2,7 @@
 //! `KmsError` to its own error bodies; the shared middleware gives every exchange a
 //! request ID and a log line.
 
+pub mod aws;
 pub mod huawei;
 pub mod iam;
 
@@ -43,6 +44,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/ready", get(ready))
         .merge(iam::routes(state.max_body_bytes))
         .merge(huawei::routes(state.max_body_bytes))
+        // `POST /` is the AWS JSON 1.1 endpoint; the Huawei router keeps `GET /`.
+        .route(
+            "/",
+            axum::routing::post(aws::dispatch)
+                .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes)),
+        )
         .with_state(state)
         .layer(
             tower::ServiceBuilder::new()

@@ -282,7 +282,9 @@ impl Identities {
     }
 
     /// The identities used when no file is given: one account with four users in one
-    /// project, and a second account with one user, so every grant role can be tried.
+    /// project, and a second account with two users, so every grant role can be tried
+    /// (in the AWS dialect, where an account's own principals hold the key, the
+    /// grantee and retiring principal of a cross-account grant are erin and frank).
     pub fn demo() -> Self {
         Self::parse(DEMO_IDENTITIES).expect("the built-in demo identities are valid")
     }
@@ -402,6 +404,17 @@ impl Identities {
                 user.name, user.id, user.domain_id, project, user.name
             ));
         }
+        text.push_str(
+            "AWS dialect (POST / with SigV4, e.g. boto3 endpoint_url=the address above):\n",
+        );
+        for user in &self.users {
+            if let Some(key) = user.access_keys.first() {
+                text.push_str(&format!(
+                    "  {:<6} {} aws_access_key_id={} aws_secret_access_key={}\n",
+                    user.name, user.aws_arn, key.access_key, key.secret_key
+                ));
+            }
+        }
         if let Some(alice) = self.users.first() {
             let project = alice.projects.first().map(String::as_str).unwrap_or("");
             text.push_str(&format!(
@@ -470,7 +483,12 @@ const DEMO_IDENTITIES: &str = r#"{
      "tokens": [{"token": "demo-token-dave"}]},
     {"id": "e4140000000000000000000000000005", "name": "erin", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
      "password": "erin-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
-     "tokens": [{"token": "demo-token-erin"}]}
+     "tokens": [{"token": "demo-token-erin"}],
+     "access_keys": [{"access_key": "DEMOERINACCESSKEY005", "secret_key": "demo-erin-secret-key-000000000000005"}]},
+    {"id": "f4a4c000000000000000000000000006", "name": "frank", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
+     "password": "frank-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
+     "tokens": [{"token": "demo-token-frank"}],
+     "access_keys": [{"access_key": "DEMOFRANKACCESSKEY06", "secret_key": "demo-frank-secret-key-00000000000000006"}]}
   ]
 }"#;
 
