@@ -329,6 +329,25 @@ impl Request<'_> {
         })
     }
 
+    /// A key named by something this service issued (a ciphertext, a grant token),
+    /// which, like AWS's, identifies the key in whatever account it is.
+    async fn key_named_by_service(&self, id: &KeyId) -> Result<KeyRef, AwsError> {
+        let found = self
+            .state
+            .kms
+            .store()
+            .find_key(id)
+            .await
+            .map_err(|e| self.kms_error(None, e.into()))?;
+        match found {
+            Some(key) => Ok(KeyRef {
+                arn: self.key_arn(&key),
+                id: id.clone(),
+            }),
+            None => self.key_ref(id.as_str()),
+        }
+    }
+
     fn required_key(&self, name: &str) -> Result<KeyRef, AwsError> {
         let value = self.body.required_bounded_str(name, 1, 2048)?;
         self.key_ref(value)
@@ -871,9 +890,10 @@ impl Request<'_> {
                         "The grant token names another grant than KeyId and GrantId.",
                     ));
                 }
+                // A token names its key fully, like a ciphertext does.
                 let key_ref = match key_ref {
                     Some(k) => k,
-                    None => self.key_ref(token_key.as_str())?,
+                    None => self.key_named_by_service(&token_key).await?,
                 };
                 (key_ref, token_grant)
             }
@@ -955,22 +975,7 @@ impl Request<'_> {
         // ARN), so another account's key needs no ARN here.
         let key_ref = match expected {
             Some(k) => k,
-            None => {
-                let found = self
-                    .state
-                    .kms
-                    .store()
-                    .find_key(&framed)
-                    .await
-                    .map_err(|e| self.kms_error(None, e.into()))?;
-                match found {
-                    Some(key) => KeyRef {
-                        arn: self.key_arn(&key),
-                        id: framed.clone(),
-                    },
-                    None => self.key_ref(framed.as_str())?,
-                }
-            }
+            None => self.key_named_by_service(&framed).await?,
         };
         let key = self.visible_key_for_grants(&key_ref).await?;
         let (_, plaintext) = self
