@@ -188,6 +188,18 @@ pub fn context_bytes_of_map(context: &std::collections::BTreeMap<String, String>
     bytes
 }
 
+/// The encryption context in `context` additional data, when it is one: empty data is
+/// the empty context, `\0ctx:` + a JSON object of strings is that object. Anything else
+/// (a Huawei `additional_authenticated_data` string, non-string values) is `None`,
+/// which no grant constraint accepts.
+pub fn context_map_of_bytes(context: &[u8]) -> Option<std::collections::BTreeMap<String, String>> {
+    if context.is_empty() {
+        return Some(Default::default());
+    }
+    let json = context.strip_prefix(b"\0ctx:")?;
+    serde_json::from_slice(json).ok()
+}
+
 /// Domain separation: a grant token can never be mistaken for wrapped key material.
 const GRANT_TOKEN_AAD: &[u8] = b"kms-emulator grant token v1";
 
@@ -270,6 +282,9 @@ mod tests {
             b"\0ctx:{\"a\":\"1\",\"b\":\"2\"}".to_vec()
         );
         assert!(context_bytes_of_map(&Default::default()).is_empty());
+        assert_eq!(context_map_of_bytes(&context_bytes_of_map(&map)), Some(map));
+        assert_eq!(context_map_of_bytes(b"aad:x"), None);
+        assert_eq!(context_map_of_bytes(b"\0ctx:{\"a\":1}"), None);
     }
 
     fn key_id() -> KeyId {

@@ -188,13 +188,33 @@ impl Kms {
     /// The material of a key the caller may use for `operation` now. Grants are read
     /// from the database on every call, so a revoked or retired grant stops working at
     /// once, in every process.
+    ///
+    /// `context` is the request's additional data; AWS grant constraints are checked
+    /// against it when it is an encryption context of string pairs.
     async fn material_for(
         &self,
         caller: &Caller,
         key_id: &KeyId,
         operation: GrantOperation,
+        context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let key = self.key_for_use(caller, key_id, operation).await?;
+        let pairs = crypto::context_map_of_bytes(context);
+        let key = self.store.find_key(key_id).await?;
+        let grants = match &key {
+            Some(k) if !authz::is_owner_side(caller, k) => {
+                self.store.grants_to(key_id, caller).await?
+            }
+            _ => Vec::new(),
+        };
+        authz::decide_key_use_in_context(
+            caller,
+            key_id,
+            key.as_ref(),
+            &grants,
+            operation,
+            pairs.as_ref(),
+        )?;
+        let key = key.expect("decide_key_use_in_context found the key");
         key.key_state.ensure_usable()?;
         let wrapped = key
             .wrapped_material
@@ -216,7 +236,9 @@ impl Kms {
         plaintext: &[u8],
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let material = self.material_for(caller, key_id, operation).await?;
+        let material = self
+            .material_for(caller, key_id, operation, context)
+            .await?;
         Ok(crypto::encrypt_framed(
             key_id, &material, plaintext, context,
         ))
@@ -233,7 +255,7 @@ impl Kms {
             KmsError::InvalidCipherText("it is not a ciphertext made by encrypt-data.".into())
         })?;
         let material = self
-            .material_for(caller, &key_id, GrantOperation::DecryptData)
+            .material_for(caller, &key_id, GrantOperation::DecryptData, context)
             .await?;
         let plaintext =
             crypto::decrypt_framed(&key_id, &material, frame, context).map_err(|_| unopenable())?;
@@ -248,7 +270,7 @@ impl Kms {
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
         let material = self
-            .material_for(caller, key_id, GrantOperation::DecryptDatakey)
+            .material_for(caller, key_id, GrantOperation::DecryptDatakey, context)
             .await?;
         crypto::decrypt_framed(key_id, &material, frame, context).map_err(|_| unopenable())
     }
@@ -357,43 +379,6 @@ impl Kms {
     // ---- The AWS dialect's use cases. Separate methods, so the Huawei ones keep
     // their exact behaviour; the rules differ where AWS documents other ones.
 
-    /// Authorizes the use of a key for `operation` with an encryption context, as
-    /// `material_for` does, and returns the key material. Constraints of AWS grants
-    /// are checked against `context`.
-    async fn material_in_context(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        operation: GrantOperation,
-        context: &BTreeMap<String, String>,
-    ) -> Result<Vec<u8>, KmsError> {
-        let key = self.store.find_key(key_id).await?;
-        let grants = match &key {
-            Some(k) if !authz::is_owner_side(caller, k) => {
-                self.store.grants_to(key_id, caller).await?
-            }
-            _ => Vec::new(),
-        };
-        authz::decide_key_use_in_context(
-            caller,
-            key_id,
-            key.as_ref(),
-            &grants,
-            operation,
-            Some(context),
-        )?;
-        let key = key.expect("decide_key_use_in_context found the key");
-        key.key_state.ensure_usable()?;
-        let wrapped = key
-            .wrapped_material
-            .as_deref()
-            .ok_or(KmsError::KeyPendingImport)?;
-        self.master_key.unwrap(key_id, wrapped).map_err(|_| {
-            tracing::error!(%key_id, "key material does not open under the configured master key");
-            KmsError::Internal
-        })
-    }
-
     /// AWS Encrypt and GenerateDataKey*: seals `plaintext` under the key. With
     /// `dry_run`, every check runs and `DryRunSucceeded` is returned instead.
     pub async fn aws_encrypt(
@@ -405,17 +390,15 @@ impl Kms {
         context: &BTreeMap<String, String>,
         dry_run: bool,
     ) -> Result<Vec<u8>, KmsError> {
+        let context = crypto::context_bytes_of_map(context);
         let material = self
-            .material_in_context(caller, key_id, operation, context)
+            .material_for(caller, key_id, operation, &context)
             .await?;
         if dry_run {
             return Err(KmsError::DryRunSucceeded);
         }
         Ok(crypto::encrypt_framed(
-            key_id,
-            &material,
-            plaintext,
-            &crypto::context_bytes_of_map(context),
+            key_id, &material, plaintext, &context,
         ))
     }
 
@@ -439,19 +422,15 @@ impl Kms {
                 "the ciphertext was made with another key than {expected}."
             )));
         }
+        let context = crypto::context_bytes_of_map(context);
         let material = self
-            .material_in_context(caller, &key_id, GrantOperation::DecryptData, context)
+            .material_for(caller, &key_id, GrantOperation::DecryptData, &context)
             .await?;
         if dry_run {
             return Err(KmsError::DryRunSucceeded);
         }
-        let plaintext = crypto::decrypt_framed(
-            &key_id,
-            &material,
-            frame,
-            &crypto::context_bytes_of_map(context),
-        )
-        .map_err(|_| unopenable())?;
+        let plaintext = crypto::decrypt_framed(&key_id, &material, frame, &context)
+            .map_err(|_| unopenable())?;
         Ok((key_id, plaintext))
     }
 

@@ -492,7 +492,7 @@ pub fn verify<'i>(
     );
     let given = crate::hex::decode(&auth.signature)
         .filter(|g| g.len() == 32)
-        .ok_or_else(|| invalid_signature())?;
+        .ok_or_else(invalid_signature)?;
     // `verify_slice` compares in constant time.
     expected
         .verify_slice(&given)

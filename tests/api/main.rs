@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth_and_errors;
+mod aws;
 mod concurrency;
 mod grants;
 mod hostile_input;
