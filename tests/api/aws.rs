@@ -757,7 +757,152 @@ async fn malformed_input_gets_aws_errors_not_500s(app: &TestApp) {
     }
 }
 
+/// Every operation, every field it reads, with values of every wrong JSON type and
+/// out-of-range values: always a 400 with an AWS `__type`, never a 5xx.
+async fn every_field_of_every_operation_survives_hostile_values(app: &TestApp) {
+    let key = create_key(app).await;
+    let fields: &[(&str, &[&str])] = &[
+        (
+            "CreateKey",
+            &[
+                "Description",
+                "KeyUsage",
+                "KeySpec",
+                "CustomerMasterKeySpec",
+                "Origin",
+                "MultiRegion",
+            ],
+        ),
+        ("DescribeKey", &["KeyId", "GrantTokens"]),
+        ("ListKeys", &["Limit", "Marker"]),
+        ("EnableKey", &["KeyId"]),
+        ("DisableKey", &["KeyId"]),
+        ("ScheduleKeyDeletion", &["KeyId", "PendingWindowInDays"]),
+        ("CancelKeyDeletion", &["KeyId"]),
+        (
+            "CreateGrant",
+            &[
+                "KeyId",
+                "GranteePrincipal",
+                "RetiringPrincipal",
+                "Operations",
+                "Constraints",
+                "GrantTokens",
+                "Name",
+                "DryRun",
+            ],
+        ),
+        (
+            "ListGrants",
+            &["KeyId", "Limit", "Marker", "GrantId", "GranteePrincipal"],
+        ),
+        (
+            "ListRetirableGrants",
+            &["RetiringPrincipal", "Limit", "Marker"],
+        ),
+        ("RevokeGrant", &["KeyId", "GrantId", "DryRun"]),
+        ("RetireGrant", &["GrantToken", "KeyId", "GrantId", "DryRun"]),
+        (
+            "Encrypt",
+            &[
+                "KeyId",
+                "Plaintext",
+                "EncryptionContext",
+                "GrantTokens",
+                "EncryptionAlgorithm",
+                "DryRun",
+            ],
+        ),
+        (
+            "Decrypt",
+            &[
+                "CiphertextBlob",
+                "KeyId",
+                "EncryptionContext",
+                "GrantTokens",
+                "EncryptionAlgorithm",
+                "DryRun",
+            ],
+        ),
+        (
+            "GenerateDataKey",
+            &[
+                "KeyId",
+                "KeySpec",
+                "NumberOfBytes",
+                "EncryptionContext",
+                "GrantTokens",
+                "DryRun",
+            ],
+        ),
+        (
+            "GenerateDataKeyWithoutPlaintext",
+            &[
+                "KeyId",
+                "KeySpec",
+                "NumberOfBytes",
+                "EncryptionContext",
+                "GrantTokens",
+                "DryRun",
+            ],
+        ),
+    ];
+    let hostile = [
+        json!(""),
+        json!("\u{0}'; drop table kms_grant; --"),
+        json!("x".repeat(10_000)),
+        json!(-1),
+        json!(i64::MAX),
+        json!(1.5),
+        json!(true),
+        json!([]),
+        json!([1, {"a": [null]}]),
+        json!({"EncryptionContextSubset": {"": "x"}}),
+        json!({"a": {"b": {"c": {}}}}),
+    ];
+    for (op, names) in fields {
+        for name in *names {
+            for value in &hostile {
+                let mut body = json!({
+                    "KeyId": key["KeyId"], "GranteePrincipal": AWS_ERIN.arn, "Operations": ["Encrypt"],
+                    "Plaintext": "eA==", "CiphertextBlob": "eA==", "KeySpec": "AES_256",
+                    "RetiringPrincipal": AWS_ALICE.arn, "GrantId": "a".repeat(64),
+                });
+                body[*name] = value.clone();
+                let reply = aws(app, AWS_ALICE, op, body).await;
+                assert!(reply.status < 500, "{op}.{name} = {value}: {}", reply.raw);
+                if reply.status != 200 {
+                    assert!(
+                        reply.body["__type"].is_string(),
+                        "{op}.{name}: {}",
+                        reply.raw
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Concurrent retries of one named CreateGrant make one grant (the key row is locked).
+async fn concurrent_named_retries_make_one_grant(app: &TestApp) {
+    let key = create_key(app).await;
+    let body = json!({"KeyId": key["KeyId"], "GranteePrincipal": AWS_ERIN.arn,
+                      "Operations": ["Encrypt"], "Name": "once"});
+    let replies = futures::future::join_all(
+        (0..12).map(|_| aws(app, AWS_ALICE, "CreateGrant", body.clone())),
+    )
+    .await;
+    let ids: std::collections::HashSet<String> = replies
+        .iter()
+        .map(|r| r.ok()["GrantId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(grant_count(app, &key).await, 1);
+}
+
 crate::on_both_backends!(
+    every_field_of_every_operation_survives_hostile_values,
+    concurrent_named_retries_make_one_grant,
     signatures_are_verified_with_aws_error_types,
     huawei_routes_still_answer_next_to_post_root,
     keys_have_aws_metadata_and_arns,

@@ -130,11 +130,6 @@ impl Operation {
     }
 }
 
-/// True when a `POST /` is meant for this dialect: it names a target or signs with SigV4.
-pub fn is_aws_request(headers: &HeaderMap) -> bool {
-    headers.contains_key("x-amz-target") || sigv4::is_sigv4(headers)
-}
-
 pub async fn dispatch(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
