@@ -688,7 +688,7 @@ impl Request<'_> {
         let constraint = self.constraint()?;
         self.check_grant_tokens()?;
         let dry_run = self.body.dry_run()?;
-        self.visible_key_for_grants(&key_ref).await?;
+        self.stored_key_checking_arn(&key_ref).await?;
         let grant = self
             .state
             .kms
@@ -713,15 +713,20 @@ impl Request<'_> {
         }))
     }
 
+    /// The ARN a successful answer names: the key's own, or the one the request gave.
+    /// Only for answers after the service allowed the request, so a caller without
+    /// access never learns which account a bare key ID belongs to.
     fn arn_or(&self, key: &Option<Key>, key_ref: &KeyRef) -> String {
         key.as_ref()
             .map(|k| self.key_arn(k))
             .unwrap_or_else(|| key_ref.arn.clone())
     }
 
-    /// The key, when the caller may see it, only to word messages with its real ARN and
-    /// to hold an ARN to its account; the decision itself is made in the transaction.
-    async fn visible_key_for_grants(&self, key_ref: &KeyRef) -> Result<Option<Key>, AwsError> {
+    /// The stored key a request names, if any, once an ARN in the request is checked to
+    /// name the key's account. Not an authorization: the service decides who may do
+    /// what (for grants inside the write transaction); this only keeps a key from being
+    /// reached under another account's ARN and names the key in answers.
+    async fn stored_key_checking_arn(&self, key_ref: &KeyRef) -> Result<Option<Key>, AwsError> {
         let key = self
             .state
             .kms
@@ -761,7 +766,7 @@ impl Request<'_> {
                 }
             }
         };
-        let key = self.visible_key_for_grants(&key_ref).await?;
+        let key = self.stored_key_checking_arn(&key_ref).await?;
         let page = self
             .state
             .kms
@@ -846,7 +851,7 @@ impl Request<'_> {
         let key_ref = self.required_key("KeyId")?;
         let grant_id = self.grant_id_field()?;
         let dry_run = self.body.dry_run()?;
-        self.visible_key_for_grants(&key_ref).await?;
+        self.stored_key_checking_arn(&key_ref).await?;
         self.state
             .kms
             .aws_delete_grant(&self.caller, &key_ref.id, &grant_id, false, dry_run)
@@ -900,7 +905,7 @@ impl Request<'_> {
             }
         };
         let dry_run = self.body.dry_run()?;
-        self.visible_key_for_grants(&key_ref).await?;
+        self.stored_key_checking_arn(&key_ref).await?;
         self.state
             .kms
             .aws_delete_grant(&self.caller, &key_ref.id, &grant_id, true, dry_run)
@@ -918,7 +923,7 @@ impl Request<'_> {
         self.check_algorithm()?;
         self.check_grant_tokens()?;
         let dry_run = self.body.dry_run()?;
-        let key = self.visible_key_for_grants(&key_ref).await?;
+        let key = self.stored_key_checking_arn(&key_ref).await?;
         let frame = self
             .state
             .kms
@@ -972,7 +977,7 @@ impl Request<'_> {
             Some(k) => k,
             None => self.key_named_by_service(&framed).await?,
         };
-        let key = self.visible_key_for_grants(&key_ref).await?;
+        let key = self.stored_key_checking_arn(&key_ref).await?;
         let (_, plaintext) = self
             .state
             .kms
@@ -1023,7 +1028,7 @@ impl Request<'_> {
         } else {
             GrantOperation::CreateDatakeyWithoutPlaintext
         };
-        let key = self.visible_key_for_grants(&key_ref).await?;
+        let key = self.stored_key_checking_arn(&key_ref).await?;
         let data_key = crypto::random_bytes(length);
         let frame = self
             .state
