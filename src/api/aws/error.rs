@@ -109,6 +109,8 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
             "LimitExceededException",
             format!("The request was rejected because the account already has {limit} keys."),
         ),
+        // Real AWS sends this one with an empty message: it does not say what was wrong
+        // (another key, another context, damage), and neither do we.
         InvalidCipherText(_) => AwsError::new("InvalidCiphertextException", ""),
         DryRunSucceeded => AwsError::new("DryRunOperationException", error.to_string()),
         StoreUnavailable => AwsError::new("DependencyTimeoutException", error.to_string()),
