@@ -45,7 +45,9 @@ cleanup() {
 trap cleanup EXIT
 
 psql "$pg_admin" -qc "create database $db"
-"$bin" --listen "127.0.0.1:$port" --database-url "$db_url" >"$work/server.log" 2>&1 &
+# A small AWS grant quota (AWS: 50,000), so the suite can reach LimitExceededException.
+grant_limit=5
+"$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --aws-max-grants-per-key "$grant_limit" >"$work/server.log" 2>&1 &
 pid=$!
 ready=""
 for _ in $(seq 1 150); do
@@ -63,7 +65,7 @@ rc=0
 # No AWS configuration of the machine may leak in: the suites name their own credentials.
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
-KMS_EMULATOR_URL="http://127.0.0.1:$port" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/test_boto3.py" || rc=$?
+KMS_AWS_MAX_GRANTS_PER_KEY="$grant_limit" KMS_EMULATOR_URL="http://127.0.0.1:$port" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/test_boto3.py" || rc=$?
 if [ "$rc" = 5 ]; then
   echo "run.sh: pytest collected no tests" >&2
   rc=1

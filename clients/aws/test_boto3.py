@@ -5,7 +5,7 @@ owns the keys; erin and frank are principals of account 444455556666, the usual 
 and retiring principal. Every test makes its own key, so tests are independent.
 """
 
-import base64
+import os
 
 import botocore.config
 import pytest
@@ -254,6 +254,17 @@ def test_grant_created_by_a_grantee(alice, erin, frank, key):
     with pytest.raises(ClientError) as e:
         erin.create_grant(KeyId=key["Arn"], GranteePrincipal=FRANK[2], Operations=["GenerateDataKey"])
     assert error_code(e) == "AccessDeniedException"
+
+
+def test_grant_quota_is_limit_exceeded(alice, key):
+    # run.sh starts the server with --aws-max-grants-per-key 5 (AWS's quota is 50,000).
+    limit = int(os.environ.get("KMS_AWS_MAX_GRANTS_PER_KEY", "5"))
+    grants = [grant_to_erin(alice, key, ["Encrypt"]) for _ in range(limit)]
+    with pytest.raises(alice.exceptions.LimitExceededException) as e:
+        grant_to_erin(alice, key, ["Encrypt"])
+    assert status(e) == 400
+    alice.retire_grant(GrantToken=grants[0]["GrantToken"])
+    grant_to_erin(alice, key, ["Encrypt"])
 
 
 def test_disabled_key_refuses_new_grants(alice, key):
