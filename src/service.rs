@@ -456,12 +456,13 @@ impl Kms {
             constraint,
         };
         let check = |key: Option<&Key>, callers_grants: &[Grant]| {
-            authz::decide_create_grant(
+            authz::decide_create_grant_aws(
                 caller,
                 &grant.key_id,
                 key,
                 callers_grants,
                 &grant.operations,
+                grant.constraint.as_ref(),
             )?;
             if dry_run {
                 return Err(KmsError::DryRunSucceeded);

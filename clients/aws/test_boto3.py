@@ -254,6 +254,14 @@ def test_grant_created_by_a_grantee(alice, erin, frank, key):
     with pytest.raises(ClientError) as e:
         erin.create_grant(KeyId=key["Arn"], GranteePrincipal=FRANK[2], Operations=["GenerateDataKey"])
     assert error_code(e) == "AccessDeniedException"
+    # A constrained grant is passed on only with a constraint at least as strict.
+    other = alice.create_key()["KeyMetadata"]
+    grant_to_erin(alice, other, ["Encrypt", "CreateGrant"], Constraints={"EncryptionContextSubset": {"app": "x"}})
+    with pytest.raises(ClientError) as e:
+        erin.create_grant(KeyId=other["Arn"], GranteePrincipal=FRANK[2], Operations=["Encrypt"])
+    assert error_code(e) == "AccessDeniedException"
+    erin.create_grant(KeyId=other["Arn"], GranteePrincipal=FRANK[2], Operations=["Encrypt"],
+                      Constraints={"EncryptionContextSubset": {"app": "x", "env": "prod"}})
 
 
 def test_grant_quota_is_limit_exceeded(alice, key):

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Caller, Grant, GrantOperation, GranteeType, Key, KeyId, KmsError};
+use super::{Caller, ContextConstraint, Grant, GrantOperation, GranteeType, Key, KeyId, KmsError};
 
 pub fn is_owner_side(caller: &Caller, key: &Key) -> bool {
     key.project_id == caller.project_id
@@ -283,6 +283,64 @@ pub fn decide_retire_aws(
             grant.grant_id
         )))
     }
+}
+
+/// Whether a grant with constraint `child` allows no more than one with `parent`:
+/// AWS lets a grantee narrow a Subset to a larger Subset or to an Equals containing
+/// it, keep an Equals as it is, and never drop a constraint.
+pub fn is_at_least_as_strict(
+    child: Option<&ContextConstraint>,
+    parent: Option<&ContextConstraint>,
+) -> bool {
+    use ContextConstraint::{Equals, Subset};
+    let contains = |larger: &BTreeMap<String, String>, smaller: &BTreeMap<String, String>| {
+        smaller.iter().all(|(k, v)| larger.get(k) == Some(v))
+    };
+    match (child, parent) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(Subset(c) | Equals(c)), Some(Subset(p))) => contains(c, p),
+        (Some(Equals(c)), Some(Equals(p))) => c == p,
+        (Some(Subset(_)), Some(Equals(_))) => false,
+    }
+}
+
+/// AWS CreateGrant: the key's account, or a grantee through one grant that holds
+/// CreateGrant and every requested operation, whose constraint the new grant's is at
+/// least as strict as (AWS: a grantee may only pass on what one grant gives it).
+/// New grants need an enabled key.
+pub fn decide_create_grant_aws(
+    caller: &Caller,
+    key_id: &KeyId,
+    key: Option<&Key>,
+    callers_grants: &[Grant],
+    requested: &[GrantOperation],
+    constraint: Option<&ContextConstraint>,
+) -> Result<(), KmsError> {
+    decide_key_use(
+        caller,
+        key_id,
+        key,
+        callers_grants,
+        GrantOperation::CreateGrant,
+    )?;
+    let key = key.expect("decide_key_use found the key");
+    if !is_owner_side(caller, key) {
+        let parent = callers_grants.iter().find(|g| {
+            g.key_id == key.key_id
+                && is_grantee(caller, g)
+                && g.allows(GrantOperation::CreateGrant)
+                && requested.iter().all(|op| g.allows(*op))
+                && is_at_least_as_strict(constraint, g.constraint.as_ref())
+        });
+        if parent.is_none() {
+            return Err(KmsError::AccessDenied(format!(
+                "no single grant of yours on key {} holds CreateGrant and every requested operation with constraints no stricter than the new grant's.",
+                key.key_id
+            )));
+        }
+    }
+    key.key_state.ensure_usable()
 }
 
 /// create-grant: the owner side, or a grantee holding `create-grant` and every
@@ -818,5 +876,58 @@ mod tests {
             &grants,
             EncryptData
         )));
+    }
+
+    #[test]
+    fn aws_sub_grants_pass_on_no_more_than_one_grant_gives() {
+        use crate::domain::ContextConstraint::{Equals, Subset};
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let k = key();
+        let grantee = caller("grantee", OTHER_PROJECT);
+        let mut parent = grant(&[CreateGrant, EncryptData, EncryptDatakey]);
+        parent.constraint = Some(Subset(map(&[("app", "x")])));
+        let other = grant(&[DecryptData, CreateGrant]);
+        let grants = [parent, other];
+        let create = |ops: &[GrantOperation], c: Option<ContextConstraint>| {
+            decide_create_grant_aws(&grantee, &k.key_id, Some(&k), &grants, ops, c.as_ref())
+        };
+        let stricter = Some(Subset(map(&[("app", "x"), ("env", "prod")])));
+        assert!(create(&[EncryptData], stricter.clone()).is_ok());
+        assert!(create(&[EncryptData], Some(Equals(map(&[("app", "x")])))).is_ok());
+        assert!(denied(create(&[EncryptData], None)));
+        assert!(denied(create(
+            &[EncryptData],
+            Some(Subset(map(&[("app", "y")])))
+        )));
+        // Operations from two different grants cannot be combined into one.
+        assert!(denied(create(&[EncryptData, DecryptData], stricter)));
+        assert!(create(&[DecryptData], None).is_ok());
+        // The owner side needs no grant.
+        assert!(
+            decide_create_grant_aws(
+                &caller("x", PROJECT),
+                &k.key_id,
+                Some(&k),
+                &[],
+                &[EncryptData],
+                None
+            )
+            .is_ok()
+        );
+        let eq = Some(Equals(map(&[("a", "1")])));
+        assert!(is_at_least_as_strict(eq.as_ref(), eq.as_ref()));
+        assert!(!is_at_least_as_strict(
+            Some(&Subset(map(&[("a", "1")]))),
+            eq.as_ref()
+        ));
+        assert!(!is_at_least_as_strict(
+            Some(&Equals(map(&[("a", "1"), ("b", "2")]))),
+            eq.as_ref()
+        ));
     }
 }

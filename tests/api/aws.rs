@@ -320,6 +320,30 @@ async fn constraints_apply_in_both_dialects(app: &TestApp) {
         &aws(app, AWS_ERIN, "Encrypt", with(json!({"app": "y"}))).await,
         "AccessDeniedException",
     );
+    // A grantee may pass its grant on only as constrained as it is.
+    grant(
+        app,
+        &key,
+        AWS_ERIN,
+        &["Encrypt", "CreateGrant"],
+        json!({"Constraints": {"EncryptionContextSubset": {"app": "x"}}}),
+    )
+    .await;
+    let sub_grant = |constraints: Value| {
+        let mut body = json!({"KeyId": key["Arn"], "GranteePrincipal": AWS_FRANK.arn, "Operations": ["Encrypt"]});
+        if !constraints.is_null() {
+            body["Constraints"] = constraints;
+        }
+        aws(app, AWS_ERIN, "CreateGrant", body)
+    };
+    aws_error(&sub_grant(Value::Null).await, "AccessDeniedException");
+    aws_error(
+        &sub_grant(json!({"EncryptionContextSubset": {"app": "y"}})).await,
+        "AccessDeniedException",
+    );
+    sub_grant(json!({"EncryptionContextEquals": {"app": "x", "env": "prod"}}))
+        .await
+        .ok();
     // The Huawei dialect's encryption_context object is the same context.
     app.call(
         ERIN,
