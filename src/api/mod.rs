@@ -48,7 +48,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route(
             "/",
             axum::routing::post(aws::dispatch)
-                .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes)),
+                .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(
+                    state.max_body_bytes,
+                ))
+                .layer::<_, std::convert::Infallible>(
+                    tower_http::catch_panic::CatchPanicLayer::custom(aws::error::panic_response),
+                ),
         )
         .with_state(state)
         .layer(

@@ -772,6 +772,10 @@ async fn malformed_input_gets_aws_errors_not_500s(app: &TestApp) {
         }
         assert_eq!(reply.body["__type"], code, "{op} {body}: {}", reply.raw);
     }
+    // Larger than --max-body-bytes (64 KiB): refused before anything else is read.
+    let big = format!("{{\"Description\": \"{}\"}}", "x".repeat(70_000)).into_bytes();
+    let headers = signed_headers(app, AWS_ALICE, "CreateKey", &big, OffsetDateTime::now_utc());
+    aws_error(&send(app, headers, big).await, "ValidationException");
     for raw in [&b"{"[..], b"[]", b"\"x\"", b"\xff\xfe"] {
         let headers = signed_headers(app, AWS_ALICE, "ListKeys", raw, OffsetDateTime::now_utc());
         aws_error(

@@ -140,6 +140,13 @@ impl IntoResponse for AwsError {
     }
 }
 
+/// A handler of this dialect that panicked: logged, and answered as AWS answers an
+/// internal failure (the outer layer would answer in the Huawei format).
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("AWS handler panicked");
+    AwsError::new("KMSInternalException", KmsError::Internal.to_string()).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +200,20 @@ mod tests {
         assert_eq!(
             from_kms(KmsError::Internal, &cx()).status(),
             StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn panics_are_answered_in_the_aws_format() {
+        let response = panic_response(Box::new("boom"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()["content-type"],
+            super::super::CONTENT_TYPE
+        );
+        assert_eq!(
+            response.extensions().get::<LoggedErrorCode>().map(|c| c.0),
+            Some("KMSInternalException")
         );
     }
 }
