@@ -144,12 +144,15 @@ impl Kms {
         Ok(key)
     }
 
-    /// A key the caller may use for `operation`, whatever its state.
+    /// A key the caller may use for `operation`, whatever its state. `context` is the
+    /// request's encryption context as string pairs, for grant constraints (`None`
+    /// when it has none in that form, which no constraint accepts).
     async fn key_for_use(
         &self,
         caller: &Caller,
         key_id: &KeyId,
         operation: GrantOperation,
+        context: Option<&BTreeMap<String, String>>,
     ) -> Result<Key, KmsError> {
         let key = self.store.find_key(key_id).await?;
         let grants = match &key {
@@ -158,12 +161,20 @@ impl Kms {
             }
             _ => Vec::new(),
         };
-        authz::decide_key_use(caller, key_id, key.as_ref(), &grants, operation)?;
-        Ok(key.expect("decide_key_use found the key"))
+        authz::decide_key_use_in_context(
+            caller,
+            key_id,
+            key.as_ref(),
+            &grants,
+            operation,
+            context,
+        )?;
+        Ok(key.expect("decide_key_use_in_context found the key"))
     }
 
     pub async fn describe_key(&self, caller: &Caller, key_id: &KeyId) -> Result<Key, KmsError> {
-        self.key_for_use(caller, key_id, GrantOperation::DescribeKey)
+        // Constraints do not apply to DescribeKey.
+        self.key_for_use(caller, key_id, GrantOperation::DescribeKey, None)
             .await
     }
 
@@ -199,22 +210,9 @@ impl Kms {
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
         let pairs = crypto::context_map_of_bytes(context);
-        let key = self.store.find_key(key_id).await?;
-        let grants = match &key {
-            Some(k) if !authz::is_owner_side(caller, k) => {
-                self.store.grants_to(key_id, caller).await?
-            }
-            _ => Vec::new(),
-        };
-        authz::decide_key_use_in_context(
-            caller,
-            key_id,
-            key.as_ref(),
-            &grants,
-            operation,
-            pairs.as_ref(),
-        )?;
-        let key = key.expect("decide_key_use_in_context found the key");
+        let key = self
+            .key_for_use(caller, key_id, operation, pairs.as_ref())
+            .await?;
         key.key_state.ensure_usable()?;
         let wrapped = key
             .wrapped_material
