@@ -983,3 +983,72 @@ async fn grant_limit_is_limit_exceeded_sqlite() {
 async fn grant_limit_is_limit_exceeded_postgres() {
     grant_limit_is_limit_exceeded(Backend::Postgres).await;
 }
+
+/// An identities file with explicit AWS fields: a role ARN for one user, an account ID
+/// for each domain, and a domain without one (its ID derived from the domain ID).
+/// Identity mapping does not depend on the store, so SQLite alone is enough here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_file_maps_access_keys_to_role_arns_and_accounts() {
+    let dir = std::env::temp_dir().join(format!("kms-aws-ids-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("identities.json");
+    std::fs::write(
+        &file,
+        r#"{
+      "domains": [{"id": "d1", "name": "owner", "aws_account_id": "123456789012"},
+                  {"id": "d2", "name": "partner"}],
+      "projects": [{"id": "p1", "name": "eu-de", "domain_id": "d1"},
+                   {"id": "p2", "name": "eu-de", "domain_id": "d2"}],
+      "users": [
+        {"id": "u1", "name": "deployer", "domain_id": "d1", "projects": ["p1"],
+         "aws_arn": "arn:aws:iam::123456789012:role/deployer",
+         "access_keys": [{"access_key": "AKIADEPLOYER0000001", "secret_key": "deployer-secret"}]},
+        {"id": "u2", "name": "app", "domain_id": "d2", "projects": ["p2"],
+         "access_keys": [{"access_key": "AKIAPARTNERAPP00002", "secret_key": "app-secret"}]}
+      ]
+    }"#,
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.identities = Some(file.clone())
+    })
+    .await;
+    let deployer = Aws {
+        access_key: "AKIADEPLOYER0000001",
+        secret_key: "deployer-secret",
+        arn: "arn:aws:iam::123456789012:role/deployer",
+    };
+    let partner_account = kms_emulator::auth::identities::default_aws_account_id("d2");
+    let partner_arn = format!("arn:aws:iam::{partner_account}:user/app");
+    let partner = Aws {
+        access_key: "AKIAPARTNERAPP00002",
+        secret_key: "app-secret",
+        arn: "unused",
+    };
+    let key = aws(&app, deployer, "CreateKey", json!({})).await.ok()["KeyMetadata"].clone();
+    assert_eq!(key["AWSAccountId"], "123456789012");
+    aws(
+        &app,
+        deployer,
+        "CreateGrant",
+        json!({"KeyId": key["KeyId"], "GranteePrincipal": partner_arn, "Operations": ["Encrypt"],
+               "RetiringPrincipal": deployer.arn}),
+    )
+    .await
+    .ok();
+    let listed = aws(&app, deployer, "ListGrants", json!({"KeyId": key["KeyId"]})).await;
+    let entry = &listed.ok()["Grants"][0];
+    assert_eq!(entry["GranteePrincipal"], partner_arn.as_str());
+    assert_eq!(entry["RetiringPrincipal"], deployer.arn);
+    assert_eq!(entry["IssuingAccount"], "arn:aws:iam::123456789012:root");
+    aws(
+        &app,
+        partner,
+        "Encrypt",
+        json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
+    )
+    .await
+    .ok();
+    app.finish().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
