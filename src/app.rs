@@ -52,6 +52,7 @@ impl App {
         let settings = Settings {
             region: config.region.clone(),
             max_grants_per_key: config.max_grants_per_key,
+            aws_max_grants_per_key: config.aws_max_grants_per_key,
             max_keys_per_project: config.max_keys_per_project,
         };
         let state = AppState {

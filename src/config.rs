@@ -49,6 +49,10 @@ pub struct Config {
     #[arg(long, env = "KMS_MAX_GRANTS_PER_KEY", default_value_t = 100)]
     pub max_grants_per_key: u32,
 
+    /// Grants one key may hold when created through the AWS dialect (AWS: 50,000).
+    #[arg(long, env = "KMS_AWS_MAX_GRANTS_PER_KEY", default_value_t = 50_000)]
+    pub aws_max_grants_per_key: u32,
+
     /// Keys one project may hold (Huawei/OTC: 100).
     #[arg(long, env = "KMS_MAX_KEYS_PER_PROJECT", default_value_t = 100)]
     pub max_keys_per_project: u32,
@@ -140,6 +144,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_grants_per_key", &self.max_grants_per_key)
+            .field("aws_max_grants_per_key", &self.aws_max_grants_per_key)
             .field("max_keys_per_project", &self.max_keys_per_project)
             .field("db_max_connections", &self.db_max_connections)
             .field("db_connect_retry_secs", &self.db_connect_retry_secs)

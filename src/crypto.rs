@@ -171,6 +171,73 @@ pub fn decrypt_framed(
     open(material, sealed, &associated_data(key_id, context))
 }
 
+/// The additional data for an AWS encryption context: the same bytes the Huawei
+/// dialect makes from an `encryption_context` object (`\0ctx:` and the JSON with keys
+/// in order), so a ciphertext made in one dialect opens in the other with the same
+/// context. An empty context is no context, as in AWS.
+pub fn context_bytes_of_map(context: &std::collections::BTreeMap<String, String>) -> Vec<u8> {
+    if context.is_empty() {
+        return Vec::new();
+    }
+    let mut bytes = b"\0ctx:".to_vec();
+    bytes.extend_from_slice(
+        serde_json::to_string(context)
+            .expect("a map of strings serializes")
+            .as_bytes(),
+    );
+    bytes
+}
+
+/// The encryption context in `context` additional data, when it is one: empty data is
+/// the empty context, `\0ctx:` + a JSON object of strings is that object. Anything else
+/// (a Huawei `additional_authenticated_data` string, non-string values) is `None`,
+/// which no grant constraint accepts.
+pub fn context_map_of_bytes(context: &[u8]) -> Option<std::collections::BTreeMap<String, String>> {
+    if context.is_empty() {
+        return Some(Default::default());
+    }
+    let json = context.strip_prefix(b"\0ctx:")?;
+    serde_json::from_slice(json).ok()
+}
+
+/// Domain separation: a grant token can never be mistaken for wrapped key material.
+const GRANT_TOKEN_AAD: &[u8] = b"kms-emulator grant token v1";
+
+/// An AWS grant token: grant ID (32 bytes) and key ID sealed under the master key,
+/// Base64url. A fresh nonce makes every token different, even for one grant.
+pub fn seal_grant_token(
+    master: &MasterKey,
+    key_id: &KeyId,
+    grant_id: &crate::domain::GrantId,
+) -> String {
+    use base64::Engine;
+    let mut payload = crate::hex::decode(grant_id.as_str()).expect("a grant ID is 64 hex digits");
+    payload.extend_from_slice(key_id.as_str().as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seal(
+        &master.0,
+        &payload,
+        GRANT_TOKEN_AAD,
+    ))
+}
+
+/// The key and grant a token names, when this master key sealed it.
+pub fn open_grant_token(
+    master: &MasterKey,
+    token: &str,
+) -> Option<(KeyId, crate::domain::GrantId)> {
+    use base64::Engine;
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    let payload = open(&master.0, &sealed, GRANT_TOKEN_AAD).ok()?;
+    if payload.len() != 32 + KEY_ID_BYTES {
+        return None;
+    }
+    let grant_id = crate::domain::GrantId::parse(&crate::hex::lower(&payload[..32])).ok()?;
+    let key_id = KeyId::parse(std::str::from_utf8(&payload[32..]).ok()?).ok()?;
+    Some((key_id, grant_id))
+}
+
 pub fn sha256(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
@@ -178,6 +245,47 @@ pub fn sha256(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grant_tokens_are_fresh_opaque_and_unforgeable() {
+        let master = MasterKey::generate();
+        let key_id = KeyId::generate();
+        let grant_id = crate::domain::GrantId::generate();
+        let a = seal_grant_token(&master, &key_id, &grant_id);
+        let b = seal_grant_token(&master, &key_id, &grant_id);
+        assert_ne!(a, b);
+        assert!(!a.contains(grant_id.as_str()));
+        assert_eq!(
+            open_grant_token(&master, &a),
+            Some((key_id.clone(), grant_id.clone()))
+        );
+        assert_eq!(open_grant_token(&MasterKey::generate(), &a), None);
+        let mut tampered = a.clone().into_bytes();
+        tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            open_grant_token(&master, &String::from_utf8(tampered).unwrap()),
+            None
+        );
+        assert_eq!(open_grant_token(&master, "not a token!"), None);
+        assert_eq!(open_grant_token(&master, ""), None);
+    }
+
+    #[test]
+    fn aws_contexts_match_the_huawei_encryption_context_bytes() {
+        let map: std::collections::BTreeMap<String, String> = [
+            ("b".to_string(), "2".to_string()),
+            ("a".to_string(), "1".to_string()),
+        ]
+        .into();
+        assert_eq!(
+            context_bytes_of_map(&map),
+            b"\0ctx:{\"a\":\"1\",\"b\":\"2\"}".to_vec()
+        );
+        assert!(context_bytes_of_map(&Default::default()).is_empty());
+        assert_eq!(context_map_of_bytes(&context_bytes_of_map(&map)), Some(map));
+        assert_eq!(context_map_of_bytes(b"aad:x"), None);
+        assert_eq!(context_map_of_bytes(b"\0ctx:{\"a\":1}"), None);
+    }
 
     fn key_id() -> KeyId {
         KeyId::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f").unwrap()

@@ -6,15 +6,20 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::collections::BTreeMap;
+
 use time::OffsetDateTime;
 
 use crate::crypto::{self, MasterKey};
+use crate::domain::ContextConstraint;
 use crate::domain::authz;
 use crate::domain::{
     AuditEvent, AuditQuery, AuditRecord, Caller, Grant, GrantId, GrantOperation, GranteeType, Key,
     KeyId, KeyState, KmsError, StateChange,
 };
-use crate::store::{AuditEntry, Page, Store, StoreError};
+use crate::store::{
+    AuditEntry, CreateGrantCheck, DeleteGrantCheck, GrantFilter, Page, Store, StoreError,
+};
 
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
@@ -23,6 +28,10 @@ pub struct Settings {
     pub region: String,
     /// Huawei Cloud and OTC document 100 grants per key (KMS.2404).
     pub max_grants_per_key: u32,
+    /// AWS documents 50,000 grants per key (LimitExceededException). Grants created
+    /// through the AWS dialect are held to this one: each dialect keeps its own quota,
+    /// both counting every grant on the key.
+    pub aws_max_grants_per_key: u32,
     /// Huawei Cloud and OTC document 100 custom keys (KMS.1105).
     pub max_keys_per_project: u32,
 }
@@ -32,6 +41,7 @@ impl Default for Settings {
         Self {
             region: "eu-de".into(),
             max_grants_per_key: 100,
+            aws_max_grants_per_key: 50_000,
             max_keys_per_project: 100,
         }
     }
@@ -82,9 +92,37 @@ fn unopenable() -> KmsError {
     )
 }
 
-/// `authz::decide_revoke` or `authz::decide_retire`.
-type GrantDeletionRule =
-    fn(&Caller, &KeyId, &str, Option<&Key>, Option<&Grant>) -> Result<(), KmsError>;
+#[derive(Debug, Clone, Copy)]
+enum GrantDeletion {
+    Revoke,
+    Retire,
+}
+
+/// How a grant insert behaves beyond the rules: AWS's DryRun and Name idempotency.
+#[derive(Debug, Clone, Copy, Default)]
+struct GrantWrite {
+    dry_run: bool,
+    reuse_named: bool,
+}
+
+fn new_grant(
+    caller: &Caller,
+    request: CreateGrant,
+    constraint: Option<ContextConstraint>,
+) -> Grant {
+    Grant {
+        grant_id: GrantId::generate(),
+        key_id: request.key_id,
+        grantee_principal: request.grantee_principal,
+        grantee_principal_type: request.grantee_principal_type,
+        operations: request.operations,
+        issuing_principal: caller.user_id.clone(),
+        retiring_principal: request.retiring_principal,
+        name: request.name,
+        creation_date: now_millis(),
+        constraint,
+    }
+}
 
 /// What an audit record of a new grant says about it.
 fn grant_summary(grant: &Grant) -> String {
@@ -94,7 +132,11 @@ fn grant_summary(grant: &Grant) -> String {
         grant.grantee_principal,
         crate::domain::grant::join_operations(&grant.operations),
         grant.retiring_principal.as_deref().unwrap_or("none"),
-    )
+    ) + &grant
+        .constraint
+        .as_ref()
+        .map(|c| format!("; constraint {}", c.to_stored()))
+        .unwrap_or_default()
 }
 
 pub fn now_millis() -> i64 {
@@ -152,12 +194,15 @@ impl Kms {
         Ok(key)
     }
 
-    /// A key the caller may use for `operation`, whatever its state.
+    /// A key the caller may use for `operation`, whatever its state. `context` is the
+    /// request's encryption context as string pairs, for grant constraints (`None`
+    /// when it has none in that form, which no constraint accepts).
     async fn key_for_use(
         &self,
         caller: &Caller,
         key_id: &KeyId,
         operation: GrantOperation,
+        context: Option<&BTreeMap<String, String>>,
     ) -> Result<Key, KmsError> {
         let key = self.store.find_key(key_id).await?;
         let grants = match &key {
@@ -166,15 +211,20 @@ impl Kms {
             }
             _ => Vec::new(),
         };
-        if let Err(refusal) =
-            authz::decide_key_use(caller, key_id, key.as_ref(), &grants, operation)
-        {
+        if let Err(refusal) = authz::decide_key_use_in_context(
+            caller,
+            key_id,
+            key.as_ref(),
+            &grants,
+            operation,
+            context,
+        ) {
             let detail = format!("{}: {refusal}", operation.as_str());
             self.record_denial(AuditEvent::KeyUseDenied, caller, key_id, None, detail)
                 .await;
             return Err(refusal);
         }
-        Ok(key.expect("decide_key_use found the key"))
+        Ok(key.expect("decide_key_use_in_context found the key"))
     }
 
     /// Appends the audit record of a refusal. The refusal is the answer either way, so
@@ -229,7 +279,8 @@ impl Kms {
     }
 
     pub async fn describe_key(&self, caller: &Caller, key_id: &KeyId) -> Result<Key, KmsError> {
-        self.key_for_use(caller, key_id, GrantOperation::DescribeKey)
+        // Constraints do not apply to DescribeKey.
+        self.key_for_use(caller, key_id, GrantOperation::DescribeKey, None)
             .await
     }
 
@@ -254,13 +305,20 @@ impl Kms {
     /// The material of a key the caller may use for `operation` now. Grants are read
     /// from the database on every call, so a revoked or retired grant stops working at
     /// once, in every process.
+    ///
+    /// `context` is the request's additional data; AWS grant constraints are checked
+    /// against it when it is an encryption context of string pairs.
     async fn material_for(
         &self,
         caller: &Caller,
         key_id: &KeyId,
         operation: GrantOperation,
+        context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let key = self.key_for_use(caller, key_id, operation).await?;
+        let pairs = crypto::context_map_of_bytes(context);
+        let key = self
+            .key_for_use(caller, key_id, operation, pairs.as_ref())
+            .await?;
         key.key_state.ensure_usable()?;
         let wrapped = key
             .wrapped_material
@@ -282,7 +340,9 @@ impl Kms {
         plaintext: &[u8],
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let material = self.material_for(caller, key_id, operation).await?;
+        let material = self
+            .material_for(caller, key_id, operation, context)
+            .await?;
         Ok(crypto::encrypt_framed(
             key_id, &material, plaintext, context,
         ))
@@ -299,7 +359,7 @@ impl Kms {
             KmsError::InvalidCipherText("it is not a ciphertext made by encrypt-data.".into())
         })?;
         let material = self
-            .material_for(caller, &key_id, GrantOperation::DecryptData)
+            .material_for(caller, &key_id, GrantOperation::DecryptData, context)
             .await?;
         let plaintext =
             crypto::decrypt_framed(&key_id, &material, frame, context).map_err(|_| unopenable())?;
@@ -314,7 +374,7 @@ impl Kms {
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
         let material = self
-            .material_for(caller, key_id, GrantOperation::DecryptDatakey)
+            .material_for(caller, key_id, GrantOperation::DecryptDatakey, context)
             .await?;
         crypto::decrypt_framed(key_id, &material, frame, context).map_err(|_| unopenable())
     }
@@ -337,19 +397,8 @@ impl Kms {
         caller: &Caller,
         request: CreateGrant,
     ) -> Result<Grant, KmsError> {
-        let grant = Grant {
-            grant_id: GrantId::generate(),
-            key_id: request.key_id,
-            grantee_principal: request.grantee_principal,
-            grantee_principal_type: request.grantee_principal_type,
-            operations: request.operations,
-            issuing_principal: caller.user_id.clone(),
-            retiring_principal: request.retiring_principal,
-            name: request.name,
-            creation_date: now_millis(),
-        };
-        let denied = AtomicBool::new(false);
-        let check = |key: Option<&Key>, callers_grants: &[Grant]| {
+        let grant = new_grant(caller, request, None);
+        let rule = |key: Option<&Key>, callers_grants: &[Grant]| {
             authz::decide_create_grant(
                 caller,
                 &grant.key_id,
@@ -357,40 +406,16 @@ impl Kms {
                 callers_grants,
                 &grant.operations,
             )
-            .inspect_err(|_| denied.store(true, Ordering::Relaxed))
         };
-        let audit = AuditRecord::new(
-            AuditEvent::GrantCreated,
-            grant.creation_date,
-            caller,
-            &grant.key_id,
-            Some(&grant.grant_id),
-            grant_summary(&grant),
-        );
-        let result = self
-            .store
-            .insert_grant(
-                caller,
-                &grant,
-                self.settings.max_grants_per_key,
-                &check,
-                &audit,
-            )
-            .await;
-        self.audited_refusal(
-            result,
-            &denied,
-            AuditEvent::CreateGrantDenied,
-            caller,
-            &grant.key_id,
-            None,
-        )
-        .await?;
+        let limit = self.settings.max_grants_per_key;
+        let stored = self
+            .insert_grant(caller, &grant, limit, &rule, GrantWrite::default())
+            .await?;
         tracing::info!(
-            key_id = %grant.key_id, grant_id = %grant.grant_id, issuer = %caller.user_id,
-            grantee = %grant.grantee_principal, "grant created"
+            key_id = %stored.key_id, grant_id = %stored.grant_id, issuer = %caller.user_id,
+            grantee = %stored.grantee_principal, "grant created"
         );
-        Ok(grant)
+        Ok(stored)
     }
 
     pub async fn revoke_grant(
@@ -399,13 +424,16 @@ impl Kms {
         key_id: &KeyId,
         grant_id: &GrantId,
     ) -> Result<(), KmsError> {
+        let rule = |key: Option<&Key>, grant: Option<&Grant>| {
+            authz::decide_revoke(caller, key_id, grant_id.as_str(), key, grant)
+        };
         self.delete_grant(
             caller,
             key_id,
             grant_id,
-            authz::decide_revoke,
-            AuditEvent::GrantRevoked,
-            AuditEvent::RevokeDenied,
+            &rule,
+            GrantDeletion::Revoke,
+            false,
         )
         .await?;
         tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant revoked");
@@ -418,17 +446,69 @@ impl Kms {
         key_id: &KeyId,
         grant_id: &GrantId,
     ) -> Result<(), KmsError> {
+        let rule = |key: Option<&Key>, grant: Option<&Grant>| {
+            authz::decide_retire(caller, key_id, grant_id.as_str(), key, grant)
+        };
         self.delete_grant(
             caller,
             key_id,
             grant_id,
-            authz::decide_retire,
-            AuditEvent::GrantRetired,
-            AuditEvent::RetireDenied,
+            &rule,
+            GrantDeletion::Retire,
+            false,
         )
         .await?;
         tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant retired");
         Ok(())
+    }
+
+    /// Inserts a grant that `rule` allows, with its audit record in the same transaction;
+    /// a refusal by `rule` is recorded on its own. Returns the grant that is stored (with
+    /// `reuse_named`, an earlier grant of the same name and properties).
+    async fn insert_grant(
+        &self,
+        caller: &Caller,
+        grant: &Grant,
+        max_grants_per_key: u32,
+        rule: CreateGrantCheck<'_>,
+        write: GrantWrite,
+    ) -> Result<Grant, KmsError> {
+        let denied = AtomicBool::new(false);
+        let check = |key: Option<&Key>, callers_grants: &[Grant]| {
+            rule(key, callers_grants).inspect_err(|_| denied.store(true, Ordering::Relaxed))?;
+            // Every check ran; the transaction rolls back.
+            if write.dry_run {
+                return Err(KmsError::DryRunSucceeded);
+            }
+            Ok(())
+        };
+        let audit = AuditRecord::new(
+            AuditEvent::GrantCreated,
+            grant.creation_date,
+            caller,
+            &grant.key_id,
+            Some(&grant.grant_id),
+            grant_summary(grant),
+        );
+        let result = if write.reuse_named {
+            self.store
+                .insert_grant_or_find_named(caller, grant, max_grants_per_key, &check, &audit)
+                .await
+        } else {
+            self.store
+                .insert_grant(caller, grant, max_grants_per_key, &check, &audit)
+                .await
+                .map(|()| grant.clone())
+        };
+        self.audited_refusal(
+            result,
+            &denied,
+            AuditEvent::CreateGrantDenied,
+            caller,
+            &grant.key_id,
+            None,
+        )
+        .await
     }
 
     /// Revoke and retire: the same deletion under different rules and audit events.
@@ -437,14 +517,21 @@ impl Kms {
         caller: &Caller,
         key_id: &KeyId,
         grant_id: &GrantId,
-        rule: GrantDeletionRule,
-        done: AuditEvent,
-        refused: AuditEvent,
+        rule: DeleteGrantCheck<'_>,
+        deletion: GrantDeletion,
+        dry_run: bool,
     ) -> Result<(), KmsError> {
         let denied = AtomicBool::new(false);
         let check = |key: Option<&Key>, grant: Option<&Grant>| {
-            rule(caller, key_id, grant_id.as_str(), key, grant)
-                .inspect_err(|_| denied.store(true, Ordering::Relaxed))
+            rule(key, grant).inspect_err(|_| denied.store(true, Ordering::Relaxed))?;
+            if dry_run {
+                return Err(KmsError::DryRunSucceeded);
+            }
+            Ok(())
+        };
+        let (done, refused) = match deletion {
+            GrantDeletion::Revoke => (AuditEvent::GrantRevoked, AuditEvent::RevokeDenied),
+            GrantDeletion::Retire => (AuditEvent::GrantRetired, AuditEvent::RetireDenied),
         };
         let audit = AuditRecord::new(
             done,
@@ -484,5 +571,169 @@ impl Kms {
             .store
             .list_retirable_grants(&caller.user_id, after, limit)
             .await?)
+    }
+
+    // ---- The AWS dialect's use cases. Separate methods, so the Huawei ones keep
+    // their exact behaviour; the rules differ where AWS documents other ones.
+
+    /// AWS Encrypt and GenerateDataKey*: seals `plaintext` under the key. With
+    /// `dry_run`, every check runs and `DryRunSucceeded` is returned instead.
+    pub async fn aws_encrypt(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        operation: GrantOperation,
+        plaintext: &[u8],
+        context: &BTreeMap<String, String>,
+        dry_run: bool,
+    ) -> Result<Vec<u8>, KmsError> {
+        let context = crypto::context_bytes_of_map(context);
+        let material = self
+            .material_for(caller, key_id, operation, &context)
+            .await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        Ok(crypto::encrypt_framed(
+            key_id, &material, plaintext, &context,
+        ))
+    }
+
+    /// AWS Decrypt: the key comes from the ciphertext; `expected_key`, when the
+    /// request names one, must be that key.
+    pub async fn aws_decrypt(
+        &self,
+        caller: &Caller,
+        frame: &[u8],
+        expected_key: Option<&KeyId>,
+        context: &BTreeMap<String, String>,
+        dry_run: bool,
+    ) -> Result<(KeyId, Vec<u8>), KmsError> {
+        let key_id = crypto::framed_key_id(frame).map_err(|_| {
+            KmsError::InvalidCipherText("it is not a ciphertext made by this service.".into())
+        })?;
+        if let Some(expected) = expected_key
+            && expected != &key_id
+        {
+            return Err(KmsError::InvalidCipherText(format!(
+                "the ciphertext was made with another key than {expected}."
+            )));
+        }
+        let context = crypto::context_bytes_of_map(context);
+        let material = self
+            .material_for(caller, &key_id, GrantOperation::DecryptData, &context)
+            .await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        let plaintext = crypto::decrypt_framed(&key_id, &material, frame, &context)
+            .map_err(|_| unopenable())?;
+        Ok((key_id, plaintext))
+    }
+
+    /// AWS CreateGrant: Name idempotency (same name and properties → the stored
+    /// grant), the AWS per-key quota, constraints, and DryRun (checked, rolled back).
+    pub async fn aws_create_grant(
+        &self,
+        caller: &Caller,
+        request: CreateGrant,
+        constraint: Option<ContextConstraint>,
+        dry_run: bool,
+    ) -> Result<Grant, KmsError> {
+        let grant = new_grant(caller, request, constraint);
+        let rule = |key: Option<&Key>, callers_grants: &[Grant]| {
+            authz::decide_create_grant_aws(
+                caller,
+                &grant.key_id,
+                key,
+                callers_grants,
+                &grant.operations,
+                grant.constraint.as_ref(),
+            )
+        };
+        let write = GrantWrite {
+            dry_run,
+            reuse_named: true,
+        };
+        let limit = self.settings.aws_max_grants_per_key;
+        let stored = self
+            .insert_grant(caller, &grant, limit, &rule, write)
+            .await?;
+        tracing::info!(
+            key_id = %stored.key_id, grant_id = %stored.grant_id, issuer = %caller.user_id,
+            grantee = %stored.grantee_principal, reused = stored.grant_id != grant.grant_id,
+            "grant created (AWS)"
+        );
+        Ok(stored)
+    }
+
+    /// AWS RevokeGrant (`retire == false`) or RetireGrant (`retire == true`).
+    pub async fn aws_delete_grant(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        grant_id: &GrantId,
+        retire: bool,
+        dry_run: bool,
+    ) -> Result<(), KmsError> {
+        let rule = |key: Option<&Key>, grant: Option<&Grant>| {
+            if retire {
+                authz::decide_retire_aws(caller, key_id, grant_id.as_str(), key, grant)
+            } else {
+                authz::decide_revoke_aws(caller, key_id, grant_id.as_str(), key, grant)
+            }
+        };
+        let deletion = if retire {
+            GrantDeletion::Retire
+        } else {
+            GrantDeletion::Revoke
+        };
+        self.delete_grant(caller, key_id, grant_id, &rule, deletion, dry_run)
+            .await?;
+        let action = if retire { "retired" } else { "revoked" };
+        tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant {action} (AWS)");
+        Ok(())
+    }
+
+    /// AWS ListGrants with its `GrantId` and `GranteePrincipal` filters.
+    pub async fn aws_list_grants(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Grant>, KmsError> {
+        let key = self.store.find_key(key_id).await?;
+        authz::decide_list_grants(caller, key_id, key.as_ref())?;
+        Ok(self
+            .store
+            .list_grants_matching(key_id, filter, after, limit)
+            .await?)
+    }
+
+    /// AWS ListRetirableGrants for a principal stored as `principal` (a user ID, or a
+    /// domain ID for an account).
+    pub async fn aws_list_retirable_grants(
+        &self,
+        principal: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Grant>, KmsError> {
+        Ok(self
+            .store
+            .list_retirable_grants(principal, after, limit)
+            .await?)
+    }
+
+    /// Seals a grant token: the grant and key IDs under the master key with a fresh
+    /// nonce, so every token is new, opaque, and cannot be forged.
+    pub fn mint_grant_token(&self, grant: &Grant) -> String {
+        crypto::seal_grant_token(&self.master_key, &grant.key_id, &grant.grant_id)
+    }
+
+    /// The key and grant a token names, if this service made it.
+    pub fn open_grant_token(&self, token: &str) -> Option<(KeyId, GrantId)> {
+        crypto::open_grant_token(&self.master_key, token)
     }
 }

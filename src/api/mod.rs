@@ -2,6 +2,7 @@
 //! `KmsError` to its own error bodies; the shared middleware gives every exchange a
 //! request ID and a log line.
 
+pub mod aws;
 pub mod huawei;
 pub mod iam;
 
@@ -43,6 +44,17 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/ready", get(ready))
         .merge(iam::routes(state.max_body_bytes))
         .merge(huawei::routes(state.max_body_bytes))
+        // `POST /` is the AWS JSON 1.1 endpoint; the Huawei router keeps `GET /`.
+        .route(
+            "/",
+            axum::routing::post(aws::dispatch)
+                .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(
+                    state.max_body_bytes,
+                ))
+                .layer::<_, std::convert::Infallible>(
+                    tower_http::catch_panic::CatchPanicLayer::custom(aws::error::panic_response),
+                ),
+        )
         .with_state(state)
         .layer(
             tower::ServiceBuilder::new()

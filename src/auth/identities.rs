@@ -30,6 +30,10 @@ struct IdentitiesFile {
 pub struct DomainEntry {
     pub id: String,
     pub name: String,
+    /// The 12-digit AWS account ID the AWS dialect shows for this domain (in ARNs).
+    /// Optional: when absent, `default_aws_account_id` derives one from the domain ID.
+    #[serde(default)]
+    pub aws_account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +58,11 @@ struct UserEntry {
     tokens: Vec<TokenEntry>,
     #[serde(default)]
     access_keys: Vec<AccessKeyEntry>,
+    /// The IAM principal ARN the AWS dialect shows for this user, e.g.
+    /// `arn:aws:iam::111122223333:role/deployer`. Optional: the default is
+    /// `arn:aws:iam::<account>:user/<name>`.
+    #[serde(default)]
+    aws_arn: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +92,8 @@ pub struct User {
     /// IDs of the projects the user belongs to.
     pub projects: Vec<String>,
     pub access_keys: Vec<AccessKey>,
+    /// The principal ARN of the AWS dialect (`arn:aws:iam::ACCOUNT:user/NAME` or a role).
+    pub aws_arn: String,
 }
 
 impl fmt::Debug for User {
@@ -134,7 +145,31 @@ impl Identities {
         Self::build(file)
     }
 
-    fn build(file: IdentitiesFile) -> Result<Self, String> {
+    fn build(mut file: IdentitiesFile) -> Result<Self, String> {
+        for domain in &mut file.domains {
+            match &domain.aws_account_id {
+                Some(account) if !is_aws_account_id(account) => {
+                    return Err(format!(
+                        "domain {}: aws_account_id {account:?} must be 12 digits",
+                        domain.name
+                    ));
+                }
+                Some(_) => {}
+                None => domain.aws_account_id = Some(default_aws_account_id(&domain.id)),
+            }
+        }
+        for (i, domain) in file.domains.iter().enumerate() {
+            if file.domains[..i]
+                .iter()
+                .any(|d| d.aws_account_id == domain.aws_account_id)
+            {
+                return Err(format!(
+                    "domain {}: AWS account ID {} is used by another domain",
+                    domain.name,
+                    domain.aws_account_id.as_deref().unwrap_or("")
+                ));
+            }
+        }
         let mut users = Vec::new();
         let mut tokens = HashMap::new();
         for entry in file.users {
@@ -197,7 +232,32 @@ impl Identities {
                     ));
                 }
             }
+            let account = file
+                .domains
+                .iter()
+                .find(|d| d.id == entry.domain_id)
+                .and_then(|d| d.aws_account_id.clone())
+                .unwrap_or_default();
+            let aws_arn = match entry.aws_arn {
+                Some(arn) => {
+                    if !is_principal_arn_of(&arn, &account) {
+                        return Err(format!(
+                            "user {}: aws_arn {arn:?} must look like arn:aws:iam::{account}:user/NAME or arn:aws:iam::{account}:role/NAME",
+                            entry.name
+                        ));
+                    }
+                    arn
+                }
+                None => format!("arn:aws:iam::{account}:user/{}", entry.name),
+            };
+            if users.iter().any(|u: &User| u.aws_arn == aws_arn) {
+                return Err(format!(
+                    "user {}: AWS ARN {aws_arn} is used by another user",
+                    entry.name
+                ));
+            }
             users.push(User {
+                aws_arn,
                 id: entry.id,
                 name: entry.name,
                 domain_id: entry.domain_id,
@@ -222,7 +282,9 @@ impl Identities {
     }
 
     /// The identities used when no file is given: one account with four users in one
-    /// project, and a second account with one user, so every grant role can be tried.
+    /// project, and a second account with two users, so every grant role can be tried
+    /// (in the AWS dialect, where an account's own principals hold the key, the
+    /// grantee and retiring principal of a cross-account grant are erin and frank).
     pub fn demo() -> Self {
         Self::parse(DEMO_IDENTITIES).expect("the built-in demo identities are valid")
     }
@@ -247,6 +309,22 @@ impl Identities {
                 .find(|k| k.access_key == access_key)
                 .map(|k| (user, k))
         })
+    }
+
+    /// The AWS account ID of a domain (always set once the file is loaded).
+    pub fn aws_account_id(&self, domain_id: &str) -> Option<&str> {
+        self.domain_by_id(domain_id)
+            .and_then(|d| d.aws_account_id.as_deref())
+    }
+
+    pub fn domain_by_aws_account(&self, account_id: &str) -> Option<&DomainEntry> {
+        self.domains
+            .iter()
+            .find(|d| d.aws_account_id.as_deref() == Some(account_id))
+    }
+
+    pub fn user_by_aws_arn(&self, arn: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.aws_arn == arn)
     }
 
     pub fn user_by_id(&self, id: &str) -> Option<&User> {
@@ -326,6 +404,17 @@ impl Identities {
                 user.name, user.id, user.domain_id, project, user.name
             ));
         }
+        text.push_str(
+            "AWS dialect (POST / with SigV4, e.g. boto3 endpoint_url=the address above):\n",
+        );
+        for user in &self.users {
+            if let Some(key) = user.access_keys.first() {
+                text.push_str(&format!(
+                    "  {:<6} {} aws_access_key_id={} aws_secret_access_key={}\n",
+                    user.name, user.aws_arn, key.access_key, key.secret_key
+                ));
+            }
+        }
         if let Some(alice) = self.users.first() {
             let project = alice.projects.first().map(String::as_str).unwrap_or("");
             text.push_str(&format!(
@@ -337,11 +426,40 @@ impl Identities {
     }
 }
 
+fn is_aws_account_id(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `arn:aws:iam::ACCOUNT:user/NAME` or `...:role/NAME` (NAME may carry a path).
+fn is_principal_arn_of(arn: &str, account: &str) -> bool {
+    let Some(rest) = arn.strip_prefix(&format!("arn:aws:iam::{account}:")) else {
+        return false;
+    };
+    let name = rest
+        .strip_prefix("user/")
+        .or_else(|| rest.strip_prefix("role/"));
+    name.is_some_and(|n| {
+        !n.is_empty()
+            && n.len() <= 200
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+    })
+}
+
+/// The AWS account ID of a domain whose file entry names none: the first 12 decimal
+/// digits of SHA-256(domain ID), so it is stable across restarts and processes.
+pub fn default_aws_account_id(domain_id: &str) -> String {
+    let digest = Sha256::digest(domain_id.as_bytes());
+    let mut number = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    number %= 1_000_000_000_000;
+    format!("{number:012}")
+}
+
 /// Fixed so the README's walk-through gives the same IDs on every machine.
 const DEMO_IDENTITIES: &str = r#"{
   "domains": [
-    {"id": "b168fe00ff56492495a7d22974df2d0b", "name": "demo-account"},
-    {"id": "c279af11aa67403586b8e33085ae3e1c", "name": "other-account"}
+    {"id": "b168fe00ff56492495a7d22974df2d0b", "name": "demo-account", "aws_account_id": "111122223333"},
+    {"id": "c279af11aa67403586b8e33085ae3e1c", "name": "other-account", "aws_account_id": "444455556666"}
   ],
   "projects": [
     {"id": "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c", "name": "eu-de", "domain_id": "b168fe00ff56492495a7d22974df2d0b"},
@@ -365,7 +483,12 @@ const DEMO_IDENTITIES: &str = r#"{
      "tokens": [{"token": "demo-token-dave"}]},
     {"id": "e4140000000000000000000000000005", "name": "erin", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
      "password": "erin-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
-     "tokens": [{"token": "demo-token-erin"}]}
+     "tokens": [{"token": "demo-token-erin"}],
+     "access_keys": [{"access_key": "DEMOERINACCESSKEY005", "secret_key": "demo-erin-secret-key-000000000000005"}]},
+    {"id": "f4a4c000000000000000000000000006", "name": "frank", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
+     "password": "frank-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
+     "tokens": [{"token": "demo-token-frank"}],
+     "access_keys": [{"access_key": "DEMOFRANKACCESSKEY06", "secret_key": "demo-frank-secret-key-00000000000000006"}]}
   ]
 }"#;
 
@@ -452,6 +575,59 @@ mod tests {
             let err = Identities::parse(text).err().unwrap();
             assert!(err.contains(expected), "{err} should mention {expected}");
         }
+    }
+
+    #[test]
+    fn aws_accounts_and_arns_have_documented_defaults() {
+        let ids = Identities::demo();
+        let alice = ids
+            .user_by_name("b168fe00ff56492495a7d22974df2d0b", "alice")
+            .unwrap();
+        assert_eq!(alice.aws_arn, "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(
+            ids.user_by_aws_arn("arn:aws:iam::111122223333:user/bob")
+                .unwrap()
+                .name,
+            "bob"
+        );
+        assert_eq!(
+            ids.domain_by_aws_account("444455556666").unwrap().name,
+            "other-account"
+        );
+        let ids = Identities::parse(FILE).unwrap();
+        let account = default_aws_account_id("d1");
+        assert_eq!(account.len(), 12);
+        assert_eq!(ids.aws_account_id("d1"), Some(account.as_str()));
+        assert_eq!(
+            ids.users()[0].aws_arn,
+            format!("arn:aws:iam::{account}:user/ann")
+        );
+    }
+
+    #[test]
+    fn aws_fields_are_validated() {
+        let base = |domain_extra: &str, user_extra: &str| {
+            format!(
+                r#"{{"domains": [{{"id": "d1", "name": "x"{domain_extra}}}], "users": [{{"id": "u1", "name": "a", "domain_id": "d1"{user_extra}}}]}}"#
+            )
+        };
+        assert!(Identities::parse(&base(r#", "aws_account_id": "12345""#, "")).is_err());
+        assert!(
+            Identities::parse(&base(
+                r#", "aws_account_id": "123456789012""#,
+                r#", "aws_arn": "arn:aws:iam::999999999999:role/r""#
+            ))
+            .is_err()
+        );
+        let ids = Identities::parse(&base(
+            r#", "aws_account_id": "123456789012""#,
+            r#", "aws_arn": "arn:aws:iam::123456789012:role/deployer""#,
+        ))
+        .unwrap();
+        assert_eq!(
+            ids.users()[0].aws_arn,
+            "arn:aws:iam::123456789012:role/deployer"
+        );
     }
 
     #[test]

@@ -3,5 +3,6 @@
 pub mod aksk;
 pub mod iam;
 pub mod identities;
+pub mod sigv4;
 
 pub use identities::Identities;

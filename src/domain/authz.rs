@@ -16,7 +16,9 @@
 //!   the grant includes `retire-grant`; those parties see the key for that purpose
 //!   even from another project.
 
-use super::{Caller, Grant, GrantOperation, GranteeType, Key, KeyId, KmsError};
+use std::collections::BTreeMap;
+
+use super::{Caller, ContextConstraint, Grant, GrantOperation, GranteeType, Key, KeyId, KmsError};
 
 pub fn is_owner_side(caller: &Caller, key: &Key) -> bool {
     key.project_id == caller.project_id
@@ -157,12 +159,29 @@ pub fn decide_list_grants(
 /// Using a key for `operation` (describe-key and, with the cryptography, the data
 /// operations): the owner side, or a grantee through a live grant holding it.
 /// `callers_grants` are the grants on this key that name the caller as grantee.
+/// Grants with an AWS encryption-context constraint never match here: use
+/// `decide_key_use_in_context` where the request's context is known.
 pub fn decide_key_use(
     caller: &Caller,
     key_id: &KeyId,
     key: Option<&Key>,
     callers_grants: &[Grant],
     operation: GrantOperation,
+) -> Result<(), KmsError> {
+    decide_key_use_in_context(caller, key_id, key, callers_grants, operation, None)
+}
+
+/// As `decide_key_use`, for a request whose encryption context is `context` (string
+/// pairs; `None` when there is none in that form). A grant allows the use only when it
+/// holds `operation` and its constraint, if any, accepts the context, so a grant made
+/// in either dialect is enforced in both.
+pub fn decide_key_use_in_context(
+    caller: &Caller,
+    key_id: &KeyId,
+    key: Option<&Key>,
+    callers_grants: &[Grant],
+    operation: GrantOperation,
+    context: Option<&BTreeMap<String, String>>,
 ) -> Result<(), KmsError> {
     let Some(key) = key else {
         return Err(key_not_found(key_id));
@@ -177,14 +196,151 @@ pub fn decide_key_use(
     if mine.is_empty() {
         return Err(key_not_found(key_id));
     }
-    if mine.iter().any(|g| g.allows(operation)) {
+    if mine
+        .iter()
+        .any(|g| g.allows_with_context(operation, context))
+    {
         Ok(())
+    } else if mine.iter().any(|g| g.allows(operation)) {
+        Err(KmsError::AccessDenied(format!(
+            "your grants on key {} allow {operation} only with another encryption context.",
+            key.key_id
+        )))
     } else {
         Err(KmsError::AccessDenied(format!(
             "none of your grants on key {} allows {operation}.",
             key.key_id
         )))
     }
+}
+
+/// AWS RevokeGrant: any principal of the key's account (here: the owner side of the
+/// key), since this emulator has no IAM policies and AWS's default key policy gives
+/// the account full access. A grantee from elsewhere learns that it may not; anyone
+/// else is told the key does not exist.
+pub fn decide_revoke_aws(
+    caller: &Caller,
+    key_id: &KeyId,
+    grant_id: &str,
+    key: Option<&Key>,
+    grant: Option<&Grant>,
+) -> Result<(), KmsError> {
+    let Some(key) = key else {
+        return Err(key_not_found(key_id));
+    };
+    let grant_on_key = grant.filter(|g| g.key_id == key.key_id);
+    if !is_owner_side(caller, key) {
+        return if grant_on_key.is_some_and(|g| is_party_aws(caller, g)) {
+            Err(KmsError::AccessDenied(format!(
+                "only principals of the account that owns key {} may revoke its grants; a retiring principal or grantee holding RetireGrant may retire the grant instead.",
+                key.key_id
+            )))
+        } else {
+            Err(key_not_found(key_id))
+        };
+    }
+    grant_on_key.ok_or_else(|| grant_not_found(grant_id))?;
+    Ok(())
+}
+
+/// The retiring principal in the AWS dialect may also be a whole account (stored as
+/// its domain ID, from `arn:aws:iam::ACCOUNT:root`).
+fn is_retiring_principal_aws(caller: &Caller, grant: &Grant) -> bool {
+    is_retiring_principal(caller, grant)
+        || grant.retiring_principal.as_deref() == Some(caller.domain_id.as_str())
+}
+
+fn is_party_aws(caller: &Caller, grant: &Grant) -> bool {
+    is_retiring_principal_aws(caller, grant) || is_grantee(caller, grant)
+}
+
+/// AWS RetireGrant: the retiring principal, the grantee when the grant includes
+/// RetireGrant, or a principal of the key's account.
+pub fn decide_retire_aws(
+    caller: &Caller,
+    key_id: &KeyId,
+    grant_id: &str,
+    key: Option<&Key>,
+    grant: Option<&Grant>,
+) -> Result<(), KmsError> {
+    let Some(key) = key else {
+        return Err(key_not_found(key_id));
+    };
+    let grant_on_key = grant.filter(|g| g.key_id == key.key_id);
+    let owner = is_owner_side(caller, key);
+    if !owner && !grant_on_key.is_some_and(|g| is_party_aws(caller, g)) {
+        return Err(key_not_found(key_id));
+    }
+    let grant = grant_on_key.ok_or_else(|| grant_not_found(grant_id))?;
+    if owner
+        || is_retiring_principal_aws(caller, grant)
+        || (is_grantee(caller, grant) && grant.allows(GrantOperation::RetireGrant))
+    {
+        Ok(())
+    } else {
+        Err(KmsError::AccessDenied(format!(
+            "the grant does not include the RetireGrant operation, so its grantee may not retire it (grant {}).",
+            grant.grant_id
+        )))
+    }
+}
+
+/// Whether a grant with constraint `child` allows no more than one with `parent`:
+/// AWS lets a grantee narrow a Subset to a larger Subset or to an Equals containing
+/// it, keep an Equals as it is, and never drop a constraint.
+pub fn is_at_least_as_strict(
+    child: Option<&ContextConstraint>,
+    parent: Option<&ContextConstraint>,
+) -> bool {
+    use ContextConstraint::{Equals, Subset};
+    let contains = |larger: &BTreeMap<String, String>, smaller: &BTreeMap<String, String>| {
+        smaller.iter().all(|(k, v)| larger.get(k) == Some(v))
+    };
+    match (child, parent) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(Subset(c) | Equals(c)), Some(Subset(p))) => contains(c, p),
+        (Some(Equals(c)), Some(Equals(p))) => c == p,
+        (Some(Subset(_)), Some(Equals(_))) => false,
+    }
+}
+
+/// AWS CreateGrant: the key's account, or a grantee through one grant that holds
+/// CreateGrant and every requested operation, whose constraint the new grant's is at
+/// least as strict as (AWS: a grantee may only pass on what one grant gives it).
+/// New grants need an enabled key.
+pub fn decide_create_grant_aws(
+    caller: &Caller,
+    key_id: &KeyId,
+    key: Option<&Key>,
+    callers_grants: &[Grant],
+    requested: &[GrantOperation],
+    constraint: Option<&ContextConstraint>,
+) -> Result<(), KmsError> {
+    decide_key_use(
+        caller,
+        key_id,
+        key,
+        callers_grants,
+        GrantOperation::CreateGrant,
+    )?;
+    let key = key.expect("decide_key_use found the key");
+    if !is_owner_side(caller, key) {
+        let parent = callers_grants.iter().find(|g| {
+            g.key_id == key.key_id
+                && is_grantee(caller, g)
+                && g.allows(GrantOperation::CreateGrant)
+                && requested.iter().all(|op| g.allows(*op))
+                && is_at_least_as_strict(constraint, g.constraint.as_ref())
+        });
+        if parent.is_none() {
+            return Err(KmsError::AccessDenied(format!(
+                "no single grant of yours on key {} holds CreateGrant and every requested operation with constraints no stricter than the new grant's.",
+                key.key_id
+            )));
+        }
+    }
+    key.key_state.ensure_usable()
 }
 
 /// create-grant: the owner side, or a grantee holding `create-grant` and every
@@ -275,6 +431,7 @@ mod tests {
             retiring_principal: Some("retirer".into()),
             name: None,
             creation_date: 0,
+            constraint: None,
         }
     }
 
@@ -632,5 +789,145 @@ mod tests {
             &[],
             &[EncryptData]
         )));
+    }
+
+    fn revoke_aws(who: &Caller, g: &Grant) -> Result<(), KmsError> {
+        let k = key();
+        decide_revoke_aws(who, &k.key_id, g.grant_id.as_str(), Some(&k), Some(g))
+    }
+
+    fn retire_aws(who: &Caller, g: &Grant) -> Result<(), KmsError> {
+        let k = key();
+        decide_retire_aws(who, &k.key_id, g.grant_id.as_str(), Some(&k), Some(g))
+    }
+
+    #[test]
+    fn aws_revoke_is_for_the_keys_account_only() {
+        let g = grant(&[EncryptData, RetireGrant]);
+        assert!(revoke_aws(&caller("anyone-in-account", PROJECT), &g).is_ok());
+        assert!(denied(revoke_aws(&caller("grantee", OTHER_PROJECT), &g)));
+        assert!(denied(revoke_aws(&caller("retirer", OTHER_PROJECT), &g)));
+        assert!(not_found(revoke_aws(
+            &caller("stranger", OTHER_PROJECT),
+            &g
+        )));
+        let k = key();
+        assert!(matches!(
+            decide_revoke_aws(&caller("x", PROJECT), &k.key_id, "g", Some(&k), None),
+            Err(KmsError::GrantNotFound(_))
+        ));
+        let mut elsewhere = g.clone();
+        elsewhere.key_id = other_key_id();
+        assert!(matches!(
+            revoke_aws(&caller("x", PROJECT), &elsewhere),
+            Err(KmsError::GrantNotFound(_))
+        ));
+        assert!(not_found(decide_revoke_aws(
+            &caller("x", PROJECT),
+            &k.key_id,
+            "g",
+            None,
+            Some(&g)
+        )));
+    }
+
+    #[test]
+    fn aws_retire_follows_the_documented_roles() {
+        let with_retire = grant(&[EncryptData, RetireGrant]);
+        let without_retire = grant(&[EncryptData]);
+        let account = caller("anyone-in-account", PROJECT);
+        let grantee = caller("grantee", OTHER_PROJECT);
+        let retirer = caller("retirer", OTHER_PROJECT);
+        let stranger = caller("stranger", OTHER_PROJECT);
+        for g in [&with_retire, &without_retire] {
+            assert!(retire_aws(&account, g).is_ok());
+            assert!(retire_aws(&retirer, g).is_ok());
+            assert!(not_found(retire_aws(&stranger, g)));
+        }
+        assert!(retire_aws(&grantee, &with_retire).is_ok());
+        assert!(denied(retire_aws(&grantee, &without_retire)));
+        // A whole account as retiring principal: any principal of it.
+        let mut by_account = without_retire.clone();
+        by_account.retiring_principal = Some("d2".into());
+        assert!(retire_aws(&caller("someone-in-d2", OTHER_PROJECT), &by_account).is_ok());
+    }
+
+    #[test]
+    fn constrained_grants_need_a_matching_context() {
+        use crate::domain::ContextConstraint;
+        let k = key();
+        let grantee = caller("grantee", OTHER_PROJECT);
+        let mut g = grant(&[EncryptData, DescribeKey]);
+        let required: BTreeMap<String, String> = [("app".to_string(), "x".to_string())].into();
+        g.constraint = Some(ContextConstraint::Equals(required.clone()));
+        let grants = [g];
+        let use_with = |op, ctx: Option<&BTreeMap<String, String>>| {
+            decide_key_use_in_context(&grantee, &k.key_id, Some(&k), &grants, op, ctx)
+        };
+        assert!(use_with(EncryptData, Some(&required)).is_ok());
+        assert!(denied(use_with(EncryptData, Some(&BTreeMap::new()))));
+        assert!(denied(use_with(EncryptData, None)));
+        // Constraints do not apply to DescribeKey.
+        assert!(use_with(DescribeKey, None).is_ok());
+        assert!(denied(decide_key_use(
+            &grantee,
+            &k.key_id,
+            Some(&k),
+            &grants,
+            EncryptData
+        )));
+    }
+
+    #[test]
+    fn aws_sub_grants_pass_on_no_more_than_one_grant_gives() {
+        use crate::domain::ContextConstraint::{Equals, Subset};
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let k = key();
+        let grantee = caller("grantee", OTHER_PROJECT);
+        let mut parent = grant(&[CreateGrant, EncryptData, EncryptDatakey]);
+        parent.constraint = Some(Subset(map(&[("app", "x")])));
+        let other = grant(&[DecryptData, CreateGrant]);
+        let grants = [parent, other];
+        let create = |ops: &[GrantOperation], c: Option<ContextConstraint>| {
+            decide_create_grant_aws(&grantee, &k.key_id, Some(&k), &grants, ops, c.as_ref())
+        };
+        let stricter = Some(Subset(map(&[("app", "x"), ("env", "prod")])));
+        assert!(create(&[EncryptData], stricter.clone()).is_ok());
+        assert!(create(&[EncryptData], Some(Equals(map(&[("app", "x")])))).is_ok());
+        assert!(denied(create(&[EncryptData], None)));
+        assert!(denied(create(
+            &[EncryptData],
+            Some(Subset(map(&[("app", "y")])))
+        )));
+        // Operations from two different grants cannot be combined into one.
+        assert!(denied(create(&[EncryptData, DecryptData], stricter)));
+        assert!(create(&[DecryptData], None).is_ok());
+        // The owner side needs no grant.
+        assert!(
+            decide_create_grant_aws(
+                &caller("x", PROJECT),
+                &k.key_id,
+                Some(&k),
+                &[],
+                &[EncryptData],
+                None
+            )
+            .is_ok()
+        );
+        let eq = Some(Equals(map(&[("a", "1")])));
+        assert!(is_at_least_as_strict(eq.as_ref(), eq.as_ref()));
+        assert!(!is_at_least_as_strict(
+            Some(&Subset(map(&[("a", "1")]))),
+            eq.as_ref()
+        ));
+        assert!(!is_at_least_as_strict(
+            Some(&Equals(map(&[("a", "1"), ("b", "2")]))),
+            eq.as_ref()
+        ));
     }
 }

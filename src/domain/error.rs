@@ -104,6 +104,10 @@ pub enum KmsError {
     RandomLengthOutOfRange(String),
     #[error("random_data_length must be a multiple of 8.")]
     RandomLengthNotByteAligned,
+    /// An AWS `DryRun` request that passed every check: nothing was changed. Raised
+    /// inside the store's transaction so that it rolls back.
+    #[error("The request would have succeeded, but the DryRun option is set.")]
+    DryRunSucceeded,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     #[error("A system exception occurred. Contact technical support.")]

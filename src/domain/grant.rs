@@ -1,5 +1,6 @@
 //! Grants: who may use a key for which operations.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -24,10 +25,18 @@ pub enum GrantOperation {
     RetireGrant,
     EncryptData,
     DecryptData,
+    // AWS-only operations: grantable on a symmetric key in the AWS dialect, with no
+    // Huawei counterpart. Stored like the others; the Huawei dialect never accepts them
+    // in a request but shows them when it lists a grant made through AWS.
+    ReEncryptFrom,
+    ReEncryptTo,
+    GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
 }
 
 impl GrantOperation {
-    pub const ALL: [GrantOperation; 9] = [
+    /// The operations a Huawei/OTC request may name.
+    pub const HUAWEI: [GrantOperation; 9] = [
         Self::CreateDatakey,
         Self::CreateDatakeyWithoutPlaintext,
         Self::EncryptDatakey,
@@ -37,6 +46,23 @@ impl GrantOperation {
         Self::RetireGrant,
         Self::EncryptData,
         Self::DecryptData,
+    ];
+
+    /// Every operation a stored grant may hold.
+    pub const ALL: [GrantOperation; 13] = [
+        Self::CreateDatakey,
+        Self::CreateDatakeyWithoutPlaintext,
+        Self::EncryptDatakey,
+        Self::DecryptDatakey,
+        Self::DescribeKey,
+        Self::CreateGrant,
+        Self::RetireGrant,
+        Self::EncryptData,
+        Self::DecryptData,
+        Self::ReEncryptFrom,
+        Self::ReEncryptTo,
+        Self::GenerateDataKeyPair,
+        Self::GenerateDataKeyPairWithoutPlaintext,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,17 +76,30 @@ impl GrantOperation {
             Self::RetireGrant => "retire-grant",
             Self::EncryptData => "encrypt-data",
             Self::DecryptData => "decrypt-data",
+            Self::ReEncryptFrom => "aws:ReEncryptFrom",
+            Self::ReEncryptTo => "aws:ReEncryptTo",
+            Self::GenerateDataKeyPair => "aws:GenerateDataKeyPair",
+            Self::GenerateDataKeyPairWithoutPlaintext => "aws:GenerateDataKeyPairWithoutPlaintext",
         }
     }
 
+    /// A Huawei/OTC operation name from a request.
     pub fn parse(value: &str) -> Result<Self, KmsError> {
-        Self::ALL.into_iter().find(|op| op.as_str() == value).ok_or_else(|| {
-            KmsError::InvalidParameter(format!(
-                "operations contains '{}', which is not a grant operation; valid values are {}.",
-                excerpt(value),
-                Self::ALL.map(Self::as_str).join(", ")
-            ))
-        })
+        Self::HUAWEI
+            .into_iter()
+            .find(|op| op.as_str() == value)
+            .ok_or_else(|| {
+                KmsError::InvalidParameter(format!(
+                    "operations contains '{}', which is not a grant operation; valid values are {}.",
+                    excerpt(value),
+                    Self::HUAWEI.map(Self::as_str).join(", ")
+                ))
+            })
+    }
+
+    /// An operation name as stored (any dialect's).
+    pub fn from_stored(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == value)
     }
 }
 
@@ -105,7 +144,7 @@ pub fn split_operations(stored: &str) -> Result<Vec<GrantOperation>, KmsError> {
     stored
         .split(',')
         .filter(|s| !s.is_empty())
-        .map(|s| GrantOperation::parse(s).map_err(|_| KmsError::Internal))
+        .map(|s| GrantOperation::from_stored(s).ok_or(KmsError::Internal))
         .collect()
 }
 
@@ -148,6 +187,55 @@ pub fn validate_grant_name(value: &str) -> Result<(), KmsError> {
     }
 }
 
+/// An AWS grant constraint on the encryption context of cryptographic operations.
+/// AWS allows one of the two per grant. Huawei requests carry none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextConstraint {
+    /// The request's context must contain every pair given here.
+    Subset(BTreeMap<String, String>),
+    /// The request's context must be exactly this (case-sensitive).
+    Equals(BTreeMap<String, String>),
+}
+
+impl ContextConstraint {
+    /// Whether a request whose encryption context is `context` satisfies the
+    /// constraint. `None` means the context could not be read as string pairs (a
+    /// Huawei `additional_authenticated_data` string, say): it satisfies no constraint.
+    pub fn allows(&self, context: Option<&BTreeMap<String, String>>) -> bool {
+        let Some(context) = context else {
+            return false;
+        };
+        match self {
+            Self::Equals(required) => context == required,
+            Self::Subset(required) => required.iter().all(|(k, v)| context.get(k) == Some(v)),
+        }
+    }
+
+    /// The stored form: `{"EncryptionContextSubset": {...}}` or `{"EncryptionContextEquals": {...}}`,
+    /// the AWS wire shape, so a row reads the same as a ListGrants entry.
+    pub fn to_stored(&self) -> String {
+        let (name, map) = match self {
+            Self::Subset(map) => ("EncryptionContextSubset", map),
+            Self::Equals(map) => ("EncryptionContextEquals", map),
+        };
+        serde_json::json!({ name: map }).to_string()
+    }
+
+    pub fn from_stored(text: &str) -> Option<Self> {
+        let value: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(text).ok()?;
+        let mut entries = value.into_iter();
+        let (name, map) = entries.next()?;
+        if entries.next().is_some() {
+            return None;
+        }
+        match name.as_str() {
+            "EncryptionContextSubset" => Some(Self::Subset(map)),
+            "EncryptionContextEquals" => Some(Self::Equals(map)),
+            _ => None,
+        }
+    }
+}
+
 /// A stored grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -161,11 +249,29 @@ pub struct Grant {
     pub name: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub creation_date: i64,
+    /// AWS `Constraints`; `None` for every grant made through the Huawei dialect.
+    pub constraint: Option<ContextConstraint>,
 }
 
 impl Grant {
     pub fn allows(&self, operation: GrantOperation) -> bool {
         self.operations.contains(&operation)
+    }
+
+    /// Whether the grant allows `operation` for a request with `context`. Constraints
+    /// apply to the cryptographic operations only (AWS ignores them for DescribeKey,
+    /// CreateGrant and RetireGrant).
+    pub fn allows_with_context(
+        &self,
+        operation: GrantOperation,
+        context: Option<&BTreeMap<String, String>>,
+    ) -> bool {
+        let constrained = !matches!(
+            operation,
+            GrantOperation::DescribeKey | GrantOperation::CreateGrant | GrantOperation::RetireGrant
+        );
+        self.allows(operation)
+            && (!constrained || self.constraint.as_ref().is_none_or(|c| c.allows(context)))
     }
 }
 
@@ -175,8 +281,11 @@ mod tests {
 
     #[test]
     fn every_operation_round_trips_through_its_wire_name() {
-        for op in GrantOperation::ALL {
+        for op in GrantOperation::HUAWEI {
             assert_eq!(GrantOperation::parse(op.as_str()).unwrap(), op);
+        }
+        for op in GrantOperation::ALL {
+            assert_eq!(GrantOperation::from_stored(op.as_str()), Some(op));
         }
     }
 
@@ -222,6 +331,37 @@ mod tests {
         let ops = GrantOperation::ALL.to_vec();
         assert_eq!(split_operations(&join_operations(&ops)).unwrap(), ops);
         assert_eq!(split_operations("bogus"), Err(KmsError::Internal));
+    }
+
+    #[test]
+    fn huawei_requests_cannot_name_aws_only_operations() {
+        assert!(GrantOperation::parse("aws:ReEncryptFrom").is_err());
+        assert_eq!(
+            GrantOperation::from_stored("aws:ReEncryptFrom"),
+            Some(GrantOperation::ReEncryptFrom)
+        );
+    }
+
+    #[test]
+    fn context_constraints_match_as_aws_documents() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let subset = ContextConstraint::Subset(map(&[("app", "x")]));
+        assert!(subset.allows(Some(&map(&[("app", "x"), ("more", "y")]))));
+        assert!(!subset.allows(Some(&map(&[("app", "X")]))));
+        assert!(!subset.allows(Some(&map(&[]))));
+        assert!(!subset.allows(None));
+        let equals = ContextConstraint::Equals(map(&[("app", "x")]));
+        assert!(equals.allows(Some(&map(&[("app", "x")]))));
+        assert!(!equals.allows(Some(&map(&[("app", "x"), ("more", "y")]))));
+        for c in [subset, equals] {
+            assert_eq!(ContextConstraint::from_stored(&c.to_stored()), Some(c));
+        }
+        assert_eq!(ContextConstraint::from_stored("{}"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod key;
 
 pub use audit::{AuditEvent, AuditQuery, AuditRecord};
 pub use error::KmsError;
-pub use grant::{Grant, GrantOperation, GranteeType};
+pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};
 pub use key::{Key, KeyState, StateChange};
 

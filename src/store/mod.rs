@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError,
+    AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState, KmsError,
 };
 
 #[macro_use]
@@ -132,6 +132,27 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Page<Grant>, StoreError>;
 
+    /// As `insert_grant`, but when the key already holds a grant with the same name,
+    /// issuer and properties (`same_grant_properties`), that grant is returned and
+    /// nothing is inserted or recorded. Returns the grant that is stored.
+    async fn insert_grant_or_find_named(
+        &self,
+        caller: &Caller,
+        grant: &Grant,
+        max_grants_per_key: u32,
+        check: CreateGrantCheck<'_>,
+        audit: &AuditRecord,
+    ) -> Result<Grant, StoreError>;
+
+    /// The grants on a key that pass `filter`, paginated like `list_grants`.
+    async fn list_grants_matching(
+        &self,
+        key_id: &KeyId,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Grant>, StoreError>;
+
     /// Grants, on any key, whose retiring principal is `user_id`.
     async fn list_retirable_grants(
         &self,
@@ -154,6 +175,32 @@ pub trait Store: Send + Sync + 'static {
 pub struct AuditEntry {
     pub seq: i64,
     pub record: AuditRecord,
+}
+
+/// Narrows a grant listing (AWS ListGrants' `GrantId` and `GranteePrincipal`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    pub grant_id: Option<GrantId>,
+    pub grantee: Option<(String, GranteeType)>,
+}
+
+/// Whether two grants on one key are the same grant for a CreateGrant retry: same
+/// name, issuer, grantee, retiring principal, constraint and set of operations.
+pub fn same_grant_properties(a: &Grant, b: &Grant) -> bool {
+    let ops = |g: &Grant| {
+        let mut ops = g.operations.clone();
+        ops.sort();
+        ops.dedup();
+        ops
+    };
+    a.key_id == b.key_id
+        && a.name == b.name
+        && a.issuing_principal == b.issuing_principal
+        && a.grantee_principal == b.grantee_principal
+        && a.grantee_principal_type == b.grantee_principal_type
+        && a.retiring_principal == b.retiring_principal
+        && a.constraint == b.constraint
+        && ops(a) == ops(b)
 }
 
 /// An IAM token as the database keeps it: the hash, never the token itself.
@@ -255,6 +302,14 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
         grantee_principal: row.grantee_principal,
         issuing_principal: row.issuing_principal,
         retiring_principal: row.retiring_principal,
+        constraint: row
+            .context_constraint
+            .as_deref()
+            .map(|text| {
+                crate::domain::ContextConstraint::from_stored(text)
+                    .ok_or_else(|| corrupt("context_constraint"))
+            })
+            .transpose()?,
         name: row.name,
         creation_date: row.creation_date,
     })

@@ -33,6 +33,7 @@ pub(super) struct GrantRow {
     pub retiring_principal: Option<String>,
     pub name: Option<String>,
     pub creation_date: i64,
+    pub context_constraint: Option<String>,
 }
 
 /// A grant and a key read by one statement (revoke and retire read both, on every call).
@@ -49,6 +50,7 @@ pub(super) struct GrantAndKeyRow {
     pub retiring_principal: Option<String>,
     pub name: Option<String>,
     pub g_creation_date: i64,
+    pub context_constraint: Option<String>,
     pub k_seq: i64,
     pub k_key_id: String,
     pub project_id: String,
@@ -78,6 +80,7 @@ impl GrantAndKeyRow {
             retiring_principal: self.retiring_principal,
             name: self.name,
             creation_date: self.g_creation_date,
+            context_constraint: self.context_constraint,
         };
         let key = KeyRow {
             seq: self.k_seq,
@@ -122,14 +125,14 @@ macro_rules! key_columns {
 macro_rules! grant_columns {
     () => {
         "seq, grant_id, key_id, grantee_principal, grantee_principal_type, operations, \
-         issuing_principal, retiring_principal, name, creation_date"
+         issuing_principal, retiring_principal, name, creation_date, context_constraint"
     };
 }
 
 macro_rules! grant_and_key_columns {
     () => {
         "g.seq as g_seq, g.grant_id, g.key_id as g_key_id, g.grantee_principal, g.grantee_principal_type, \
-         g.operations, g.issuing_principal, g.retiring_principal, g.name, g.creation_date as g_creation_date, \
+         g.operations, g.issuing_principal, g.retiring_principal, g.name, g.creation_date as g_creation_date, g.context_constraint, \
          k.seq as k_seq, k.key_id as k_key_id, k.project_id, k.domain_id, k.creator_user_id, k.key_alias, \
          k.key_description, k.key_spec, k.key_usage, k.origin, k.key_state, k.creation_date as k_creation_date, \
          k.scheduled_deletion_date, k.key_material"
@@ -217,6 +220,81 @@ macro_rules! impl_sql_store {
             .fetch_all(executor)
             .await?;
             rows.into_iter().map(grant_from_row).collect()
+        }
+
+        impl $store {
+            /// One transaction: lock the key, let `check` decide, enforce the per-key
+            /// limit, insert. With `reuse_named`, a grant on the key with the same name,
+            /// issuer and properties is returned instead of inserting (AWS's CreateGrant
+            /// retry rule); a same-named grant with other properties does not match.
+            async fn insert_grant_in_tx(
+                &self,
+                caller: &Caller,
+                grant: &Grant,
+                max_grants_per_key: u32,
+                check: CreateGrantCheck<'_>,
+                reuse_named: bool,
+                audit: &AuditRecord,
+            ) -> Result<Grant, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let key: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                        .bind(grant.key_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let key = key.map(key_from_row).transpose()?;
+                let callers_grants = fetch_grants_to(&mut *tx, &grant.key_id, caller).await?;
+                check(key.as_ref(), &callers_grants)?;
+                if reuse_named && let Some(name) = &grant.name {
+                    let rows: Vec<GrantRow> = sqlx::query_as(concat!(
+                        "select ", grant_columns!(), " from kms_grant where key_id = $1 and name = $2 order by seq"
+                    ))
+                    .bind(grant.key_id.as_str())
+                    .bind(name)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for row in rows {
+                        let existing = grant_from_row(row)?;
+                        if $crate::store::same_grant_properties(&existing, grant) {
+                            tx.commit().await?;
+                            return Ok(existing);
+                        }
+                    }
+                }
+                let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
+                    .bind(grant.key_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if count >= i64::from(max_grants_per_key) {
+                    return Err(KmsError::TooManyGrants {
+                        key_id: grant.key_id.to_string(),
+                        limit: max_grants_per_key,
+                    }
+                    .into());
+                }
+                sqlx::query(
+                    "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
+                     operations, issuing_principal, retiring_principal, name, creation_date, context_constraint) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(grant.grant_id.as_str())
+                .bind(grant.key_id.as_str())
+                .bind(&grant.grantee_principal)
+                .bind(grant.grantee_principal_type.as_str())
+                .bind($crate::domain::grant::join_operations(&grant.operations))
+                .bind(&grant.issuing_principal)
+                .bind(&grant.retiring_principal)
+                .bind(&grant.name)
+                .bind(grant.creation_date)
+                .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
+                .execute(&mut *tx)
+                .await?;
+                // Only a grant that was inserted is recorded: a retry answered with the stored
+                // grant changed nothing.
+                write_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(grant.clone())
+            }
         }
 
         #[async_trait::async_trait]
@@ -365,45 +443,62 @@ macro_rules! impl_sql_store {
                 check: CreateGrantCheck<'_>,
                 audit: &AuditRecord,
             ) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                let key: Option<KeyRow> =
-                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(grant.key_id.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let key = key.map(key_from_row).transpose()?;
-                let callers_grants = fetch_grants_to(&mut *tx, &grant.key_id, caller).await?;
-                check(key.as_ref(), &callers_grants)?;
-                let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
-                    .bind(grant.key_id.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if count >= i64::from(max_grants_per_key) {
-                    return Err(KmsError::TooManyGrants {
-                        key_id: grant.key_id.to_string(),
-                        limit: max_grants_per_key,
-                    }
-                    .into());
+                self.insert_grant_in_tx(caller, grant, max_grants_per_key, check, false, audit)
+                    .await
+                    .map(|_| ())
+            }
+
+            #[tracing::instrument(skip_all, fields(key_id = %grant.key_id, grant_id = %grant.grant_id))]
+            async fn insert_grant_or_find_named(
+                &self,
+                caller: &Caller,
+                grant: &Grant,
+                max_grants_per_key: u32,
+                check: CreateGrantCheck<'_>,
+                audit: &AuditRecord,
+            ) -> Result<Grant, StoreError> {
+                self.insert_grant_in_tx(caller, grant, max_grants_per_key, check, true, audit)
+                    .await
+            }
+
+            async fn list_grants_matching(
+                &self,
+                key_id: &KeyId,
+                filter: &$crate::store::GrantFilter,
+                after: i64,
+                limit: u32,
+            ) -> Result<Page<Grant>, StoreError> {
+                let grant_id = filter.grant_id.as_ref().map(|g| g.as_str().to_owned());
+                let (grantee, grantee_type) = match &filter.grantee {
+                    Some((principal, kind)) => (Some(principal.clone()), Some(kind.as_str())),
+                    None => (None, None),
+                };
+                macro_rules! matching {
+                    () => {
+                        "key_id = $1 and ($2 is null or grant_id = $2) \
+                         and ($3 is null or (grantee_principal = $3 and grantee_principal_type = $4))"
+                    };
                 }
-                sqlx::query(
-                    "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
-                     operations, issuing_principal, retiring_principal, name, creation_date) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(grant.grant_id.as_str())
-                .bind(grant.key_id.as_str())
-                .bind(&grant.grantee_principal)
-                .bind(grant.grantee_principal_type.as_str())
-                .bind($crate::domain::grant::join_operations(&grant.operations))
-                .bind(&grant.issuing_principal)
-                .bind(&grant.retiring_principal)
-                .bind(&grant.name)
-                .bind(grant.creation_date)
-                .execute(&mut *tx)
+                let (total,): (i64,) = sqlx::query_as(concat!("select count(*) from kms_grant where ", matching!()))
+                    .bind(key_id.as_str())
+                    .bind(&grant_id)
+                    .bind(&grantee)
+                    .bind(grantee_type)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let rows: Vec<GrantRow> = sqlx::query_as(concat!(
+                    "select ", grant_columns!(), " from kms_grant where ", matching!(),
+                    " and seq > $5 order by seq limit $6"
+                ))
+                .bind(key_id.as_str())
+                .bind(&grant_id)
+                .bind(&grantee)
+                .bind(grantee_type)
+                .bind(after)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
                 .await?;
-                write_audit(&mut *tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                into_page(rows, limit, total, |r| r.seq, grant_from_row)
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %key_id, grant_id = %grant_id))]

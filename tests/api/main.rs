@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth_and_errors;
+mod aws;
 mod concurrency;
 mod grants;
 mod hostile_input;

@@ -59,6 +59,8 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         DatakeyLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1903"),
         RandomLengthOutOfRange(_) => (StatusCode::BAD_REQUEST, "KMS.1801"),
         RandomLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1802"),
+        // Only the AWS dialect sets DryRun; should it ever reach here, it is a client-side condition.
+        DryRunSucceeded => (StatusCode::BAD_REQUEST, "KMS.0308"),
         StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
         Internal => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0103"),
     }
