@@ -50,11 +50,25 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                     huawei::error::panic_response,
                 ))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                .layer(middleware::from_fn_with_state(
                     request_timeout,
+                    answer_within,
                 )),
         )
+}
+
+/// Answers a request still running after `timeout` with a KMS error (503, retry) instead of an
+/// empty body, so clients parse it like any other outage. The handler is dropped, which rolls
+/// back its transaction: nothing it was doing takes effect.
+async fn answer_within(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_secs = timeout.as_secs(), "request timed out");
+            huawei::error::HuaweiError(crate::domain::KmsError::RequestTimeout(timeout.as_secs()))
+                .into_response()
+        }
+    }
 }
 
 async fn health() -> &'static str {

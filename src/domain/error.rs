@@ -106,6 +106,8 @@ pub enum KmsError {
     RandomLengthNotByteAligned,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
+    #[error("The request did not complete within {0} s and was abandoned; retry the request.")]
+    RequestTimeout(u64),
     #[error("A system exception occurred. Contact technical support.")]
     Internal,
 }

@@ -52,13 +52,25 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
+        match &error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 Self::Unavailable(error)
             }
-            other => Self::Database(other),
+            // A server shutting down (restart, failover) ends its sessions with an error of its
+            // own rather than a broken socket: that is an outage too (503, retry), not a bug (500).
+            sqlx::Error::Database(e) if e.code().as_deref().is_some_and(is_outage_sqlstate) => {
+                Self::Unavailable(error)
+            }
+            _ => Self::Database(error),
         }
     }
+}
+
+/// SQLSTATEs PostgreSQL sends when the server, not the statement, is the problem:
+/// class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown,
+/// 57P03 cannot connect now (starting up or shutting down).
+fn is_outage_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 #[async_trait]
@@ -175,6 +187,14 @@ pub async fn connect(
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
                 }
+                Err(error) if is_unreachable(&error) => {
+                    return Err(format!(
+                        "cannot open PostgreSQL database {}: {error} (still unreachable after \
+                         retrying for {:.1} s; raise --db-connect-retry-secs to wait longer)",
+                        redact_url(url),
+                        started.elapsed().as_secs_f64()
+                    ));
+                }
                 Err(error) => {
                     return Err(format!(
                         "cannot open PostgreSQL database {}: {error}",
@@ -199,8 +219,7 @@ pub async fn connect(
 fn is_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
-        // 57P03: the server is starting up or shutting down.
-        sqlx::Error::Database(e) => e.code().as_deref() == Some("57P03"),
+        sqlx::Error::Database(e) => e.code().as_deref().is_some_and(is_outage_sqlstate),
         _ => false,
     }
 }
@@ -259,7 +278,18 @@ fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{is_outage_sqlstate, redact_url};
+
+    #[test]
+    fn server_shutdown_codes_are_outages() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08003", "08000"] {
+            assert!(is_outage_sqlstate(code), "{code}");
+        }
+        // Statement errors stay database errors (500): retrying will not help.
+        for code in ["23505", "40001", "42P01", "57014"] {
+            assert!(!is_outage_sqlstate(code), "{code}");
+        }
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {
