@@ -4,9 +4,11 @@ mod helpers;
 
 mod auth_and_errors;
 mod concurrency;
+mod faults;
 mod grants;
 mod hostile_input;
 mod identity;
 mod key_use;
 mod keys;
+mod races;
 mod revoke_retire;
