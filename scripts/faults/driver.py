@@ -9,6 +9,9 @@ script restarts. Every request is recorded with what the client saw:
   unknown  sent, but the connection broke with no answer: the write may or may not
            have happened, so it is counted apart and never called lost
   hung     sent, no answer within the client timeout (a violation: nothing may hang)
+  told     answered 503 with a message that the outcome is unknown ("may or may not have
+           taken effect": the connection to PostgreSQL broke during COMMIT and the outcome
+           could not be read back, or the request timed out): verified like unknown
   refused  connection refused: never reached the service, so it cannot have happened
 
 After each phase the whole ledger is checked against the database with psql: every
@@ -39,10 +42,21 @@ ALICE_TOKEN = "demo-token-alice"
 CAROL_TOKEN = "demo-token-carol"
 
 OK, ERROR, UNKNOWN, HUNG, REFUSED = "ok", "error", "unknown", "hung", "refused"
+TOLD = "told-unknown"
+
+
+def ledger_kind(result: "Result") -> str:
+    """How a write counts for durability: a 5xx that says its outcome is unknown is unknown."""
+    if result.kind == ERROR and result.status >= 500 and isinstance(result.body, dict):
+        message = (result.body.get("error") or {}).get("error_msg") or ""
+        if "may or may not have taken effect" in message:
+            return TOLD
+    return result.kind
 
 SIZES = {
     # pre: load before the fault (s); outage: PostgreSQL down (s); post: load after recovery (s).
-    "small": dict(workers=6, pre=2.0, outage=2.0, post=4.0, restarts=1, kills=1),
+    # restarts alternate a fast stop (sessions cut) and an immediate one (a crash: WAL recovery).
+    "small": dict(workers=6, pre=1.5, outage=2.0, post=4.0, restarts=2, kills=1),
     "full": dict(workers=16, pre=8.0, outage=5.0, post=12.0, restarts=3, kills=3),
 }
 
@@ -72,6 +86,8 @@ class Ledger:
     # phase -> outcome/status counters
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    # (phase, start, end) of each fault, for "requests sent under fault"
+    windows: list[tuple[str, float, float]] = field(default_factory=list)
     # (phase, sent_at, kind, status) of every request, for the recovery checks
     timeline: list[tuple[str, float, str, int]] = field(default_factory=list)
 
@@ -103,8 +119,9 @@ class Service:
             "--database-url", self.args.db_url,
             "--max-grants-per-key", "1000000",
             "--db-max-connections", "8",
-            # Below the client timeout, so a stuck request is answered rather than left hanging.
-            "--request-timeout-secs", "8",
+            # Below the client timeout, so a stuck request is answered rather than left hanging;
+            # above the 10 s a commit cut off by a database crash spends reading back its outcome.
+            "--request-timeout-secs", "15",
             *self.extra,
         ]
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
@@ -147,7 +164,7 @@ class Service:
 
 def ready(port: int) -> bool:
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         conn.request("GET", "/ready")
         status = conn.getresponse().status
         conn.close()
@@ -238,7 +255,7 @@ class Load:
                     live.append((key_id, grant_id))  # never sent: the grant is still ours to delete
                 else:
                     with self.ledger.lock:
-                        self.ledger.deletes[grant_id] = (result.kind, action, phase)
+                        self.ledger.deletes[grant_id] = (ledger_kind(result), action, phase)
             else:
                 key_id = rnd.choice(self.keys)
                 name = self.next_name(index)
@@ -249,7 +266,7 @@ class Load:
                 if result.kind == OK and not (isinstance(grant_id, str) and len(grant_id) == 64):
                     self.ledger.violation(f"create-grant 200 without a grant_id: {result.raw[:200]!r}")
                 with self.ledger.lock:
-                    self.ledger.creates[name] = (result.kind, grant_id, phase)
+                    self.ledger.creates[name] = (ledger_kind(result), grant_id, phase)
                 if grant_id:
                     live.append((key_id, grant_id))
             self.record(phase, result)
@@ -275,6 +292,8 @@ class Load:
                 ledger.count(phase, f"{result.status // 100}xx")
                 code = (result.body or {}).get("error", {}).get("error_code", "?") if isinstance(result.body, dict) else "?"
                 ledger.count(phase, f"{result.status} {code}")
+                if ledger_kind(result) == TOLD:
+                    ledger.count(phase, TOLD)
             if result.kind != REFUSED:
                 ledger.timeline.append((phase, result.sent_at, result.kind, result.status))
         if result.kind == HUNG:
@@ -301,9 +320,10 @@ class Postgres:
             cmd = ["su", self.args.pg_owner, "-s", "/bin/sh", "-c", " ".join(shell_quote(w) for w in cmd)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
-    def stop(self) -> None:
-        # Fast: open transactions are rolled back and their connections cut, as in a crash or failover.
-        self.ctl("stop", "-m", "fast")
+    def stop(self, mode: str = "fast") -> None:
+        # fast: open transactions are rolled back and their sessions cut (a restart or failover);
+        # immediate: the server dies without a checkpoint and replays its WAL at start (a crash).
+        self.ctl("stop", "-m", mode)
 
     def start(self) -> None:
         self.ctl("start", "-o", f"-p {self.args.pg_port} -k {self.args.pg_socket_dir} -c listen_addresses=127.0.0.1")
@@ -419,13 +439,16 @@ def phase_pg_restart(args, pg, ledger, keys, size, figures) -> None:
     back_at = 0.0
     for cycle in range(size["restarts"]):
         time.sleep(size["pre"])
-        log(f"(a) stopping PostgreSQL under load (cycle {cycle + 1}/{size['restarts']})")
-        pg.stop()
+        mode = ("fast", "immediate")[cycle % 2]
+        log(f"(a) stopping PostgreSQL (-m {mode}) under load (cycle {cycle + 1}/{size['restarts']})")
+        down_at = time.monotonic()
+        pg.stop(mode)
         time.sleep(size["outage"])
         if ready(args.port):
             ledger.violation("(a) /ready answered 200 while PostgreSQL was down")
         pg.start()
         back_at = time.monotonic()
+        ledger.windows.append(("pg-restart", down_at, back_at))
         log("(a) PostgreSQL is back")
     time.sleep(size["post"])
     load.stop()
@@ -448,12 +471,14 @@ def phase_kill9(args, pg, ledger, keys, size, figures) -> None:
         time.sleep(size["pre"])
         log(f"(b) kill -9 of the service under load (cycle {cycle + 1}/{size['kills']}), "
             f"{load.in_flight} requests in flight")
+        down_at = time.monotonic()
         service.signal(signal.SIGKILL)
         service.wait_exit(10)
         time.sleep(0.5)
         service.start()
         took = service.wait_ready(30)
         back_at = time.monotonic()
+        ledger.windows.append(("kill9", down_at - 0.2, back_at))
         log(f"(b) service restarted, ready after {took:.2f}s")
     time.sleep(size["post"])
     load.stop()
@@ -594,7 +619,7 @@ def main() -> int:
     parser.add_argument("--pg-socket-dir", required=True)
     parser.add_argument("--pg-owner", default="", help="run pg_ctl as this user (when running as root)")
     parser.add_argument("--work", required=True)
-    parser.add_argument("--client-timeout", type=float, default=12.0)
+    parser.add_argument("--client-timeout", type=float, default=20.0)
     args = parser.parse_args()
     args.db_url = f"postgres://postgres@127.0.0.1:{args.pg_port}/kms"
     args.port = free_port()
@@ -628,6 +653,15 @@ def main() -> int:
                 text = f.read().decode("utf-8", "replace")
             if "panicked" in text:
                 ledger.violation(f"panic in {name}")
+            # Commits whose connection broke: resolved by reading the outcome back, or not.
+            for line in text.splitlines():
+                if "connection lost during commit; outcome read back" in line:
+                    key = "commits cut off, outcome read back: " + (
+                        "committed" if "committed=true" in line else "not committed")
+                    figures[key] = figures.get(key, 0) + 1
+                elif "connection lost during commit; outcome unknown" in line:
+                    figures["commits cut off, outcome unknown (answered so)"] = (
+                        figures.get("commits cut off, outcome unknown (answered so)", 0) + 1)
 
     totals: dict[str, int] = {}
     print("\n== fault test figures")
@@ -643,6 +677,13 @@ def main() -> int:
     print(f"  {'total':18} sent {sent:5}  200 {totals.get(OK, 0):5}  errors {totals.get(ERROR, 0):4}  "
           f"(5xx {totals.get('5xx', 0)}, 4xx {totals.get('4xx', 0)})  unknown {totals.get(UNKNOWN, 0):3}  "
           f"hung {totals.get(HUNG, 0)}")
+    # Sent while PostgreSQL was down or the service dead (and the moment before the kill: in flight).
+    for phase in sorted({w[0] for w in ledger.windows}):
+        under = [(kind, status) for p, t, kind, status in ledger.timeline
+                 if p == phase and any(wp == p and a <= t <= b for wp, a, b in ledger.windows)]
+        by_kind = {k: sum(1 for kind, _ in under if kind == k) for k in (OK, ERROR, UNKNOWN, HUNG)}
+        print(f"  {phase}: {len(under)} requests sent while the fault lasted: "
+              + ", ".join(f"{k} {v}" for k, v in by_kind.items()))
     for k, v in figures.items():
         print(f"  {k}: {v}")
     print(f"  duration: {time.monotonic() - started:.1f}s")

@@ -57,16 +57,19 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         )
 }
 
-/// Answers a request still running after `timeout` with a KMS error (503, retry) instead of an
-/// empty body, so clients parse it like any other outage. The handler is dropped, which rolls
-/// back its transaction: nothing it was doing takes effect.
+/// Answers a request still running after `timeout` with a KMS error (503) instead of an empty
+/// body, so clients parse it like any other outage. The handler is dropped, which rolls back
+/// its transaction, unless it was cut off inside its commit: hence "may or may not".
 async fn answer_within(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(timeout_secs = timeout.as_secs(), "request timed out");
-            huawei::error::HuaweiError(crate::domain::KmsError::RequestTimeout(timeout.as_secs()))
-                .into_response()
+            huawei::error::HuaweiError(crate::domain::KmsError::OutcomeUnknown(format!(
+                "The request did not complete within {} s and was abandoned.",
+                timeout.as_secs()
+            )))
+            .into_response()
         }
     }
 }

@@ -106,8 +106,9 @@ pub enum KmsError {
     RandomLengthNotByteAligned,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
-    #[error("The request did not complete within {0} s and was abandoned; retry the request.")]
-    RequestTimeout(u64),
+    /// A write that may or may not have happened: the client must look before retrying.
+    #[error("{0} It may or may not have taken effect; check before retrying.")]
+    OutcomeUnknown(String),
     #[error("A system exception occurred. Contact technical support.")]
     Internal,
 }

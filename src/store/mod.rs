@@ -36,6 +36,11 @@ pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, KmsError> + Se
 pub type DeleteGrantCheck<'a> =
     &'a (dyn Fn(Option<&Key>, Option<&Grant>) -> Result<(), KmsError> + Send + Sync);
 
+/// How long a write whose commit lost its connection keeps trying to read back whether it
+/// took effect (a restart or failover usually takes a few seconds).
+/// Kept well under the default request timeout (30 s), so the answer says what happened.
+pub(crate) const RESOLVE_COMMIT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The request broke a rule; nothing was written.
@@ -46,6 +51,9 @@ pub enum StoreError {
     Unavailable(sqlx::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The connection was lost during COMMIT and the outcome could not be read back.
+    #[error("commit outcome unknown: {0}")]
+    CommitUnknown(sqlx::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

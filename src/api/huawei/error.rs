@@ -59,8 +59,9 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         DatakeyLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1903"),
         RandomLengthOutOfRange(_) => (StatusCode::BAD_REQUEST, "KMS.1801"),
         RandomLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1802"),
-        // A timed-out request was waiting on the database (locks, a slow server): the same outage code.
-        StoreUnavailable | RequestTimeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
+        // A timed-out request or a commit cut off mid-way: an outage too, with a message that says
+        // the outcome is unknown.
+        StoreUnavailable | OutcomeUnknown(_) => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
         Internal => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0103"),
     }
 }
