@@ -536,9 +536,9 @@ def phase_db_down(args, pg, ledger, keys, size, figures) -> None:
 LOCKER = "faults-locker"
 
 
-def hold_grant_table(pg: Postgres, seconds: float) -> subprocess.Popen:
-    """Blocks every grant write for `seconds`, so requests are surely in flight when SIGTERM comes."""
-    sql = f"begin; lock table kms_grant in access exclusive mode; select pg_sleep({seconds}); commit;"
+def hold_grant_table(pg: Postgres) -> subprocess.Popen:
+    """Blocks every grant write until released, so requests are surely in flight when SIGTERM comes."""
+    sql = "begin; lock table kms_grant in access exclusive mode; select pg_sleep(120); commit;"
     locker = subprocess.Popen([os.path.join(pg.args.pg_bin, "psql"), pg.args.db_url, "-Xq", "-c", sql],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "PGAPPNAME": LOCKER})
@@ -561,12 +561,16 @@ def blocked_backends(pg: Postgres) -> int:
 
 def phase_sigterm(args, pg, ledger, keys, size, figures) -> None:
     """(d) SIGTERM with requests in flight: they finish, then the process exits within the deadline."""
-    workers = size["workers"]
-    for label, hold, deadline in (("sigterm", 3.0, 10), ("sigterm-deadline", 30.0, 2)):
+    # Fewer workers than the service's 8 pooled connections: each request must be blocked in
+    # PostgreSQL itself, not queued for a connection (which would time out on its own).
+    workers = min(size["workers"], 6)
+    # sigterm: the lock is released 1 s after SIGTERM, within the deadline; sigterm-deadline:
+    # it is held until the process has exited, past its 2 s deadline.
+    for label, release_after, deadline in (("sigterm", 1.0, 10), ("sigterm-deadline", None, 2)):
         service = Service(args, args.port, f"d-{label}", ["--shutdown-timeout-secs", str(deadline)])
         service.start()
         service.wait_ready(30)
-        locker = hold_grant_table(pg, hold)
+        locker = hold_grant_table(pg)
         load = Load(args, ledger, keys, workers)
         load.stop_on_refused = True
         load.start(label)
@@ -574,16 +578,22 @@ def phase_sigterm(args, pg, ledger, keys, size, figures) -> None:
         if not wait_for(lambda: blocked_backends(pg) >= workers, 10, 0.1):
             ledger.violation(f"(d) {label}: only {blocked_backends(pg)} of {workers} requests blocked in time")
         in_flight = load.in_flight
-        log(f"(d) {label}: SIGTERM with {in_flight} requests in flight (grant table held {hold:.0f}s, "
-            f"shutdown deadline {deadline}s)")
+        log(f"(d) {label}: SIGTERM with {in_flight} requests in flight (grant table released "
+            f"{'%.0f s after SIGTERM' % release_after if release_after else 'after exit'}, shutdown deadline {deadline}s)")
         before = dict(ledger.counts.get(label, {}))
         signalled = time.monotonic()
         service.signal(signal.SIGTERM)
+        if release_after is not None:
+            time.sleep(release_after)
+            if service.proc.poll() is not None:
+                ledger.violation(f"(d) {label}: exited before the requests in flight could finish")
+            release_grant_table(pg, locker)
         code = service.wait_exit(deadline + 15)
         took = time.monotonic() - signalled
         log(f"(d) {label}: exit {code} after {took:.2f}s")
         load.stop_event.set()
-        release_grant_table(pg, locker)
+        if release_after is None:
+            release_grant_table(pg, locker)
         load.stop()
         after = ledger.counts.get(label, {})
         answered = after.get(OK, 0) + after.get(ERROR, 0) - before.get(OK, 0) - before.get(ERROR, 0)
