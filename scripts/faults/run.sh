@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=${2:?--size needs small or full}; shift 2 ;;
     --size=*) size=${1#--size=}; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
