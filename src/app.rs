@@ -14,6 +14,9 @@ use crate::crypto::MasterKey;
 use crate::service::{Kms, Settings};
 use crate::store::{self, Store};
 
+/// How long, once the shutdown deadline has passed, the store gets to close its connections.
+const CLOSE_AFTER_DEADLINE: Duration = Duration::from_millis(500);
+
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
@@ -107,15 +110,23 @@ impl App {
             stopping.notified().await;
             tokio::time::sleep(self.shutdown_timeout).await;
         };
-        let result = tokio::select! {
-            result = serve => result,
+        let (result, in_time) = tokio::select! {
+            result = serve => (result, true),
             () = deadline => {
                 tracing::warn!(timeout_secs = self.shutdown_timeout.as_secs(), "requests still in flight at the shutdown deadline; exiting");
-                Ok(())
+                (Ok(()), false)
             }
         };
         tracing::info!("shutting down");
-        self.store.close().await;
+        if in_time {
+            self.store.close().await;
+        } else {
+            // Closing the pool waits for every checked-out connection, and the requests still
+            // in flight (their tasks outlive `serve`) hold theirs, maybe blocked on a lock: an
+            // unbounded close would overrun the deadline. Their transactions never commit; the
+            // database rolls them back when the process exits and their sockets close.
+            let _ = tokio::time::timeout(CLOSE_AFTER_DEADLINE, self.store.close()).await;
+        }
         result
     }
 }

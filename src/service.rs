@@ -78,6 +78,12 @@ impl From<StoreError> for KmsError {
                 tracing::error!(error = %e, "database unavailable");
                 KmsError::StoreUnavailable
             }
+            StoreError::CommitUnknown(e) => {
+                tracing::error!(error = %e, "connection lost during commit; outcome unknown");
+                KmsError::OutcomeUnknown(
+                    "The database connection was lost while the change was being committed.".into(),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 KmsError::Internal

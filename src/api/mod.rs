@@ -62,11 +62,35 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                     huawei::error::panic_response,
                 ))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                .layer(middleware::from_fn_with_state(
                     request_timeout,
+                    answer_within,
                 )),
         )
+}
+
+/// Answers a request still running after `timeout` with a KMS error (503) instead of an empty
+/// body, so clients parse it like any other outage. The handler is dropped, which rolls back
+/// its transaction, unless it was cut off inside its commit: hence "may or may not".
+/// Each dialect answers in its own error format (AWS: DependencyTimeoutException).
+async fn answer_within(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    let aws = request.uri().path() == "/" && request.headers().contains_key("x-amz-target");
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_secs = timeout.as_secs(), "request timed out");
+            let error = crate::domain::KmsError::OutcomeUnknown(format!(
+                "The request did not complete within {} s and was abandoned.",
+                timeout.as_secs()
+            ));
+            if aws {
+                aws::error::AwsError::new("DependencyTimeoutException", error.to_string())
+                    .into_response()
+            } else {
+                huawei::error::HuaweiError(error).into_response()
+            }
+        }
+    }
 }
 
 async fn health() -> &'static str {

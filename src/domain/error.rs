@@ -110,6 +110,9 @@ pub enum KmsError {
     DryRunSucceeded,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
+    /// A write that may or may not have happened: the client must look before retrying.
+    #[error("{0} It may or may not have taken effect; check before retrying.")]
+    OutcomeUnknown(String),
     #[error("A system exception occurred. Contact technical support.")]
     Internal,
 }

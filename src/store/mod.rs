@@ -38,6 +38,11 @@ pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, KmsError> + Se
 pub type DeleteGrantCheck<'a> =
     &'a (dyn Fn(Option<&Key>, Option<&Grant>) -> Result<(), KmsError> + Send + Sync);
 
+/// How long a write whose commit lost its connection keeps trying to read back whether it
+/// took effect (a restart or failover usually takes a few seconds).
+/// Kept well under the default request timeout (30 s), so the answer says what happened.
+pub(crate) const RESOLVE_COMMIT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The request broke a rule; nothing was written.
@@ -48,19 +53,34 @@ pub enum StoreError {
     Unavailable(sqlx::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The connection was lost during COMMIT and the outcome could not be read back.
+    #[error("commit outcome unknown: {0}")]
+    CommitUnknown(sqlx::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
+        match &error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 Self::Unavailable(error)
             }
-            other => Self::Database(other),
+            // A server shutting down (restart, failover) ends its sessions with an error of its
+            // own rather than a broken socket: that is an outage too (503, retry), not a bug (500).
+            sqlx::Error::Database(e) if e.code().as_deref().is_some_and(is_outage_sqlstate) => {
+                Self::Unavailable(error)
+            }
+            _ => Self::Database(error),
         }
     }
+}
+
+/// SQLSTATEs PostgreSQL sends when the server, not the statement, is the problem:
+/// class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown,
+/// 57P03 cannot connect now (starting up or shutting down).
+fn is_outage_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 #[async_trait]
@@ -244,6 +264,14 @@ pub async fn connect(
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
                 }
+                Err(error) if is_unreachable(&error) => {
+                    return Err(format!(
+                        "cannot open PostgreSQL database {}: {error} (still unreachable after \
+                         retrying for {:.1} s; raise --db-connect-retry-secs to wait longer)",
+                        redact_url(url),
+                        started.elapsed().as_secs_f64()
+                    ));
+                }
                 Err(error) => {
                     return Err(format!(
                         "cannot open PostgreSQL database {}: {error}",
@@ -268,8 +296,7 @@ pub async fn connect(
 fn is_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
-        // 57P03: the server is starting up or shutting down.
-        sqlx::Error::Database(e) => e.code().as_deref() == Some("57P03"),
+        sqlx::Error::Database(e) => e.code().as_deref().is_some_and(is_outage_sqlstate),
         _ => false,
     }
 }
@@ -355,7 +382,18 @@ fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{is_outage_sqlstate, redact_url};
+
+    #[test]
+    fn server_shutdown_codes_are_outages() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08003", "08000"] {
+            assert!(is_outage_sqlstate(code), "{code}");
+        }
+        // Statement errors stay database errors (500): retrying will not help.
+        for code in ["23505", "40001", "42P01", "57014"] {
+            assert!(!is_outage_sqlstate(code), "{code}");
+        }
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -12,6 +13,10 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        // One plain connection first: with the server down it fails at once with the real cause
+        // (e.g. "Connection refused"), where the pool would retry silently for its whole acquire
+        // timeout and then report only "pool timed out". The caller retries with backoff and logs.
+        PgConnection::connect(url).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))

@@ -292,8 +292,47 @@ macro_rules! impl_sql_store {
                 // Only a grant that was inserted is recorded: a retry answered with the stored
                 // grant changed nothing.
                 write_audit(&mut *tx, audit).await?;
-                tx.commit().await?;
+                commit_or_resolve(tx, &self.pool, "select count(*) from kms_grant where grant_id = $1", grant.grant_id.as_str(), true).await?;
                 Ok(grant.clone())
+            }
+        }
+
+        /// Commits `tx`; when the connection is lost during the commit itself, whether it took
+        /// effect is unknown (the server may have made it durable and then died before saying
+        /// so), so the outcome is read back once the database answers again: `probe` counts
+        /// the rows with `id`, which the commit made present (`present`) or absent. Without
+        /// this, a revoke answered 503 could still have happened. (For a delete, a concurrent
+        /// delete that went through after this one was lost reads the same: either way the grant
+        /// is gone, which is what the answer promises.) If the database stays away for the
+        /// whole window, the answer says the outcome is unknown.
+        async fn commit_or_resolve(
+            tx: sqlx::Transaction<'static, $db>,
+            pool: &sqlx::Pool<$db>,
+            probe: &'static str,
+            id: &str,
+            present: bool,
+        ) -> Result<(), StoreError> {
+            let error = match tx.commit().await {
+                Ok(()) => return Ok(()),
+                Err(error) => StoreError::from(error),
+            };
+            if !matches!(error, StoreError::Unavailable(_)) {
+                return Err(error);
+            }
+            let started = std::time::Instant::now();
+            while started.elapsed() < $crate::store::RESOLVE_COMMIT_FOR {
+                match sqlx::query_as::<_, (i64,)>(probe).bind(id).fetch_one(pool).await {
+                    Ok((count,)) => {
+                        let committed = (count > 0) == present;
+                        tracing::warn!(%error, committed, "connection lost during commit; outcome read back");
+                        return if committed { Ok(()) } else { Err(error) };
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                }
+            }
+            match error {
+                StoreError::Unavailable(e) => Err(StoreError::CommitUnknown(e)),
+                other => Err(other),
             }
         }
 
@@ -356,7 +395,7 @@ macro_rules! impl_sql_store {
                 .bind(&key.wrapped_material)
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
+                commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.as_str(), true).await?;
                 Ok(())
             }
 
@@ -549,7 +588,7 @@ macro_rules! impl_sql_store {
                     return Err(KmsError::GrantNotFound(grant_id.to_string()).into());
                 }
                 write_audit(&mut *tx, audit).await?;
-                tx.commit().await?;
+                commit_or_resolve(tx, &self.pool, "select count(*) from kms_grant where grant_id = $1", grant_id.as_str(), false).await?;
                 Ok(())
             }
 

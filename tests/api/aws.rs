@@ -1052,3 +1052,49 @@ async fn identities_file_maps_access_keys_to_role_arns_and_accounts() {
     app.finish().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A request stuck past --request-timeout-secs gets AWS's retryable error in AWS's format
+/// (boto3 retries DependencyTimeoutException), and what it was doing does not happen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_request_gets_an_aws_error_and_takes_no_effect() {
+    use sqlx::Connection;
+    let app = TestApp::spawn_with(Backend::Postgres, |config| {
+        config.request_timeout_secs = 1;
+    })
+    .await;
+    let key = create_key(&app).await;
+    let mut lock = sqlx::PgConnection::connect(&app.db.url()).await.unwrap();
+    sqlx::query("begin").execute(&mut lock).await.unwrap();
+    sqlx::query("lock table kms_grant in access exclusive mode")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let reply = aws(
+        &app,
+        AWS_ALICE,
+        "CreateGrant",
+        json!({"KeyId": key["KeyId"], "GranteePrincipal": AWS_ERIN.arn, "Operations": ["Encrypt"]}),
+    )
+    .await;
+    assert_eq!(reply.status, 503, "{}", reply.raw);
+    assert_eq!(
+        reply.body["__type"], "DependencyTimeoutException",
+        "{}",
+        reply.raw
+    );
+    assert!(
+        reply.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not complete within 1 s"),
+        "{}",
+        reply.raw
+    );
+    lock.close().await.unwrap();
+    assert_eq!(
+        grant_count(&app, &key).await,
+        0,
+        "the abandoned create did not happen"
+    );
+    app.finish().await;
+}

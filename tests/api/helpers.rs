@@ -396,8 +396,14 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// Starts the binary with more command-line flags, e.g. `["--max-grants-per-key", "5"]`.
+    pub async fn start_with(database_url: &str, flags: &[&str]) -> Self {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
             .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -113,7 +113,9 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         // (another key, another context, damage), and neither do we.
         InvalidCipherText(_) => AwsError::new("InvalidCiphertextException", ""),
         DryRunSucceeded => AwsError::new("DryRunOperationException", error.to_string()),
-        StoreUnavailable => AwsError::new("DependencyTimeoutException", error.to_string()),
+        StoreUnavailable | OutcomeUnknown(_) => {
+            AwsError::new("DependencyTimeoutException", error.to_string())
+        }
         Internal => AwsError::new("KMSInternalException", error.to_string()),
         MalformedJson(message) => AwsError::serialization(message),
         BodyTooLarge { .. } => AwsError::validation(error.to_string()),

@@ -61,7 +61,9 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         RandomLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1802"),
         // Only the AWS dialect sets DryRun; should it ever reach here, it is a client-side condition.
         DryRunSucceeded => (StatusCode::BAD_REQUEST, "KMS.0308"),
-        StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
+        // A timed-out request or a commit cut off mid-way: an outage too, with a message that says
+        // the outcome is unknown.
+        StoreUnavailable | OutcomeUnknown(_) => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
         Internal => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0103"),
     }
 }
