@@ -4,6 +4,7 @@
 
 pub mod huawei;
 pub mod iam;
+pub mod openapi;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +43,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .merge(iam::routes(state.max_body_bytes))
+        .merge(openapi::routes())
         .merge(huawei::routes(state.max_body_bytes))
         .with_state(state)
         .layer(

@@ -9,4 +9,5 @@ mod hostile_input;
 mod identity;
 mod key_use;
 mod keys;
+mod openapi;
 mod revoke_retire;
