@@ -81,7 +81,8 @@ PY
 
 echo "== schemathesis $("$venv/bin/schemathesis" --version | grep -o '[0-9.]*$') against $base (max $max_examples examples per operation and phase)"
 rc=0
-"$venv/bin/schemathesis" run "$work/openapi.json" \
+# From the temp dir, so schemathesis's cache (.schemathesis/) stays out of the work tree.
+(cd "$work" && "$venv/bin/schemathesis" run "$work/openapi.json" \
   --url "$base" \
   --header "X-Auth-Token: $token" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
@@ -91,7 +92,7 @@ rc=0
   --seed 20261124 \
   --workers 2 \
   --request-timeout 10 \
-  --no-color 2>&1 | tee "$work/schemathesis.log" || rc=$?
+  --no-color) 2>&1 | tee "$work/schemathesis.log" || rc=$?
 # "Test cases:" is followed by "N generated, N passed[, N failed...]" on the next line.
 cases=$(grep -A1 '^Test cases:' "$work/schemathesis.log" | grep -o '[0-9]* generated' | grep -o '[0-9]*' || echo "?")
 if grep -q '"status":5[0-9][0-9]\| status=5[0-9][0-9]' "$work/server.log"; then
