@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod huawei;
 pub mod iam;
+pub mod openapi;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .merge(iam::routes(state.max_body_bytes))
+        .merge(openapi::routes())
         .merge(huawei::routes(state.max_body_bytes))
         // `POST /` is the AWS JSON 1.1 endpoint; the Huawei router keeps `GET /`.
         .route(

@@ -216,14 +216,13 @@ fn new_token() -> Result<String, IamError> {
     Ok(format!("MIIkms{}", crate::hex::lower(&bytes)))
 }
 
-/// Handles a `POST /v3/auth/tokens` body: authenticates, resolves the scope, stores the token.
-pub async fn issue_token<'i>(
+/// Decodes a `POST /v3/auth/tokens` body, checks the password and resolves the scope:
+/// the user and the project (`None` for a domain-scoped token). Pure, so the fuzz
+/// target `iam_token_request` can drive it without a store.
+pub fn authenticate_token_request<'i>(
     identities: &'i Identities,
-    store: &dyn Store,
     body: &[u8],
-    now: OffsetDateTime,
-    lifetime: Duration,
-) -> Result<IssuedToken<'i>, IamError> {
+) -> Result<(&'i User, Option<&'i ProjectEntry>), IamError> {
     let request: TokenRequest = serde_json::from_slice(body).map_err(|e| {
         IamError::BadRequest(format!(
             "the body is not a token request ({e}); send {{\"auth\":{{\"identity\":{{\"methods\":[\"password\"],\"password\":{{\"user\":{{\"name\":..,\"password\":..,\"domain\":{{\"name\":..}}}}}}}},\"scope\":{{\"project\":{{\"id\":..}}}}}}}}."
@@ -241,6 +240,18 @@ pub async fn issue_token<'i>(
         })?;
     let user = check_password(identities, &password.user)?;
     let project = resolve_scope(identities, user, request.auth.scope.as_ref())?;
+    Ok((user, project))
+}
+
+/// Handles a `POST /v3/auth/tokens` body: authenticates, resolves the scope, stores the token.
+pub async fn issue_token<'i>(
+    identities: &'i Identities,
+    store: &dyn Store,
+    body: &[u8],
+    now: OffsetDateTime,
+    lifetime: Duration,
+) -> Result<IssuedToken<'i>, IamError> {
+    let (user, project) = authenticate_token_request(identities, body)?;
     let domain = identities
         .domain_by_id(&user.domain_id)
         .ok_or(IamError::Kms(KmsError::Internal))?;

@@ -12,6 +12,7 @@ mod hostile_input;
 mod identity;
 mod key_use;
 mod keys;
+mod openapi;
 mod races;
 mod revoke_retire;
 mod secrets;

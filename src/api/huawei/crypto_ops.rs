@@ -13,7 +13,7 @@ use super::body::Body;
 use super::{key_id_field, ok};
 use crate::api::AppState;
 use crate::crypto;
-use crate::domain::{Caller, GrantOperation, KmsError};
+use crate::domain::{Caller, GrantOperation, KeyId, KmsError};
 use crate::hex;
 
 static CIPHER_TEXT_BASE64: LazyLock<Regex> =
@@ -64,11 +64,8 @@ fn context_bytes(body: &Body) -> Result<Vec<u8>, KmsError> {
     Ok(context)
 }
 
-pub(super) async fn encrypt_data(
-    state: &AppState,
-    caller: &Caller,
-    body: &Body,
-) -> Result<Response, KmsError> {
+/// `(key_id, plain_text, context)` of an encrypt-data request.
+pub(super) fn encrypt_data_request(body: &Body) -> Result<(KeyId, &str, Vec<u8>), KmsError> {
     let key_id = key_id_field(body)?;
     let plain_text = body.required_str("plain_text", KmsError::InvalidPlainText)?;
     if plain_text.len() > MAX_PLAIN_TEXT_BYTES {
@@ -77,6 +74,15 @@ pub(super) async fn encrypt_data(
         )));
     }
     let context = context_bytes(body)?;
+    Ok((key_id, plain_text, context))
+}
+
+pub(super) async fn encrypt_data(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (key_id, plain_text, context) = encrypt_data_request(body)?;
     let frame = state
         .kms
         .encrypt(
@@ -90,11 +96,8 @@ pub(super) async fn encrypt_data(
     ok(json!({"key_id": key_id.as_str(), "cipher_text": BASE64.encode(frame)}))
 }
 
-pub(super) async fn decrypt_data(
-    state: &AppState,
-    caller: &Caller,
-    body: &Body,
-) -> Result<Response, KmsError> {
+/// `(frame, context)` of a decrypt-data request.
+pub(super) fn decrypt_data_request(body: &Body) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
     let cipher_text = body.required_str("cipher_text", KmsError::InvalidCipherText)?;
     if !CIPHER_TEXT_BASE64.is_match(cipher_text) {
         return Err(KmsError::InvalidCipherText(
@@ -105,6 +108,15 @@ pub(super) async fn decrypt_data(
         .decode(cipher_text)
         .map_err(|_| KmsError::InvalidCipherText("cipher_text is not valid Base64.".into()))?;
     let context = context_bytes(body)?;
+    Ok((frame, context))
+}
+
+pub(super) async fn decrypt_data(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (frame, context) = decrypt_data_request(body)?;
     let (key_id, plaintext) = state.kms.decrypt_data(caller, &frame, &context).await?;
     ok(json!({
         "key_id": key_id.as_str(),
@@ -134,15 +146,21 @@ fn datakey_bytes(body: &Body) -> Result<usize, KmsError> {
     Ok((bits / 8) as usize)
 }
 
+/// `(key_id, data key bytes, context)` of a create-datakey(-without-plaintext) request.
+pub(super) fn create_datakey_request(body: &Body) -> Result<(KeyId, usize, Vec<u8>), KmsError> {
+    let key_id = key_id_field(body)?;
+    let length = datakey_bytes(body)?;
+    let context = context_bytes(body)?;
+    Ok((key_id, length, context))
+}
+
 pub(super) async fn create_datakey(
     state: &AppState,
     caller: &Caller,
     body: &Body,
     with_plaintext: bool,
 ) -> Result<Response, KmsError> {
-    let key_id = key_id_field(body)?;
-    let length = datakey_bytes(body)?;
-    let context = context_bytes(body)?;
+    let (key_id, length, context) = create_datakey_request(body)?;
     let operation = if with_plaintext {
         GrantOperation::CreateDatakey
     } else {
@@ -174,11 +192,8 @@ fn dek_length(body: &Body, name: &'static str) -> Result<usize, KmsError> {
     Ok(length as usize)
 }
 
-pub(super) async fn encrypt_datakey(
-    state: &AppState,
-    caller: &Caller,
-    body: &Body,
-) -> Result<Response, KmsError> {
+/// `(key_id, data key, context)` of an encrypt-datakey request, the digest checked.
+pub(super) fn encrypt_datakey_request(body: &Body) -> Result<(KeyId, Vec<u8>, Vec<u8>), KmsError> {
     let key_id = key_id_field(body)?;
     let plain_text = body.required_str("plain_text", KmsError::InvalidPlainText)?;
     let length = dek_length(body, "datakey_plain_length")?;
@@ -198,13 +213,23 @@ pub(super) async fn encrypt_datakey(
         return Err(KmsError::DekHashMismatch);
     }
     let context = context_bytes(body)?;
+    Ok((key_id, data_key.to_vec(), context))
+}
+
+pub(super) async fn encrypt_datakey(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (key_id, data_key, context) = encrypt_datakey_request(body)?;
+    let length = data_key.len();
     let frame = state
         .kms
         .encrypt(
             caller,
             &key_id,
             GrantOperation::EncryptDatakey,
-            data_key,
+            &data_key,
             &context,
         )
         .await?;
@@ -213,11 +238,10 @@ pub(super) async fn encrypt_datakey(
     )
 }
 
-pub(super) async fn decrypt_datakey(
-    state: &AppState,
-    caller: &Caller,
+/// `(key_id, frame, expected data key length, context)` of a decrypt-datakey request.
+pub(super) fn decrypt_datakey_request(
     body: &Body,
-) -> Result<Response, KmsError> {
+) -> Result<(KeyId, Vec<u8>, usize, Vec<u8>), KmsError> {
     let key_id = key_id_field(body)?;
     let cipher_text = body.required_str("cipher_text", KmsError::InvalidCipherText)?;
     let length = dek_length(body, "datakey_cipher_length")?;
@@ -227,6 +251,15 @@ pub(super) async fn decrypt_datakey(
         )
     })?;
     let context = context_bytes(body)?;
+    Ok((key_id, frame, length, context))
+}
+
+pub(super) async fn decrypt_datakey(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (key_id, frame, length, context) = decrypt_datakey_request(body)?;
     let data_key = state
         .kms
         .decrypt_datakey(caller, &key_id, &frame, &context)
@@ -244,7 +277,8 @@ pub(super) async fn decrypt_datakey(
     }))
 }
 
-pub(super) fn gen_random(body: &Body) -> Result<Response, KmsError> {
+/// The number of random bytes a gen-random request asks for.
+pub(super) fn gen_random_request(body: &Body) -> Result<usize, KmsError> {
     let bits = body
         .optional_integer("random_data_length", KmsError::RandomLengthOutOfRange)?
         .ok_or(KmsError::MissingParameter("random_data_length"))?;
@@ -256,5 +290,10 @@ pub(super) fn gen_random(body: &Body) -> Result<Response, KmsError> {
     if bits % 8 != 0 {
         return Err(KmsError::RandomLengthNotByteAligned);
     }
-    ok(json!({"random_data": hex::upper(&crypto::random_bytes((bits / 8) as usize))}))
+    Ok((bits / 8) as usize)
+}
+
+pub(super) fn gen_random(body: &Body) -> Result<Response, KmsError> {
+    let length = gen_random_request(body)?;
+    ok(json!({"random_data": hex::upper(&crypto::random_bytes(length))}))
 }

@@ -215,17 +215,8 @@ async fn handle(
         Action::EnableKey => change_state(state, &caller, &body, StateChange::Enable).await,
         Action::DisableKey => change_state(state, &caller, &body, StateChange::Disable).await,
         Action::ScheduleKeyDeletion => {
-            let days = body
-                .optional_integer("pending_days", KmsError::InvalidPendingDays)?
-                .ok_or(KmsError::MissingParameter("pending_days"))?;
-            validate_pending_days(days)?;
-            change_state(
-                state,
-                &caller,
-                &body,
-                StateChange::ScheduleDeletion { pending_days: days },
-            )
-            .await
+            let change = schedule_deletion_request(&body)?;
+            change_state(state, &caller, &body, change).await
         }
         Action::CancelKeyDeletion => {
             change_state(state, &caller, &body, StateChange::CancelDeletion).await
@@ -298,6 +289,51 @@ fn grant_id_field(body: &Body) -> Result<GrantId, KmsError> {
     GrantId::parse(body.required_str("grant_id", KmsError::InvalidGrantId)?)
 }
 
+/// `(key_id, grant_id)` of a revoke-grant or retire-grant request.
+fn grant_request(body: &Body) -> Result<(KeyId, GrantId), KmsError> {
+    Ok((key_id_field(body)?, grant_id_field(body)?))
+}
+
+/// Reads a request body for the action named `action` as `handle` and the action's
+/// handler do before any store call: the body, `sequence`, then the action's fields.
+/// `None` for an unknown action. The pure half of a request, public for the fuzz
+/// target `huawei_request`, which needs no server, store or credentials for it.
+pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>> {
+    use crypto_ops::{
+        create_datakey_request, decrypt_data_request, decrypt_datakey_request,
+        encrypt_data_request, encrypt_datakey_request, gen_random_request,
+    };
+    let action = Action::parse(action)?;
+    let decoded = Body::parse(bytes).and_then(|body| {
+        body.check_sequence()?;
+        match action {
+            Action::CreateKey => create_key_request(&body).map(drop),
+            Action::DescribeKey
+            | Action::EnableKey
+            | Action::DisableKey
+            | Action::CancelKeyDeletion => key_id_field(&body).map(drop),
+            Action::ListKeys => list_keys_request(&body).map(drop),
+            Action::CreateGrant => create_grant_request(&body).map(drop),
+            Action::ListGrants => list_grants_request(&body).map(drop),
+            Action::ListRetirableGrants => page_params(&body, GRANT_PAGE_MAX).map(drop),
+            Action::RevokeGrant | Action::RetireGrant => grant_request(&body).map(drop),
+            Action::ScheduleKeyDeletion => {
+                schedule_deletion_request(&body)?;
+                key_id_field(&body).map(drop)
+            }
+            Action::EncryptData => encrypt_data_request(&body).map(drop),
+            Action::DecryptData => decrypt_data_request(&body).map(drop),
+            Action::CreateDatakey | Action::CreateDatakeyWithoutPlaintext => {
+                create_datakey_request(&body).map(drop)
+            }
+            Action::EncryptDatakey => encrypt_datakey_request(&body).map(drop),
+            Action::DecryptDatakey => decrypt_datakey_request(&body).map(drop),
+            Action::GenRandom => gen_random_request(&body).map(drop),
+        }
+    });
+    Some(decoded)
+}
+
 /// `(after, limit)` from the `marker` and `limit` fields. Markers are the positions
 /// that `next_marker` hands out (keyset pagination), so a page never skips or repeats
 /// a grant when others are revoked in between; "0" or none starts at the beginning.
@@ -323,7 +359,15 @@ pub(super) fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
     Ok(Json(value).into_response())
 }
 
-async fn create_key(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+fn schedule_deletion_request(body: &Body) -> Result<StateChange, KmsError> {
+    let days = body
+        .optional_integer("pending_days", KmsError::InvalidPendingDays)?
+        .ok_or(KmsError::MissingParameter("pending_days"))?;
+    validate_pending_days(days)?;
+    Ok(StateChange::ScheduleDeletion { pending_days: days })
+}
+
+fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
     let key_alias = body.required_str("key_alias", KmsError::InvalidKeyAlias)?;
     validate_key_alias(key_alias)?;
     let key_description = body
@@ -355,18 +399,19 @@ async fn create_key(state: &AppState, caller: &Caller, body: &Body) -> Result<Re
             "origin must be 'kms' or 'external'.".into(),
         ));
     }
+    Ok(CreateKey {
+        key_alias: key_alias.to_owned(),
+        key_description: key_description.to_owned(),
+        key_spec: key_spec.to_owned(),
+        key_usage: key_usage.to_owned(),
+        origin: origin.to_owned(),
+    })
+}
+
+async fn create_key(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
     let key = state
         .kms
-        .create_key(
-            caller,
-            CreateKey {
-                key_alias: key_alias.to_owned(),
-                key_description: key_description.to_owned(),
-                key_spec: key_spec.to_owned(),
-                key_usage: key_usage.to_owned(),
-                origin: origin.to_owned(),
-            },
-        )
+        .create_key(caller, create_key_request(body)?)
         .await?;
     ok(json!({"key_info": CreatedKeyInfo {
         key_id: key.key_id.to_string(),
@@ -385,7 +430,8 @@ async fn describe_key(
     ok(json!({"key_info": KeyDetails::new(key, &state.kms.settings().region)}))
 }
 
-async fn list_keys(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+/// `(key_state, after, limit)` of a list-keys request.
+fn list_keys_request(body: &Body) -> Result<(Option<KeyState>, i64, u32), KmsError> {
     let (after, limit) = page_params(body, KEY_PAGE_MAX)?;
     let key_state = body
         .optional_integer("key_state", KmsError::InvalidParameter)?
@@ -395,15 +441,16 @@ async fn list_keys(state: &AppState, caller: &Caller, body: &Body) -> Result<Res
             })
         })
         .transpose()?;
+    Ok((key_state, after, limit))
+}
+
+async fn list_keys(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+    let (key_state, after, limit) = list_keys_request(body)?;
     let page = state.kms.list_keys(caller, key_state, after, limit).await?;
     ok(KeyList::new(page, &state.kms.settings().region))
 }
 
-async fn create_grant(
-    state: &AppState,
-    caller: &Caller,
-    body: &Body,
-) -> Result<Response, KmsError> {
+fn create_grant_request(body: &Body) -> Result<CreateGrant, KmsError> {
     let key_id = key_id_field(body)?;
     let grantee = body.required_str("grantee_principal", KmsError::InvalidPrincipal)?;
     let grantee = PrincipalId::parse("grantee_principal", grantee)?;
@@ -422,26 +469,37 @@ async fn create_grant(
         .optional_str("retiring_principal", KmsError::InvalidPrincipal)?
         .map(|value| PrincipalId::parse("retiring_principal", value))
         .transpose()?;
+    Ok(CreateGrant {
+        key_id,
+        grantee_principal: grantee.into_string(),
+        grantee_principal_type: grantee_type,
+        operations,
+        name: name.map(str::to_owned),
+        retiring_principal: retiring.map(PrincipalId::into_string),
+    })
+}
+
+async fn create_grant(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
     let grant = state
         .kms
-        .create_grant(
-            caller,
-            CreateGrant {
-                key_id,
-                grantee_principal: grantee.into_string(),
-                grantee_principal_type: grantee_type,
-                operations,
-                name: name.map(str::to_owned),
-                retiring_principal: retiring.map(PrincipalId::into_string),
-            },
-        )
+        .create_grant(caller, create_grant_request(body)?)
         .await?;
     ok(json!({"grant_id": grant.grant_id.as_str()}))
 }
 
-async fn list_grants(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+/// `(key_id, after, limit)` of a list-grants request.
+fn list_grants_request(body: &Body) -> Result<(KeyId, i64, u32), KmsError> {
     let key_id = key_id_field(body)?;
     let (after, limit) = page_params(body, GRANT_PAGE_MAX)?;
+    Ok((key_id, after, limit))
+}
+
+async fn list_grants(state: &AppState, caller: &Caller, body: &Body) -> Result<Response, KmsError> {
+    let (key_id, after, limit) = list_grants_request(body)?;
     let page = state.kms.list_grants(caller, &key_id, after, limit).await?;
     ok(GrantList::from(page))
 }
@@ -464,8 +522,7 @@ async fn revoke_grant(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key_id = key_id_field(body)?;
-    let grant_id = grant_id_field(body)?;
+    let (key_id, grant_id) = grant_request(body)?;
     state.kms.revoke_grant(caller, &key_id, &grant_id).await?;
     ok(json!({}))
 }
@@ -475,8 +532,7 @@ async fn retire_grant(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key_id = key_id_field(body)?;
-    let grant_id = grant_id_field(body)?;
+    let (key_id, grant_id) = grant_request(body)?;
     state.kms.retire_grant(caller, &key_id, &grant_id).await?;
     ok(json!({}))
 }
@@ -498,5 +554,39 @@ async fn change_state(
         StateChange::ScheduleDeletion { .. } | StateChange::CancelDeletion => {
             ok(json!({"key_id": key.key_id.as_str(), "key_state": key_state}))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_request_applies_each_actions_rules() {
+        assert_eq!(decode_request("no-such-action", b"{}"), None);
+        assert_eq!(
+            decode_request("create-key", br#"{"key_alias":"a"}"#),
+            Some(Ok(()))
+        );
+        assert_eq!(
+            decode_request("create-key", b"{}"),
+            Some(Err(KmsError::MissingParameter("key_alias")))
+        );
+        assert_eq!(
+            decode_request("gen-random", br#"{"random_data_length": 12}"#),
+            Some(Err(KmsError::RandomLengthNotByteAligned))
+        );
+        assert_eq!(
+            decode_request("list-keys", br#"{"sequence": "short"}"#),
+            Some(Err(KmsError::InvalidSequence))
+        );
+        assert!(matches!(
+            decode_request("schedule-key-deletion", br#"{"pending_days": "6"}"#),
+            Some(Err(KmsError::InvalidPendingDays(_)))
+        ));
+        assert!(matches!(
+            decode_request("decrypt-data", br#"{"cipher_text": "AAAA"}"#),
+            Some(Err(KmsError::InvalidCipherText(_)))
+        ));
     }
 }

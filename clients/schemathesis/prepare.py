@@ -1,0 +1,83 @@
+"""Prepares the document schemathesis runs against, from the one the server serves.
+
+    python prepare.py BASE_URL TOKEN PROJECT_ID OUT.json
+
+- {project_id} is fixed to the caller's project: a random one only ever gets 403,
+  which tests nothing behind authentication.
+- Things that exist are made first (keys, a grant, ciphertexts) and every action
+  gets an example body that names them, so the examples phase reaches each
+  action's success path and its 200 body is checked against the schema too.
+  Generated cases mostly name keys that do not exist (404) or break a rule (400).
+"""
+
+import hashlib
+import json
+import sys
+import urllib.request
+
+base, token, project, out = sys.argv[1:]
+
+
+def call(action, body):
+    request = urllib.request.Request(
+        f"{base}/v1.0/{project}/kms/{action}",
+        data=json.dumps(body).encode(),
+        headers={"X-Auth-Token": token, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+key = call("create-key", {"key_alias": "schemathesis"})["key_info"]["key_id"]
+# State changes get their own key, so they do not disable the one the crypto examples use.
+other = call("create-key", {"key_alias": "schemathesis-states"})["key_info"]["key_id"]
+grant = call("create-grant", {"key_id": key, "grantee_principal": "b0b00000000000000000000000000002",
+                              "operations": ["describe-key", "encrypt-data"]})["grant_id"]
+cipher = call("encrypt-data", {"key_id": key, "plain_text": "hello"})["cipher_text"]
+datakey = call("create-datakey", {"key_id": key, "datakey_length": "128"})["cipher_text"]
+dek = bytes(range(16))
+
+examples = {
+    "create-key": {"key_alias": "schemathesis-example", "key_description": "made by schemathesis"},
+    "describe-key": {"key_id": key},
+    "list-keys": {"limit": "10", "key_state": "2"},
+    "create-grant": {"key_id": key, "grantee_principal": "ca401000000000000000000000000003",
+                     "operations": ["describe-key", "retire-grant"], "name": "st",
+                     "retiring_principal": "ca401000000000000000000000000003"},
+    "list-grants": {"key_id": key, "limit": 5},
+    "list-retirable-grants": {"limit": "10"},
+    "revoke-grant": {"key_id": key, "grant_id": grant},
+    "retire-grant": {"key_id": key, "grant_id": grant},
+    "disable-key": {"key_id": other},
+    "enable-key": {"key_id": other},
+    "schedule-key-deletion": {"key_id": other, "pending_days": "7"},
+    "cancel-key-deletion": {"key_id": other},
+    "encrypt-data": {"key_id": key, "plain_text": "hello", "encryption_context": {"purpose": "test"}},
+    "decrypt-data": {"cipher_text": cipher},
+    "create-datakey": {"key_id": key, "key_spec": "AES_128"},
+    "create-datakey-without-plaintext": {"key_id": key, "datakey_length": 256},
+    "encrypt-datakey": {"key_id": key, "plain_text": (dek + hashlib.sha256(dek).digest()).hex().upper(),
+                        "datakey_plain_length": "16"},
+    "decrypt-datakey": {"key_id": key, "cipher_text": datakey, "datakey_cipher_length": "16"},
+    "gen-random": {"random_data_length": "512"},
+}
+
+with urllib.request.urlopen(f"{base}/openapi.json") as response:
+    doc = json.load(response)
+prefix = "/v1.0/{project_id}/kms/"
+paths = {}
+for path, item in doc["paths"].items():
+    if path.startswith(prefix):
+        action = path[len(prefix):]
+        item.pop("parameters", None)
+        if action not in examples:
+            sys.exit(f"prepare.py: no example for {action}; add one")
+        media = item["post"]["requestBody"]["content"]["application/json"]
+        media["example"] = examples[action]
+        path = path.replace("{project_id}", project)
+    paths[path] = item
+doc["paths"] = paths
+with open(out, "w") as f:
+    json.dump(doc, f)
+print(f"prepared {len(examples)} example bodies on keys {key} and {other}")
