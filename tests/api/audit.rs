@@ -237,7 +237,54 @@ async fn the_database_refuses_to_change_or_delete_audit_records(app: &TestApp) {
     );
 }
 
+/// The AWS dialect writes the same trail: a Name retry and a DryRun change nothing and
+/// leave no record; a refused Encrypt and a retire by grant token do.
+async fn the_aws_dialect_is_audited_too(app: &TestApp) {
+    use crate::aws::{AWS_ALICE, AWS_ERIN, AWS_FRANK, aws, create_key};
+    let key = create_key(app).await;
+    let key_id = key["KeyId"].as_str().unwrap().to_owned();
+    let body = json!({"KeyId": key_id, "GranteePrincipal": AWS_ERIN.arn, "Operations": ["Encrypt", "RetireGrant"],
+                      "Name": "nightly"});
+    let created = aws(app, AWS_ALICE, "CreateGrant", body.clone()).await;
+    let token = created.ok()["GrantToken"].as_str().unwrap().to_owned();
+    let retried = aws(app, AWS_ALICE, "CreateGrant", body.clone()).await;
+    assert_eq!(retried.ok()["GrantId"], created.body["GrantId"]);
+    let mut dry = body.clone();
+    dry["Name"] = json!("dry");
+    dry["DryRun"] = json!(true);
+    assert_eq!(
+        aws(app, AWS_ALICE, "CreateGrant", dry).await.body["__type"],
+        "DryRunOperationException"
+    );
+    let refused = aws(
+        app,
+        AWS_FRANK,
+        "Encrypt",
+        json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    let retired = aws(app, AWS_ERIN, "RetireGrant", json!({"GrantToken": token})).await;
+    retired.ok();
+
+    let trail = audit(app, &["--key-id", &key_id]);
+    let id = |reply: &crate::helpers::Reply| reply.request_id.clone().unwrap();
+    let (r1, r2, r3) = (id(&created), id(&refused), id(&retired));
+    assert_eq!(
+        events(&trail),
+        vec![
+            ("grant-created", r1.as_str()),
+            ("key-use-denied", r2.as_str()),
+            ("grant-retired", r3.as_str()),
+        ]
+    );
+    assert_eq!(trail[0]["user_id"], ALICE.id);
+    assert_eq!(trail[2]["user_id"], ERIN.id);
+    assert_eq!(trail[0]["grant_id"], created.body["GrantId"]);
+}
+
 crate::on_both_backends!(
+    the_aws_dialect_is_audited_too,
     every_lifecycle_event_is_recorded_with_its_request_id,
     the_trail_is_paged_past_one_database_page,
     the_database_refuses_to_change_or_delete_audit_records,

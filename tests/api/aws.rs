@@ -11,13 +11,13 @@ use crate::helpers::{ALICE, Backend, ERIN, Reply, TestApp};
 
 /// A demo principal's AWS credentials.
 #[derive(Clone, Copy)]
-struct Aws {
+pub(crate) struct Aws {
     access_key: &'static str,
     secret_key: &'static str,
-    arn: &'static str,
+    pub(crate) arn: &'static str,
 }
 
-const AWS_ALICE: Aws = Aws {
+pub(crate) const AWS_ALICE: Aws = Aws {
     access_key: "DEMOALICEACCESSKEY01",
     secret_key: "demo-alice-secret-key-0000000000000001",
     arn: "arn:aws:iam::111122223333:user/alice",
@@ -27,12 +27,12 @@ const AWS_BOB: Aws = Aws {
     secret_key: "demo-bob-secret-key-00000000000000002",
     arn: "arn:aws:iam::111122223333:user/bob",
 };
-const AWS_ERIN: Aws = Aws {
+pub(crate) const AWS_ERIN: Aws = Aws {
     access_key: "DEMOERINACCESSKEY005",
     secret_key: "demo-erin-secret-key-000000000000005",
     arn: "arn:aws:iam::444455556666:user/erin",
 };
-const AWS_FRANK: Aws = Aws {
+pub(crate) const AWS_FRANK: Aws = Aws {
     access_key: "DEMOFRANKACCESSKEY06",
     secret_key: "demo-frank-secret-key-00000000000000006",
     arn: "arn:aws:iam::444455556666:user/frank",
@@ -84,7 +84,7 @@ async fn send(app: &TestApp, headers: Vec<(String, String)>, body: Vec<u8>) -> R
     app.raw(reqwest::Method::POST, "/", &pairs, body).await
 }
 
-async fn aws(app: &TestApp, who: Aws, target: &str, body: Value) -> Reply {
+pub(crate) async fn aws(app: &TestApp, who: Aws, target: &str, body: Value) -> Reply {
     let bytes = body.to_string().into_bytes();
     let headers = signed_headers(app, who, target, &bytes, OffsetDateTime::now_utc());
     send(app, headers, bytes).await
@@ -105,7 +105,7 @@ fn aws_error(reply: &Reply, code: &str) {
     );
 }
 
-async fn create_key(app: &TestApp) -> Value {
+pub(crate) async fn create_key(app: &TestApp) -> Value {
     aws(app, AWS_ALICE, "CreateKey", json!({})).await.ok()["KeyMetadata"].clone()
 }
 

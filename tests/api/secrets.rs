@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use kms_emulator::auth::aksk;
+use kms_emulator::auth::{aksk, sigv4};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -66,6 +66,45 @@ fn signed_headers(base: &str, path: &str, secret_key: &str, body: &[u8]) -> Head
         &aksk::RequestParts {
             method: "POST",
             path,
+            query: None,
+            headers: &headers,
+            body,
+        },
+    )
+    .unwrap();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&authorization).unwrap(),
+    );
+    headers
+}
+
+/// A SigV4-signed AWS `Encrypt` request's headers for alice's access key.
+fn sigv4_headers(base: &str, secret_key: &str, body: &[u8]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "host",
+        HeaderValue::from_str(base.trim_start_matches("http://")).unwrap(),
+    );
+    headers.insert(
+        "x-amz-date",
+        HeaderValue::from_str(&sigv4::format_amz_date(OffsetDateTime::now_utc())).unwrap(),
+    );
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    headers.insert(
+        "x-amz-target",
+        HeaderValue::from_static("TrentService.Encrypt"),
+    );
+    let authorization = sigv4::authorization_for(
+        "DEMOALICEACCESSKEY01",
+        secret_key,
+        "eu-de",
+        &sigv4::RequestParts {
+            method: "POST",
+            path: "/",
             query: None,
             headers: &headers,
             body,
@@ -192,6 +231,21 @@ async fn exercise(base: &str) -> (Vec<String>, String) {
     assert_eq!(forged.status, 401, "{}", forged.raw);
     seen.push_str(&good.raw);
     seen.push_str(&forged.raw);
+    // The AWS dialect with the same access key: SigV4, right and wrong secret.
+    for (secret_key, status) in [(ALICE_SECRET_KEY, 200), ("another-guessed-secret", 400)] {
+        let body =
+            json!({"KeyId": key_id, "Plaintext": "dGhlLXBsYWludGV4dC1ub2JvZHktbWF5LWxvZw=="});
+        let reply = post(
+            &client,
+            &format!("{base}/"),
+            &sigv4_headers(base, secret_key, body.to_string().as_bytes()),
+            &body,
+        )
+        .await;
+        assert_eq!(reply.status, status, "{}", reply.raw);
+        seen.push_str(&reply.raw);
+    }
+    secrets.push("another-guessed-secret".to_owned());
     // Unknown and expired-looking tokens are refused without being echoed.
     let unknown = post(
         &client,
