@@ -242,6 +242,11 @@ pub fn sha256(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
 
+/// Lower-case hex SHA-256, as both request signatures and token storage write it.
+pub fn sha256_hex(data: &[u8]) -> String {
+    crate::hex::lower(&Sha256::digest(data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

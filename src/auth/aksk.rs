@@ -6,11 +6,11 @@
 
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
-use time::macros::format_description;
-use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
 
 use crate::auth::identities::{Identities, User};
+use crate::crypto::sha256_hex;
 use crate::domain::KmsError;
 use crate::domain::ids::excerpt;
 
@@ -22,17 +22,7 @@ const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934
 /// (it sends `UNSIGNED-PAYLOAD` for non-JSON bodies).
 const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
 
-/// What a request looks like to the signer.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestParts<'a> {
-    pub method: &'a str,
-    /// The path as sent on the wire (percent-encoded).
-    pub path: &'a str,
-    /// The raw query string, without `?`.
-    pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
-    pub body: &'a [u8],
-}
+pub use super::RequestParts;
 
 /// The parsed `Authorization` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,20 +103,11 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, KmsError> {
 
 /// Parses `X-Sdk-Date` (`YYYYMMDDTHHMMSSZ`, UTC).
 pub fn parse_sdk_date(value: &str) -> Option<OffsetDateTime> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    if value.len() != 16 {
-        return None;
-    }
-    PrimitiveDateTime::parse(value, format)
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
+    super::parse_signature_time(value)
 }
 
 pub fn format_sdk_date(at: OffsetDateTime) -> String {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(format)
-        .unwrap_or_default()
+    super::format_signature_time(at)
 }
 
 /// Python's `urllib.parse.quote(s, safe='~')`: only unreserved characters stay as they are.
@@ -192,10 +173,6 @@ fn canonical_query(query: Option<&str>) -> String {
         .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    crate::hex::lower(&Sha256::digest(data))
 }
 
 /// The canonical request; fails when a signed header is missing or not text.

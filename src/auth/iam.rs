@@ -107,10 +107,6 @@ pub struct IssuedToken<'i> {
     pub expires_at: OffsetDateTime,
 }
 
-fn sha256_hex(text: &str) -> String {
-    crate::hex::lower(&Sha256::digest(text.as_bytes()))
-}
-
 /// Equal-length comparison whose time does not depend on where the inputs differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -259,7 +255,7 @@ pub async fn issue_token<'i>(
     let issued_at = now;
     let expires_at = now + lifetime;
     let record = StoredToken {
-        token_sha256: sha256_hex(&token),
+        token_sha256: crate::crypto::sha256_hex(token.as_bytes()),
         user_id: user.id.clone(),
         project_id: project.map(|p| p.id.clone()),
         issued_at: unix_ms(issued_at),
@@ -330,7 +326,7 @@ pub async fn token_holder<'i>(
         return Ok(TokenHolder { user, scope });
     }
     let record = store
-        .find_token(&sha256_hex(token))
+        .find_token(&crate::crypto::sha256_hex(token.as_bytes()))
         .await?
         .ok_or(KmsError::AuthInvalid)?;
     if record.expires_at <= unix_ms(now) {

@@ -10,11 +10,11 @@ use std::fmt;
 
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
-use time::macros::format_description;
-use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
 
 use crate::auth::identities::{Identities, User};
+use crate::crypto::sha256_hex;
 use crate::domain::ids::excerpt;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -71,17 +71,7 @@ fn incomplete(message: impl Into<String>) -> SigV4Error {
     fail(SigV4ErrorKind::IncompleteSignature, message)
 }
 
-/// What a request looks like to the signer.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestParts<'a> {
-    pub method: &'a str,
-    /// The path as sent on the wire (percent-encoded).
-    pub path: &'a str,
-    /// The raw query string, without `?`.
-    pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
-    pub body: &'a [u8],
-}
+pub use super::RequestParts;
 
 /// `Credential=AK/DATE/REGION/SERVICE/aws4_request` and the other two parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,23 +199,13 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, SigV4Error> {
     })
 }
 
-const AMZ_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
-    format_description!("[year][month][day]T[hour][minute][second]Z");
-
 /// Parses `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`, UTC).
 pub fn parse_amz_date(value: &str) -> Option<OffsetDateTime> {
-    if value.len() != 16 {
-        return None;
-    }
-    PrimitiveDateTime::parse(value, AMZ_DATE)
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
+    super::parse_signature_time(value)
 }
 
 pub fn format_amz_date(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(AMZ_DATE)
-        .unwrap_or_default()
+    super::format_signature_time(at)
 }
 
 /// RFC 3986 encoding as SigV4 defines it: only unreserved characters stay as they are,
@@ -274,10 +254,6 @@ fn canonical_query(query: Option<&str>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    crate::hex::lower(&Sha256::digest(data))
 }
 
 /// Header values trimmed, with inner runs of spaces collapsed, as botocore does.
