@@ -9,53 +9,17 @@
 #   KMS_ST_VENV=/path/to/venv                  (default: clients/schemathesis/.venv)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+source "$here/../lib.sh"
 
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/kms-emulator"
-if [ ! -x "$bin" ]; then
-  echo "run.sh: $bin is missing; build it first with: cargo build --bin kms-emulator" >&2
-  exit 1
-fi
-for tool in curl python3; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed" >&2; exit 1; }
-done
-
-venv="${KMS_ST_VENV:-$here/.venv}"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
+require_tools curl python3
+make_venv "${KMS_ST_VENV:-$here/.venv}"
 
 # Alice of the demo identities, and her project (README, "Demo identities").
 token="demo-token-alice"
 project="0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-100}"
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base="http://127.0.0.1:$port"
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$bin" --listen "127.0.0.1:$port" --database-url "sqlite://$work/kms.db" >"$work/server.log" 2>&1 &
-pid=$!
-ready=""
-for _ in $(seq 1 150); do
-  if curl -sf "$base/ready" >/dev/null 2>&1; then ready=1; break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if [ -z "$ready" ]; then
-  echo "run.sh: the emulator did not become ready; its log:" >&2
-  cat "$work/server.log" >&2
-  exit 1
-fi
+start_emulator --database-url "sqlite://$work/kms.db"
 
 # The served document, fixed to alice's project, with example bodies naming keys,
 # a grant and ciphertexts made for the purpose (see prepare.py).
