@@ -224,6 +224,7 @@ async fn run_phase(calls: Vec<Call>, conns: usize, keep: bool) -> (Stats, Vec<Op
                     req = req.header(*k, v);
                 }
                 let t = Instant::now();
+                REQUESTS.fetch_add(1, Ordering::Relaxed);
                 let outcome = match req.send().await {
                     Ok(resp) => {
                         let status = resp.status();
@@ -283,6 +284,22 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// Requests sent to our server so far (all phases, seeding included): the denominator of
+/// the server's CPU time per request.
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// User + system CPU time of a process (/proc/<pid>/stat, clock ticks of 10 ms). Less
+/// noisy than throughput on a shared machine, and it counts the kernel time of thread
+/// hand-offs and socket calls that instruction counts of user code miss.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn rss_kb(pid: u32) -> Option<u64> {
@@ -947,6 +964,11 @@ fn pgbench(db_url: &str, script: &Path, secs: u64, grants: i64) -> Result<Pgbenc
 
 #[derive(Debug, Default)]
 struct BackendReport {
+    /// PostgreSQL's setting on connections made with the benchmark's URL.
+    synchronous_commit: Option<String>,
+    /// The server's CPU time and the requests it served, start to the end of the load.
+    cpu: Duration,
+    requests: u64,
     startup_fresh: Duration,
     startup_restart: Duration,
     idle_rss_kb: u64,
@@ -954,6 +976,12 @@ struct BackendReport {
     pgbench: Option<PgbenchResult>,
     /// Grants in the store at the two scale points.
     scale: Option<(i64, i64)>,
+}
+
+impl BackendReport {
+    fn cpu_us_per_request(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.requests.max(1) as f64
+    }
 }
 
 async fn run_backend(
@@ -982,6 +1010,7 @@ async fn run_backend(
     };
     let result = async {
         let log = work.join(format!("server-{name}.log"));
+        let requests_before = REQUESTS.load(Ordering::Relaxed);
         let (server, startup) = Server::start(bin, &url, &log).await?;
         report.startup_fresh = startup;
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -1002,6 +1031,13 @@ async fn run_backend(
                 .max_connections(2)
                 .connect(&url)
                 .await?;
+            // The server's connections get the same URL: options in it, e.g.
+            // ?options=-c%20synchronous_commit%3Doff, apply to them, to pgbench and to this one.
+            let (sync_commit,): (String,) = sqlx::query_as("show synchronous_commit")
+                .fetch_one(&pool)
+                .await?;
+            println!("  (PostgreSQL synchronous_commit = {sync_commit} on the benchmark's connections)");
+            report.synchronous_commit = Some(sync_commit);
             let small = plan.scale_small;
             let large = plan.scale_large;
             let t = Instant::now();
@@ -1017,6 +1053,8 @@ async fn run_backend(
             scale_point(&server, &pool, &short(large), plan, rows).await?;
             report.scale = Some((small, large));
             report.load_rss_kb = server.peak_rss_kb.load(Ordering::Relaxed);
+            report.cpu = cpu_time(server.pid).unwrap_or_default();
+            report.requests = REQUESTS.load(Ordering::Relaxed) - requests_before;
             server.stop().await;
             pool.close().await;
             let pb = pgbench(&url, &args.pgbench_script, plan.pgbench_secs, large)?;
@@ -1027,6 +1065,8 @@ async fn run_backend(
             report.pgbench = Some(pb);
         } else {
             report.load_rss_kb = server.peak_rss_kb.load(Ordering::Relaxed);
+            report.cpu = cpu_time(server.pid).unwrap_or_default();
+            report.requests = REQUESTS.load(Ordering::Relaxed) - requests_before;
             server.stop().await;
         }
         let (server, startup) =
@@ -1034,9 +1074,13 @@ async fn run_backend(
         report.startup_restart = startup;
         server.stop().await;
         println!(
-            "[{name}] peak RSS under load {:.1} MB; start-up on the existing database {:.1} ms",
+            "[{name}] peak RSS under load {:.1} MB; start-up on the existing database {:.1} ms; \
+             server CPU {:.1} s for {} requests ({:.0} us per request)",
             report.load_rss_kb as f64 / 1024.0,
-            startup.as_secs_f64() * 1e3
+            startup.as_secs_f64() * 1e3,
+            report.cpu.as_secs_f64(),
+            report.requests,
+            report.cpu_us_per_request()
         );
         Ok::<_, BoxError>(())
     }
@@ -1432,7 +1476,11 @@ async fn run(args: Args) -> Result<bool> {
                 "startup_existing_ms": round3(b.startup_restart.as_secs_f64() * 1e3),
                 "idle_rss_mb": round2(b.idle_rss_kb as f64 / 1024.0),
                 "peak_rss_under_load_mb": round2(b.load_rss_kb as f64 / 1024.0),
+                "server_cpu_secs": round3(b.cpu.as_secs_f64()),
+                "requests": b.requests,
+                "server_cpu_us_per_request": round2(b.cpu_us_per_request()),
                 "scale_grants": b.scale.map(|(s, l)| json!([s, l])),
+                "synchronous_commit": b.synchronous_commit,
                 "pgbench": b.pgbench.as_ref().map(|p| json!({
                     "command": format!("pgbench -n -M prepared -c 16 -j 2 -T {} -D n={} -f {}",
                         plan.pgbench_secs, b.scale.map_or(0, |s| s.1), args.pgbench_script.display()),
