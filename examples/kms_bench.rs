@@ -224,6 +224,7 @@ async fn run_phase(calls: Vec<Call>, conns: usize, keep: bool) -> (Stats, Vec<Op
                     req = req.header(*k, v);
                 }
                 let t = Instant::now();
+                REQUESTS.fetch_add(1, Ordering::Relaxed);
                 let outcome = match req.send().await {
                     Ok(resp) => {
                         let status = resp.status();
@@ -285,6 +286,22 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Requests sent to our server so far (all phases, seeding included): the denominator of
+/// the server's CPU time per request.
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// User + system CPU time of a process (/proc/<pid>/stat, clock ticks of 10 ms). Less
+/// noisy than throughput on a shared machine, and it counts the kernel time of thread
+/// hand-offs and socket calls that instruction counts of user code miss.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -315,6 +332,7 @@ impl Server {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--database-url", database_url])
             .args(["--max-keys-per-project", "1000000"])
+            .args(["--region", REGION])
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file))
             .kill_on_drop(true)
@@ -409,7 +427,7 @@ impl Server {
 
 // ---------------------------------------------------------------- the matrix
 
-/// One "dialect" to drive: ours (Huawei) or moto (AWS JSON 1.1).
+/// One "dialect" to drive: our Huawei one, or AWS JSON 1.1 (ours or moto's).
 trait Dialect {
     fn create_key(&self, i: usize) -> Call;
     fn key_id_of(&self, body: &str) -> Result<String>;
@@ -468,36 +486,109 @@ impl Dialect for Huawei<'_> {
     }
 }
 
-struct Moto {
+/// The AWS JSON 1.1 dialect (`POST /`, `X-Amz-Target: TrentService.<Op>`), sent either to
+/// moto or to our own server. Both get the same operations with the same bodies, so the moto
+/// ratio compares like with like; only the signature differs. Ours verifies SigV4, so each
+/// request is signed for its own body by the library's signer (while the calls are prepared,
+/// before the clock of a phase starts); moto checks no signature and gets a fixed one.
+struct AwsJson {
     url: Arc<str>,
+    /// `host:port` as reqwest sends it in `Host` (part of the signature).
+    host: String,
+    /// Sign with the demo identities for this region; `None` for moto.
+    region: Option<&'static str>,
+    /// Numbers the grants' names: AWS CreateGrant is idempotent (a request equal to an
+    /// existing grant's returns that grant), and ours implements that, so equal names would
+    /// collapse the grants of a key into one.
+    grants: AtomicUsize,
 }
 
-impl Moto {
-    fn call(&self, target: &str, body: Value) -> Call {
+/// A demo principal's AWS credentials (the built-in identities of src/auth/identities.rs).
+#[derive(Clone, Copy)]
+struct AwsUser {
+    access_key: &'static str,
+    secret_key: &'static str,
+}
+
+const AWS_ALICE: AwsUser = AwsUser {
+    access_key: "DEMOALICEACCESSKEY01",
+    secret_key: "demo-alice-secret-key-0000000000000001",
+};
+const AWS_CAROL: AwsUser = AwsUser {
+    access_key: "DEMOCAROLACCESSKEY03",
+    secret_key: "demo-carol-secret-key-000000000000003",
+};
+/// The grantee (another account, as a cross-account grant would be) and the retiring
+/// principal, who retires the grants with her own key.
+const AWS_GRANTEE_ARN: &str = "arn:aws:iam::444455556666:user/erin";
+const AWS_CAROL_ARN: &str = "arn:aws:iam::111122223333:user/carol";
+/// The region our server runs with (`--region`); the signatures' scope must match it.
+const REGION: &str = "eu-de";
+
+impl AwsJson {
+    fn new(base: &str, region: Option<&'static str>) -> Self {
+        Self {
+            url: format!("{base}/").into(),
+            host: base.trim_start_matches("http://").to_string(),
+            region,
+            grants: AtomicUsize::new(0),
+        }
+    }
+
+    fn call(&self, who: AwsUser, target: &str, body: Value) -> Call {
+        use kms_emulator::auth::sigv4;
+        let body = body.to_string();
+        let target = format!("TrentService.{target}");
+        let content_type = "application/x-amz-json-1.1";
+        let mut headers = vec![
+            ("X-Amz-Target", target.clone()),
+            ("Content-Type", content_type.to_string()),
+        ];
+        match self.region {
+            Some(region) => {
+                use axum::http::{HeaderMap, HeaderValue};
+                let amz_date = sigv4::format_amz_date(time::OffsetDateTime::now_utc());
+                let mut signed = HeaderMap::new();
+                let value = |v: &str| HeaderValue::from_str(v).expect("header value");
+                signed.insert("content-type", value(content_type));
+                signed.insert("x-amz-target", value(&target));
+                signed.insert("x-amz-date", value(&amz_date));
+                signed.insert("host", value(&self.host));
+                let parts = sigv4::RequestParts {
+                    method: "POST",
+                    path: "/",
+                    query: None,
+                    headers: &signed,
+                    body: body.as_bytes(),
+                };
+                let authorization =
+                    sigv4::authorization_for(who.access_key, who.secret_key, region, &parts)
+                        .expect("signing");
+                headers.push(("X-Amz-Date", amz_date));
+                headers.push(("Authorization", authorization));
+            }
+            None => headers.push((
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kms/aws4_request, \
+                 SignedHeaders=host, Signature=0"
+                    .to_string(),
+            )),
+        }
         Call {
             url: self.url.clone(),
-            headers: vec![
-                ("X-Amz-Target", format!("TrentService.{target}")),
-                ("Content-Type", "application/x-amz-json-1.1".to_string()),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kms/aws4_request, \
-                     SignedHeaders=host, Signature=0"
-                        .to_string(),
-                ),
-            ]
-            .into(),
-            body: body.to_string(),
+            headers: headers.into(),
+            body,
         }
     }
 }
 
-const AWS_BOB: &str = "arn:aws:iam::123456789012:user/bob";
-const AWS_CAROL: &str = "arn:aws:iam::123456789012:user/carol";
-
-impl Dialect for Moto {
+impl Dialect for AwsJson {
     fn create_key(&self, i: usize) -> Call {
-        self.call("CreateKey", json!({ "Description": format!("bench-{i}") }))
+        self.call(
+            AWS_ALICE,
+            "CreateKey",
+            json!({ "Description": format!("bench-{i}") }),
+        )
     }
     fn key_id_of(&self, body: &str) -> Result<String> {
         let v: Value = serde_json::from_str(body)?;
@@ -508,9 +599,12 @@ impl Dialect for Moto {
     }
     fn create_grant(&self, key: &str) -> Call {
         self.call(
+            AWS_ALICE,
             "CreateGrant",
-            json!({"KeyId": key, "GranteePrincipal": AWS_BOB, "Operations": ["Encrypt", "Decrypt"],
-                   "RetiringPrincipal": AWS_CAROL, "Name": "bench"}),
+            json!({"KeyId": key, "GranteePrincipal": AWS_GRANTEE_ARN,
+                   "Operations": ["Encrypt", "Decrypt"],
+                   "RetiringPrincipal": AWS_CAROL_ARN,
+                   "Name": format!("bench-{}", self.grants.fetch_add(1, Ordering::Relaxed))}),
         )
     }
     fn grant_id_of(&self, body: &str) -> Result<String> {
@@ -518,13 +612,21 @@ impl Dialect for Moto {
         Ok(v["GrantId"].as_str().ok_or("no GrantId")?.to_string())
     }
     fn revoke(&self, key: &str, grant: &str) -> Call {
-        self.call("RevokeGrant", json!({"KeyId": key, "GrantId": grant}))
+        self.call(
+            AWS_ALICE,
+            "RevokeGrant",
+            json!({"KeyId": key, "GrantId": grant}),
+        )
     }
     fn retire(&self, key: &str, grant: &str) -> Call {
-        self.call("RetireGrant", json!({"KeyId": key, "GrantId": grant}))
+        self.call(
+            AWS_CAROL,
+            "RetireGrant",
+            json!({"KeyId": key, "GrantId": grant}),
+        )
     }
     fn list(&self, key: &str) -> Call {
-        self.call("ListGrants", json!({"KeyId": key, "Limit": 20}))
+        self.call(AWS_ALICE, "ListGrants", json!({"KeyId": key, "Limit": 20}))
     }
 }
 
@@ -629,7 +731,7 @@ fn push(rows: &mut Vec<Row>, system: &str, op: &str, conns: usize, stats: Stats)
 
 fn print_header() {
     println!(
-        "{:<10} {:<22} {:>5} {:>7} {:>6} {:>10} {:>9} {:>9} {:>9}",
+        "{:<13} {:<22} {:>5} {:>7} {:>6} {:>10} {:>9} {:>9} {:>9}",
         "system", "operation", "conns", "ops", "errors", "req/s", "p50 ms", "p99 ms", "p99.9 ms"
     );
 }
@@ -637,7 +739,7 @@ fn print_header() {
 fn print_row(r: &Row) {
     let s = &r.stats;
     println!(
-        "{:<10} {:<22} {:>5} {:>7} {:>6} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
+        "{:<13} {:<22} {:>5} {:>7} {:>6} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
         r.system,
         r.op,
         r.conns,
@@ -862,6 +964,11 @@ fn pgbench(db_url: &str, script: &Path, secs: u64, grants: i64) -> Result<Pgbenc
 
 #[derive(Debug, Default)]
 struct BackendReport {
+    /// PostgreSQL's setting on connections made with the benchmark's URL.
+    synchronous_commit: Option<String>,
+    /// The server's CPU time and the requests it served, start to the end of the load.
+    cpu: Duration,
+    requests: u64,
     startup_fresh: Duration,
     startup_restart: Duration,
     idle_rss_kb: u64,
@@ -869,6 +976,12 @@ struct BackendReport {
     pgbench: Option<PgbenchResult>,
     /// Grants in the store at the two scale points.
     scale: Option<(i64, i64)>,
+}
+
+impl BackendReport {
+    fn cpu_us_per_request(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.requests.max(1) as f64
+    }
 }
 
 async fn run_backend(
@@ -897,6 +1010,7 @@ async fn run_backend(
     };
     let result = async {
         let log = work.join(format!("server-{name}.log"));
+        let requests_before = REQUESTS.load(Ordering::Relaxed);
         let (server, startup) = Server::start(bin, &url, &log).await?;
         report.startup_fresh = startup;
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -908,12 +1022,22 @@ async fn run_backend(
         );
         print_header();
         matrix(name, &Huawei(&server), |c| plan.ops(c), rows).await?;
+        // The AWS dialect with moto's operation counts: the rows the moto ratio is taken from.
+        let aws = AwsJson::new(&server.base, Some(REGION));
+        matrix(&format!("{name} aws"), &aws, |c| plan.moto_ops(c), rows).await?;
         list_full_key(name, &server, plan, rows).await?;
         if pg.is_some() {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(2)
                 .connect(&url)
                 .await?;
+            // The server's connections get the same URL: options in it, e.g.
+            // ?options=-c%20synchronous_commit%3Doff, apply to them, to pgbench and to this one.
+            let (sync_commit,): (String,) = sqlx::query_as("show synchronous_commit")
+                .fetch_one(&pool)
+                .await?;
+            println!("  (PostgreSQL synchronous_commit = {sync_commit} on the benchmark's connections)");
+            report.synchronous_commit = Some(sync_commit);
             let small = plan.scale_small;
             let large = plan.scale_large;
             let t = Instant::now();
@@ -929,6 +1053,8 @@ async fn run_backend(
             scale_point(&server, &pool, &short(large), plan, rows).await?;
             report.scale = Some((small, large));
             report.load_rss_kb = server.peak_rss_kb.load(Ordering::Relaxed);
+            report.cpu = cpu_time(server.pid).unwrap_or_default();
+            report.requests = REQUESTS.load(Ordering::Relaxed) - requests_before;
             server.stop().await;
             pool.close().await;
             let pb = pgbench(&url, &args.pgbench_script, plan.pgbench_secs, large)?;
@@ -939,6 +1065,8 @@ async fn run_backend(
             report.pgbench = Some(pb);
         } else {
             report.load_rss_kb = server.peak_rss_kb.load(Ordering::Relaxed);
+            report.cpu = cpu_time(server.pid).unwrap_or_default();
+            report.requests = REQUESTS.load(Ordering::Relaxed) - requests_before;
             server.stop().await;
         }
         let (server, startup) =
@@ -946,9 +1074,13 @@ async fn run_backend(
         report.startup_restart = startup;
         server.stop().await;
         println!(
-            "[{name}] peak RSS under load {:.1} MB; start-up on the existing database {:.1} ms",
+            "[{name}] peak RSS under load {:.1} MB; start-up on the existing database {:.1} ms; \
+             server CPU {:.1} s for {} requests ({:.0} us per request)",
             report.load_rss_kb as f64 / 1024.0,
-            startup.as_secs_f64() * 1e3
+            startup.as_secs_f64() * 1e3,
+            report.cpu.as_secs_f64(),
+            report.requests,
+            report.cpu_us_per_request()
         );
         Ok::<_, BoxError>(())
     }
@@ -993,15 +1125,13 @@ async fn run_moto(args: &Args, plan: &Plan, work: &Path, rows: &mut Vec<Row>) ->
         .stderr(Stdio::from(log))
         .kill_on_drop(true)
         .spawn()?;
-    let moto = Moto {
-        url: format!("http://127.0.0.1:{port}/").into(),
-    };
+    let moto = AwsJson::new(&format!("http://127.0.0.1:{port}"), None);
     let started = Instant::now();
     let probe = client();
     loop {
         // A cheap call that proves the KMS backend answers.
         let mut req = probe.post(&*moto.url).body("{}");
-        for (k, v) in moto.call("ListKeys", json!({})).headers.iter() {
+        for (k, v) in moto.call(AWS_ALICE, "ListKeys", json!({})).headers.iter() {
             req = req.header(*k, v);
         }
         if req.send().await.is_ok_and(|r| r.status().is_success()) {
@@ -1159,8 +1289,8 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
                 "list-grants",
             ] {
                 for c in CONCURRENCY {
-                    if let (Some(o), Some(m)) = (find(rows, name, op, c), find(rows, "moto", op, c))
-                    {
+                    let ours = find(rows, &format!("{name} aws"), op, c);
+                    if let (Some(o), Some(m)) = (ours, find(rows, "moto", op, c)) {
                         let r = o.throughput() / m.throughput();
                         if lowest.as_ref().is_none_or(|(_, l)| r < *l) {
                             lowest = Some((format!("{op} at {c}"), r));
@@ -1170,7 +1300,7 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
             }
             if let Some((at, r)) = lowest {
                 add(
-                    format!("{name}: >= 10x moto's throughput (lowest ratio)"),
+                    format!("{name}: >= 10x moto's throughput, AWS dialect (lowest ratio)"),
                     Some(r >= 10.0),
                     format!("{r:.1}x ({at})"),
                 );
@@ -1178,6 +1308,41 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
         }
     }
     out
+}
+
+/// ours / moto throughput per system, operation and connection count.
+fn moto_ratios(rows: &[Row], names: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for system in names
+        .iter()
+        .flat_map(|n| [format!("{n} aws"), n.to_string()])
+    {
+        let mut per_op = serde_json::Map::new();
+        for op in [
+            "create-grant",
+            "list-grants",
+            "revoke-grant",
+            "retire-grant",
+        ] {
+            let by_conns: serde_json::Map<_, _> = CONCURRENCY
+                .iter()
+                .filter_map(|&c| {
+                    let (o, m) = (find(rows, &system, op, c)?, find(rows, "moto", op, c)?);
+                    Some((
+                        c.to_string(),
+                        json!(round2(o.throughput() / m.throughput())),
+                    ))
+                })
+                .collect();
+            if !by_conns.is_empty() {
+                per_op.insert(op.to_string(), Value::Object(by_conns));
+            }
+        }
+        if !per_op.is_empty() {
+            out.insert(system, Value::Object(per_op));
+        }
+    }
+    Value::Object(out)
 }
 
 /// $CARGO_TARGET_DIR/release/kms-emulator, else the one next to this example's own
@@ -1260,8 +1425,15 @@ async fn run(args: Args) -> Result<bool> {
         print_row(r);
     }
     if rows.iter().any(|r| r.system == "moto") {
-        println!("\n== throughput ratio to moto (ours / moto, same operation and connections)");
-        for name in names {
+        println!(
+            "\n== throughput ratio to moto (ours / moto, same operation and connections; \
+             \"aws\": our AWS dialect with moto's operation counts, the like-for-like figure)"
+        );
+        let systems = names
+            .iter()
+            .flat_map(|n| [format!("{n} aws"), n.to_string()]);
+        for name in systems {
+            let name = name.as_str();
             for op in [
                 "create-grant",
                 "list-grants",
@@ -1275,7 +1447,7 @@ async fn run(args: Args) -> Result<bool> {
                         Some(format!("{c}: {:.1}x", o.throughput() / m.throughput()))
                     })
                     .collect();
-                println!("{name:<10} {op:<14} {}", ratios.join("  "));
+                println!("{name:<13} {op:<14} {}", ratios.join("  "));
             }
         }
     }
@@ -1304,7 +1476,11 @@ async fn run(args: Args) -> Result<bool> {
                 "startup_existing_ms": round3(b.startup_restart.as_secs_f64() * 1e3),
                 "idle_rss_mb": round2(b.idle_rss_kb as f64 / 1024.0),
                 "peak_rss_under_load_mb": round2(b.load_rss_kb as f64 / 1024.0),
+                "server_cpu_secs": round3(b.cpu.as_secs_f64()),
+                "requests": b.requests,
+                "server_cpu_us_per_request": round2(b.cpu_us_per_request()),
                 "scale_grants": b.scale.map(|(s, l)| json!([s, l])),
+                "synchronous_commit": b.synchronous_commit,
                 "pgbench": b.pgbench.as_ref().map(|p| json!({
                     "command": format!("pgbench -n -M prepared -c 16 -j 2 -T {} -D n={} -f {}",
                         plan.pgbench_secs, b.scale.map_or(0, |s| s.1), args.pgbench_script.display()),
@@ -1312,6 +1488,7 @@ async fn run(args: Args) -> Result<bool> {
                 })),
             }))).collect::<serde_json::Map<_, _>>(),
             "moto": moto_note.map_or(json!("measured"), |n| json!(n)),
+            "moto_throughput_ratios": moto_ratios(&rows, names),
             "targets": targets.iter().map(|t| json!({
                 "target": t.name, "met": t.met, "figure": t.figure,
             })).collect::<Vec<_>>(),

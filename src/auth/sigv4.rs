@@ -6,7 +6,9 @@
 //! hands in the request's parts and the clock, so the verifier is checked against
 //! vectors made by botocore itself.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{LazyLock, Mutex};
 
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
@@ -315,14 +317,44 @@ fn hmac(key: &[u8], data: &str) -> Hmac<Sha256> {
     mac
 }
 
+/// The HMAC keyed with a derived signing key, by secret key and scope (date, region,
+/// service). Deriving the key takes four chained HMACs and keying the final one two more
+/// SHA-256 blocks; the key changes once a day, so it is kept, as AWS's SDKs keep it. This
+/// was about half of SigV4's cost per request (callgrind: `verify` 138k instructions a
+/// call, `signing_mac` 72k of it). Bounded: an authenticated caller can vary the region
+/// at will, so the cache is emptied when full rather than grown.
+type SigningKeys = HashMap<(String, String), Hmac<Sha256>>;
+static SIGNING_KEYS: LazyLock<Mutex<SigningKeys>> = LazyLock::new(Mutex::default);
+const SIGNING_KEYS_MAX: usize = 256;
+
 fn signing_mac(secret_key: &str, auth: &Authorization, string_to_sign: &str) -> Hmac<Sha256> {
-    let k_date = hmac(format!("AWS4{secret_key}").as_bytes(), &auth.date)
-        .finalize()
-        .into_bytes();
-    let k_region = hmac(&k_date, &auth.region).finalize().into_bytes();
-    let k_service = hmac(&k_region, &auth.service).finalize().into_bytes();
-    let k_signing = hmac(&k_service, "aws4_request").finalize().into_bytes();
-    hmac(&k_signing, string_to_sign)
+    let cache_key = (secret_key.to_owned(), auth.scope());
+    let cached = SIGNING_KEYS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&cache_key)
+        .cloned();
+    let mut mac = match cached {
+        Some(mac) => mac,
+        None => {
+            let k_date = hmac(format!("AWS4{secret_key}").as_bytes(), &auth.date)
+                .finalize()
+                .into_bytes();
+            let k_region = hmac(&k_date, &auth.region).finalize().into_bytes();
+            let k_service = hmac(&k_region, &auth.service).finalize().into_bytes();
+            let k_signing = hmac(&k_service, "aws4_request").finalize().into_bytes();
+            let mac =
+                Hmac::<Sha256>::new_from_slice(&k_signing).expect("HMAC takes keys of any size");
+            let mut cache = SIGNING_KEYS.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= SIGNING_KEYS_MAX {
+                cache.clear();
+            }
+            cache.insert(cache_key, mac.clone());
+            mac
+        }
+    };
+    mac.update(string_to_sign.as_bytes());
+    mac
 }
 
 /// The `Authorization` value botocore would send for a request that already carries

@@ -1,18 +1,34 @@
 //! Identifiers with the formats the Huawei/OTC API documents.
 
 use std::fmt;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::KmsError;
 
-static KEY_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$").unwrap()
-});
-static GRANT_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Fa-f0-9]{64}$").unwrap());
-static PRINCIPAL_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]{1,64}$").unwrap());
+// The formats are checked byte by byte rather than with `regex`: ids are parsed for every
+// row read back from the store (a list-grants page of 20 parses 40), and the regex engine
+// cost about 800 instructions a call against about 100 here (callgrind, benchmark run).
+// Every allowed character is ASCII, so byte counts equal the patterns' character counts.
+// The tests check these against the patterns they replace.
+
+/// `^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`
+fn is_key_id(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_digit() || c.is_ascii_lowercase(),
+        })
+}
+
+/// `^[A-Fa-f0-9]{64}$`
+fn is_grant_id(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `^[a-zA-Z0-9]{1,64}$`
+fn is_principal_id(value: &str) -> bool {
+    (1..=64).contains(&value.len()) && value.bytes().all(|c| c.is_ascii_alphanumeric())
+}
 
 /// Shown in messages instead of an over-long value a client sent.
 pub(crate) fn excerpt(value: &str) -> String {
@@ -35,7 +51,7 @@ pub struct KeyId(String);
 
 impl KeyId {
     pub fn parse(value: &str) -> Result<Self, KmsError> {
-        if KEY_ID.is_match(value) {
+        if is_key_id(value) {
             Ok(Self(value.to_owned()))
         } else {
             Err(KmsError::InvalidKeyId(format!(
@@ -67,7 +83,7 @@ pub struct GrantId(String);
 
 impl GrantId {
     pub fn parse(value: &str) -> Result<Self, KmsError> {
-        if GRANT_ID.is_match(value) {
+        if is_grant_id(value) {
             Ok(Self(value.to_ascii_lowercase()))
         } else {
             Err(KmsError::InvalidGrantId(format!(
@@ -100,7 +116,7 @@ pub struct PrincipalId(String);
 
 impl PrincipalId {
     pub fn parse(field: &str, value: &str) -> Result<Self, KmsError> {
-        if PRINCIPAL_ID.is_match(value) {
+        if is_principal_id(value) {
             Ok(Self(value.to_owned()))
         } else {
             Err(KmsError::InvalidPrincipal(format!(
@@ -131,6 +147,50 @@ pub fn validate_sequence(value: &str) -> Result<(), KmsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte checks accept exactly what the regexes they replaced accept.
+    #[test]
+    fn byte_checks_match_the_former_patterns() {
+        let key =
+            regex::Regex::new(r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$")
+                .unwrap();
+        let grant = regex::Regex::new(r"^[A-Fa-f0-9]{64}$").unwrap();
+        let principal = regex::Regex::new(r"^[a-zA-Z0-9]{1,64}$").unwrap();
+        let base = [
+            "0d0466b0-e727-4d9c-b35d-f84bb474a37f".to_string(),
+            "0D0466B0-e727-4d9c-b35d-f84bb474a37f".into(),
+            "0d0466b0-e727-4d9c-b35d-f84bb474a37f\n".into(),
+            "0d0466b0_e727-4d9c-b35d-f84bb474a37f".into(),
+            "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz".into(),
+            "é".repeat(18),
+            "a".repeat(64),
+            "A".repeat(64),
+            "g".repeat(64),
+            format!("{}\n", "a".repeat(63)),
+            "a".repeat(65),
+            "ab12".into(),
+            String::new(),
+            "x".repeat(36),
+        ];
+        // Every base value, plus each one-character variant at a few positions.
+        let mut samples = base.to_vec();
+        for s in &base {
+            for at in [0, 1, 8, 13, 35, 63] {
+                for c in ['-', 'a', 'F', '0', 'z', ' ', '\u{e9}', '\n'] {
+                    let mut chars: Vec<char> = s.chars().collect();
+                    if at < chars.len() {
+                        chars[at] = c;
+                        samples.push(chars.into_iter().collect());
+                    }
+                }
+            }
+        }
+        for s in &samples {
+            assert_eq!(is_key_id(s), key.is_match(s), "key id {s:?}");
+            assert_eq!(is_grant_id(s), grant.is_match(s), "grant id {s:?}");
+            assert_eq!(is_principal_id(s), principal.is_match(s), "principal {s:?}");
+        }
+    }
 
     #[test]
     fn key_id_accepts_documented_examples() {

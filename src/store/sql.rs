@@ -456,9 +456,14 @@ macro_rules! impl_sql_store {
                 .bind(state)
                 .fetch_one(&self.pool)
                 .await?;
+                // `limit ($n + 0)`, not `limit $n`, in every page query: SQLite (3.51) reads a bare
+                // bound LIMIT while planning and marks the statement to be re-prepared whenever
+                // that parameter is bound again, i.e. on every execution (sqlite3ExprIsInteger
+                // -> sqlite3VdbeSetVarmask). An expression is evaluated at run time instead, and
+                // the cached statement is reused. Same result on both databases.
                 let rows: Vec<KeyRow> = sqlx::query_as(concat!(
                     "select ", key_columns!(), " from kms_key where project_id = $1 ",
-                    "and ($2 = 0 or key_state = $2) and seq > $3 order by seq limit $4"
+                    "and ($2 = 0 or key_state = $2) and seq > $3 order by seq limit ($4 + 0)"
                 ))
                 .bind(project_id)
                 .bind(state)
@@ -527,7 +532,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                     "select ", grant_columns!(), " from kms_grant where ", matching!(),
-                    " and seq > $5 order by seq limit $6"
+                    " and seq > $5 order by seq limit ($6 + 0)"
                 ))
                 .bind(key_id.as_str())
                 .bind(&grant_id)
@@ -619,7 +624,7 @@ macro_rules! impl_sql_store {
                 let rows: Vec<AuditRow> = sqlx::query_as(concat!(
                     "select seq, event, occurred_at, request_id, actor_user_id, actor_project_id, ",
                     "key_id, grant_id, detail from kms_audit where ", audit_filter!(),
-                    " and seq > $6 order by seq limit $7"
+                    " and seq > $6 order by seq limit ($7 + 0)"
                 ))
                 .bind(&query.key_id)
                 .bind(&query.grant_id)
@@ -640,7 +645,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                     "select ", grant_columns!(), " from kms_grant where key_id = $1 and seq > $2 ",
-                    "order by seq limit $3"
+                    "order by seq limit ($3 + 0)"
                 ))
                 .bind(key_id.as_str())
                 .bind(after)
@@ -663,7 +668,7 @@ macro_rules! impl_sql_store {
                         .await?;
                 let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                     "select ", grant_columns!(), " from kms_grant where retiring_principal = $1 ",
-                    "and seq > $2 order by seq limit $3"
+                    "and seq > $2 order by seq limit ($3 + 0)"
                 ))
                 .bind(user_id)
                 .bind(after)
