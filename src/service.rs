@@ -346,12 +346,8 @@ impl Kms {
         plaintext: &[u8],
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let material = self
-            .material_for(caller, key_id, operation, context)
-            .await?;
-        Ok(crypto::encrypt_framed(
-            key_id, &material, plaintext, context,
-        ))
+        self.seal(caller, key_id, operation, plaintext, context, false)
+            .await
     }
 
     /// Finds the key from the ciphertext itself.
@@ -361,12 +357,48 @@ impl Kms {
         frame: &[u8],
         context: &[u8],
     ) -> Result<(KeyId, Vec<u8>), KmsError> {
+        self.open(caller, frame, context, false).await
+    }
+
+    /// Both dialects' encryption. With `dry_run`, every check runs and `DryRunSucceeded`
+    /// is returned before any cryptography.
+    async fn seal(
+        &self,
+        caller: &Caller,
+        key_id: &KeyId,
+        operation: GrantOperation,
+        plaintext: &[u8],
+        context: &[u8],
+        dry_run: bool,
+    ) -> Result<Vec<u8>, KmsError> {
+        let material = self
+            .material_for(caller, key_id, operation, context)
+            .await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        Ok(crypto::encrypt_framed(
+            key_id, &material, plaintext, context,
+        ))
+    }
+
+    /// Both dialects' decryption of data: the key comes from the ciphertext.
+    async fn open(
+        &self,
+        caller: &Caller,
+        frame: &[u8],
+        context: &[u8],
+        dry_run: bool,
+    ) -> Result<(KeyId, Vec<u8>), KmsError> {
         let key_id = crypto::framed_key_id(frame).map_err(|_| {
             KmsError::InvalidCipherText("it is not a ciphertext made by encrypt-data.".into())
         })?;
         let material = self
             .material_for(caller, &key_id, GrantOperation::DecryptData, context)
             .await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
         let plaintext =
             crypto::decrypt_framed(&key_id, &material, frame, context).map_err(|_| unopenable())?;
         Ok((key_id, plaintext))
@@ -582,8 +614,8 @@ impl Kms {
     // ---- The AWS dialect's use cases. Separate methods, so the Huawei ones keep
     // their exact behaviour; the rules differ where AWS documents other ones.
 
-    /// AWS Encrypt and GenerateDataKey*: seals `plaintext` under the key. With
-    /// `dry_run`, every check runs and `DryRunSucceeded` is returned instead.
+    /// AWS Encrypt and GenerateDataKey*: `encrypt` with an encryption context of
+    /// string pairs, and DryRun.
     pub async fn aws_encrypt(
         &self,
         caller: &Caller,
@@ -594,47 +626,20 @@ impl Kms {
         dry_run: bool,
     ) -> Result<Vec<u8>, KmsError> {
         let context = crypto::context_bytes_of_map(context);
-        let material = self
-            .material_for(caller, key_id, operation, &context)
-            .await?;
-        if dry_run {
-            return Err(KmsError::DryRunSucceeded);
-        }
-        Ok(crypto::encrypt_framed(
-            key_id, &material, plaintext, &context,
-        ))
+        self.seal(caller, key_id, operation, plaintext, &context, dry_run)
+            .await
     }
 
-    /// AWS Decrypt: the key comes from the ciphertext; `expected_key`, when the
-    /// request names one, must be that key.
+    /// AWS Decrypt: `decrypt_data` with an encryption context of string pairs, and DryRun.
     pub async fn aws_decrypt(
         &self,
         caller: &Caller,
         frame: &[u8],
-        expected_key: Option<&KeyId>,
         context: &BTreeMap<String, String>,
         dry_run: bool,
     ) -> Result<(KeyId, Vec<u8>), KmsError> {
-        let key_id = crypto::framed_key_id(frame).map_err(|_| {
-            KmsError::InvalidCipherText("it is not a ciphertext made by this service.".into())
-        })?;
-        if let Some(expected) = expected_key
-            && expected != &key_id
-        {
-            return Err(KmsError::InvalidCipherText(format!(
-                "the ciphertext was made with another key than {expected}."
-            )));
-        }
         let context = crypto::context_bytes_of_map(context);
-        let material = self
-            .material_for(caller, &key_id, GrantOperation::DecryptData, &context)
-            .await?;
-        if dry_run {
-            return Err(KmsError::DryRunSucceeded);
-        }
-        let plaintext = crypto::decrypt_framed(&key_id, &material, frame, &context)
-            .map_err(|_| unopenable())?;
-        Ok((key_id, plaintext))
+        self.open(caller, frame, &context, dry_run).await
     }
 
     /// AWS CreateGrant: Name idempotency (same name and properties → the stored

@@ -981,7 +981,7 @@ impl Request<'_> {
         let (_, plaintext) = self
             .state
             .kms
-            .aws_decrypt(&self.caller, &frame, Some(&framed), &context, dry_run)
+            .aws_decrypt(&self.caller, &frame, &context, dry_run)
             .await
             .map_err(|e| self.kms_error(Some(&key_ref.arn), e))?;
         let arn = self.arn_or(&key, &key_ref);
