@@ -249,8 +249,8 @@ impl Kms {
         }
     }
 
-    /// Runs a store write whose authorization check sets `denied` when the rules refused
-    /// it, and records that refusal.
+    /// The answer to a store write whose authorization check set `denied` when the rules
+    /// refused it; such a refusal is recorded before it is returned.
     async fn audited_refusal<T>(
         &self,
         result: Result<T, StoreError>,
