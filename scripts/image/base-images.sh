@@ -100,11 +100,11 @@ EOF
   say "applying bookworm's updates"
   bah run --isolation chroot "$ctr" -- sh -ec '
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq
     apt-get clean
     rm -rf /var/lib/apt/lists/* /var/cache/ldconfig/aux-cache
     find /var/log -type f -exec truncate -s 0 {} +
-    : > /etc/resolv.conf; : > /etc/hostname'
+    : > /etc/resolv.conf; : > /etc/hostname' >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; return 1; }
   bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd '["bash"]' \
     --created-by "debian:bookworm-slim, made here: debootstrap --variant=minbase bookworm, slimmed, updated" "$ctr"
   bah commit --quiet --format docker --rm "$ctr" "$SLIM_IMAGE" >/dev/null
@@ -126,9 +126,9 @@ make_rust() {
   bah run --isolation chroot "$ctr" -- sh -ec '
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      ca-certificates gcc libc6-dev make pkg-config >/dev/null
+      ca-certificates gcc libc6-dev make pkg-config
     rm -rf /var/lib/apt/lists/*
-    find /var/log -type f -exec truncate -s 0 {} +'
+    find /var/log -type f -exec truncate -s 0 {} +' >"$work/install.log" 2>&1 || { cat "$work/install.log"; return 1; }
 
   say "copying this machine's Rust toolchain $toolchain (from $sysroot, without its HTML docs)"
   local mnt

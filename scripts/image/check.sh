@@ -106,28 +106,34 @@ bash "$here/base-images.sh"
 
 step "buildah bud --isolation chroot --pull=never (the unchanged Dockerfile)"
 # --format docker: the OCI format has no HEALTHCHECK. --layers: unchanged steps come from the cache.
+# (No --iidfile: with it buildah no longer prints the "--> ID" lines that the pruning below reads.)
 build_rc=0
-bah bud --isolation chroot --pull=never --layers --format docker --iidfile "$work/iid" -t "$IMAGE" . 2>&1 \
+bah bud --isolation chroot --pull=never --layers --format docker -t "$IMAGE" . 2>&1 \
   | tee "$work/build.log" | grep --line-buffered -E '^\[[0-9]+/[0-9]+\] STEP|^--> Using cache' \
   | sed -u 's/^/   /' || build_rc=${PIPESTATUS[0]}
 if [ "$build_rc" != 0 ]; then
   tail -60 "$work/build.log"
   exit "$build_rc"
 fi
-say "built $IMAGE ($(short_id "$(cat "$work/iid")"))"
+built=$(image_id "$IMAGE")
+say "built $IMAGE ($(short_id "$built"))"
 
-# Only this build's layers and the three named images stay in the check's storage: images a previous build
-# or a previous base image left behind go, so the storage does not grow from run to run.
+# Only the three named images and the layers this build made or reused (its "--> ID" lines: the whole chain,
+# as the cache matches a step by its parent) stay in the check's storage. What a previous build or a previous
+# base image left behind goes, so the storage does not grow from run to run.
 count_images() { bah images --all --noheading --quiet | wc -l; }
 keep=$(grep -oE '^--> (Using cache )?[0-9a-f]{11,64}' "$work/build.log" | awk '{print $NF}' || true)
-named=" $(image_id "$SLIM_IMAGE") $(image_id "$RUST_IMAGE") $(cat "$work/iid") "
+named=" $(image_id "$SLIM_IMAGE") $(image_id "$RUST_IMAGE") $built "
 before=$(count_images)
-for id in $(bah images --all --noheading --no-trunc --format '{{.ID}}'); do
-  short=${id#sha256:}
-  case "$named" in *"$short"*) continue ;; esac
-  # Removing an image can take its unnamed children with it: a later rmi of one of them may find nothing.
-  grep -q "^${short:0:11}" <<<"$keep" || bah rmi -f "$id" >/dev/null 2>&1 || true
-done
+if [ -z "$keep" ]; then
+  say "buildah printed no layer IDs: nothing pruned, so as not to lose the layer cache"
+else
+  for id in $(bah images --all --noheading --no-trunc --format '{{.ID}}'); do
+    short=${id#sha256:}
+    case "$named" in *"$short"*) continue ;; esac
+    grep -q "^${short:0:11}" <<<"$keep" || bah rmi "$id" >/dev/null 2>&1 || true
+  done
+fi
 say "pruned $((before - $(count_images))) unused image(s); the check's storage holds $(du -sh "$IMAGE_STORAGE" | cut -f1)"
 
 # --- 3. the image, run as a container would be ------------------------------------------------------------
@@ -154,9 +160,16 @@ home=$(awk -F: -v u="$user" '$1 == u || $3 == u { print $6; exit }' "$mnt/etc/pa
 [[ "$user" =~ ^[0-9]+$ ]] && uid=${uid:-$user}
 gid=${group:-$passwd_gid}
 [[ "$gid" =~ ^[0-9]+$ ]] || gid=$(awk -F: -v g="$gid" '$1 == g { print $3; exit }' "$mnt/etc/group")
-[ -n "$uid" ] && [ -n "$gid" ] || { echo "FAIL: USER $IMG_USER resolves to no uid/gid in the image" >&2; exit 1; }
+if [ -z "$uid" ] || [ -z "$gid" ]; then
+  echo "FAIL: USER $IMG_USER resolves to no uid/gid in the image" >&2
+  exit 1
+fi
 [ "$uid" != 0 ] || { echo "FAIL: the image runs as root (USER $IMG_USER)" >&2; exit 1; }
 say "ok   runs as uid $uid gid $gid (not root); in the image's passwd: $(awk -F: -v u="$uid" '$3 == u' "$mnt/etc/passwd")"
+# The builder image trusts this machine's local CAs (base-images.sh says why); the runtime image must not.
+local_cas=$(find "$mnt/usr/local/share/ca-certificates" -type f 2>/dev/null | wc -l)
+[ "$local_cas" = 0 ] || { echo "FAIL: the runtime image carries $local_cas local CA file(s)" >&2; exit 1; }
+say "ok   no CA of this machine's in the runtime image (/usr/local/share/ca-certificates is empty)"
 
 step "start: the image's entrypoint, command and environment, as uid $uid, in its own network namespace"
 mount -t proc proc "$mnt/proc" && mounted+=("$mnt/proc")

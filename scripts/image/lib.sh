@@ -1,5 +1,6 @@
 # Shared by the scripts in scripts/image/: where the image check keeps its state, and how it calls buildah.
 # Sourced, not run.
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this file
 
 # Everything the check makes lives in a containers storage of its own, so pruning it can never touch
 # images or containers that someone else keeps in the machine's default storage.
