@@ -106,9 +106,10 @@ bash "$here/base-images.sh"
 
 step "buildah bud --isolation chroot --pull=never (the unchanged Dockerfile)"
 # --format docker: the OCI format has no HEALTHCHECK. --layers: unchanged steps come from the cache.
-# (No --iidfile: with it buildah no longer prints the "--> ID" lines that the pruning below reads.)
+# --force-rm: a failed step leaves no working container behind. (No --iidfile: with it buildah no longer
+# prints the "--> ID" lines that the pruning below reads.)
 build_rc=0
-bah bud --isolation chroot --pull=never --layers --format docker -t "$IMAGE" . 2>&1 \
+bah bud --isolation chroot --pull=never --layers --force-rm --format docker -t "$IMAGE" . 2>&1 \
   | tee "$work/build.log" | grep --line-buffered -E '^\[[0-9]+/[0-9]+\] STEP|^--> Using cache' \
   | sed -u 's/^/   /' || build_rc=${PIPESTATUS[0]}
 if [ "$build_rc" != 0 ]; then
