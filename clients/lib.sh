@@ -42,7 +42,28 @@ make_venv() {
     python3 -m venv "$venv"
   fi
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
-  port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  port=$(free_port)
+}
+
+# free_port: a free loopback port, from KMS_PORT_RANGE ("LOW-HIGH", for machines where each
+# session owns a range of ports) when it is set, else one the system picks.
+free_port() {
+  python3 - <<'PY'
+import os, random, socket, sys
+low, _, high = os.environ.get("KMS_PORT_RANGE", "").partition("-")
+candidates = list(range(int(low), int(high) + 1)) if high else [0]
+random.shuffle(candidates)
+for candidate in candidates:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", candidate))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    s.close()
+    sys.exit(0)
+sys.exit("no free port in KMS_PORT_RANGE=" + os.environ.get("KMS_PORT_RANGE", ""))
+PY
 }
 
 # fresh_postgres_db PREFIX: creates an empty database, dropped on exit; sets `db_url`.

@@ -29,8 +29,13 @@ const DOMAIN: &str = "b168fe00ff56492495a7d22974df2d0b";
 const ALICE_ID: &str = "a11ce000000000000000000000000001";
 const BOB_ID: &str = "b0b00000000000000000000000000002";
 const CAROL_ID: &str = "ca401000000000000000000000000003";
+const DAVE_ID: &str = "da7e0000000000000000000000000004";
+/// The demo identities' roles: alice administers KMS (creates keys and grants, revokes);
+/// carol holds no KMS permission and retires the grants that name her, which needs none;
+/// dave is read-only, which lets him list the grants he may retire.
 const ALICE: &str = "demo-token-alice";
 const CAROL: &str = "demo-token-carol";
+const DAVE: &str = "demo-token-dave";
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,12 +284,41 @@ fn truncate(s: &str, max: usize) -> String {
 
 // ---------------------------------------------------------------- processes
 
+/// A free loopback port: from `KMS_PORT_RANGE` ("LOW-HIGH", for machines where each session
+/// owns a range of ports) when it is set, else one the system picks.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    let range = std::env::var("KMS_PORT_RANGE").ok().and_then(|r| {
+        let (low, high) = r.split_once('-')?;
+        Some(low.trim().parse::<u16>().ok()?..=high.trim().parse::<u16>().ok()?)
+    });
+    let candidates: Vec<u16> = match range {
+        // Start at a point that differs between calls and processes, so two servers started
+        // one after the other do not race for the same port.
+        Some(range) => {
+            let ports: Vec<u16> = range.collect();
+            let start = (std::process::id() as usize
+                + NEXT_PORT.fetch_add(1, Ordering::Relaxed) * 7)
+                % ports.len().max(1);
+            ports[start..]
+                .iter()
+                .chain(&ports[..start])
+                .copied()
+                .collect()
+        }
+        None => vec![0],
+    };
+    candidates
+        .into_iter()
+        .find_map(|port| {
+            std::net::TcpListener::bind(("127.0.0.1", port))
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .ok()
+        })
+        .expect("a free loopback port (KMS_PORT_RANGE full?)")
 }
+
+static NEXT_PORT: AtomicUsize = AtomicUsize::new(0);
 
 /// Requests sent to our server so far (all phases, seeding included): the denominator of
 /// the server's CPU time per request.
@@ -829,7 +863,7 @@ async fn seed_scale(pool: &sqlx::PgPool, from: i64, to: i64) -> Result<()> {
     )
     .bind(BOB_ID)
     .bind(ALICE_ID)
-    .bind(CAROL_ID)
+    .bind(DAVE_ID)
     .bind(now)
     .bind(from)
     .bind(to)
@@ -893,9 +927,10 @@ async fn scale_point(
         1,
         run_phase(calls, 1, false).await.0,
     );
-    // Information only: carol is the retiring principal of every seeded grant.
+    // Information only: dave is the retiring principal of every grant seeded by SQL (carol,
+    // that of the grants made through the API, may retire but not list: no KMS permission).
     let calls = (0..20)
-        .map(|_| server.call("list-retirable-grants", CAROL, json!({"limit": 20})))
+        .map(|_| server.call("list-retirable-grants", DAVE, json!({"limit": 20})))
         .collect();
     push(
         rows,

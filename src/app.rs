@@ -32,6 +32,11 @@ impl App {
             Some(path) => (Identities::load(path)?, false),
             None => (Identities::demo(), true),
         };
+        let identities = Arc::new(if config.everyone_admin {
+            identities.with_everyone_admin()
+        } else {
+            identities
+        });
         let store = store::connect(
             &config.database_url,
             config.db_max_connections,
@@ -59,8 +64,14 @@ impl App {
             max_keys_per_project: config.max_keys_per_project,
         };
         let state = AppState {
-            kms: Arc::new(Kms::new(store.clone(), settings, master_key)),
-            identities: Arc::new(identities),
+            kms: Arc::new(Kms::new(
+                store.clone(),
+                settings,
+                master_key,
+                identities.clone(),
+            )),
+            identities,
+            tokens: store.clone(),
             max_body_bytes: config.max_body_bytes,
             token_lifetime: time::Duration::seconds(config.token_lifetime_secs as i64),
         };

@@ -82,6 +82,12 @@ pub struct Config {
     #[arg(long, env = "KMS_TOKEN_LIFETIME_SECS", default_value_t = 86400,
           value_parser = clap::value_parser!(u64).range(1..=10 * 365 * 86400))]
     pub token_lifetime_secs: u64,
+
+    /// Makes every user of the identities an administrator of KMS in both clouds' policy
+    /// languages ("KMS Administrator" and AWS AdministratorAccess), for test setups that do
+    /// not care about permissions. Grants, key policies and each cloud's grant rules still apply.
+    #[arg(long, env = "KMS_EVERYONE_ADMIN", default_value_t = false)]
+    pub everyone_admin: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -152,6 +158,7 @@ impl fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("token_lifetime_secs", &self.token_lifetime_secs)
+            .field("everyone_admin", &self.everyone_admin)
             .finish()
     }
 }

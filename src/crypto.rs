@@ -11,6 +11,14 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::KeyId;
 
+pub mod asymmetric_encryption;
+pub mod key_agreement;
+pub mod key_error;
+pub mod key_import;
+pub mod key_material;
+pub mod mac;
+pub mod signing;
+
 pub const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;

@@ -1,30 +1,33 @@
 //! The use cases both API dialects share: validated commands in, domain results out.
 //!
-//! Dialects parse their wire format into these calls and render the results; the
-//! rules are in `domain::authz`, the atomicity in `store`.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+//! This is the only door to the store. Every request is decided by the one
+//! authorization core (`domain::authz`); a dialect passes its wire operation as the
+//! core's `Action`, the key as the request named it (`KeyRef`), and the `Dialect`,
+//! which selects each cloud's documented extra rules. Refusals are recorded in the
+//! audit trail before they are returned.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::auth::Identities;
 use crate::crypto::{self, MasterKey};
-use crate::domain::ContextConstraint;
-use crate::domain::authz;
+use crate::domain::authz::policy::{Kind, Language, MAX_KEY_POLICY_BYTES, PolicyDocument};
+use crate::domain::authz::{
+    self, Action, DenialBasis, KeyFacts, KeyNaming, KeyPolicy, NewGrantFacts,
+};
 use crate::domain::{
-    AuditEvent, AuditQuery, AuditRecord, Caller, Grant, GrantId, GrantOperation, GranteeType, Key,
-    KeyId, KeyState, KmsError, StateChange,
+    AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant, GrantFilter,
+    GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError, Page,
+    StateChange,
 };
-use crate::store::{
-    AuditEntry, CreateGrantCheck, DeleteGrantCheck, GrantFilter, Page, Store, StoreError,
-};
+use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The region reported as `realm` / `region_id`.
+    /// The region reported as `realm` / `region_id`, and in key ARNs.
     pub region: String,
     /// Huawei Cloud and OTC document 100 grants per key (KMS.2404).
     pub max_grants_per_key: u32,
@@ -47,10 +50,21 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    pub fn max_grants_per_key(&self, dialect: Dialect) -> u32 {
+        match dialect {
+            Dialect::Huawei => self.max_grants_per_key,
+            Dialect::Aws => self.aws_max_grants_per_key,
+        }
+    }
+}
+
 pub struct Kms {
     store: Arc<dyn Store>,
     settings: Settings,
     master_key: MasterKey,
+    /// Who exists: accounts (for key ARNs and policy principals) and users.
+    identities: Arc<Identities>,
 }
 
 pub struct CreateKey {
@@ -59,21 +73,44 @@ pub struct CreateKey {
     pub key_spec: String,
     pub key_usage: String,
     pub origin: String,
+    /// AWS `Policy`: the key policy to start with (`None`: the default policy).
+    pub policy: Option<String>,
+    /// AWS `BypassPolicyLockoutSafetyCheck`.
+    pub bypass_policy_lockout_check: bool,
 }
 
 pub struct CreateGrant {
-    pub key_id: KeyId,
+    pub key: KeyRef,
     pub grantee_principal: String,
     pub grantee_principal_type: GranteeType,
     pub operations: Vec<GrantOperation>,
     pub name: Option<String>,
-    pub retiring_principal: Option<String>,
+    /// The retiring principal and whether it names a user or an account.
+    pub retiring_principal: Option<(String, GranteeType)>,
+    /// AWS `Constraints`.
+    pub constraint: Option<ContextConstraint>,
+}
+
+/// How a grant insert behaves beyond the rules: AWS's DryRun and Name idempotency.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantWrite {
+    pub dry_run: bool,
+    /// AWS: a grant with the same name and properties is returned, not duplicated.
+    pub reuse_named: bool,
+}
+
+/// Revoke and retire: the same deletion under different rules and audit events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Revoke,
+    Retire,
 }
 
 impl From<StoreError> for KmsError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Rejected(e) => e,
+            StoreError::Rejected(e) | StoreError::Refused(Refusal::Denied(e)) => e,
+            StoreError::Refused(Refusal::DryRun) => KmsError::DryRunSucceeded,
             StoreError::Unavailable(e) => {
                 tracing::error!(error = %e, "database unavailable");
                 KmsError::StoreUnavailable
@@ -98,46 +135,49 @@ fn unopenable() -> KmsError {
     )
 }
 
-#[derive(Debug, Clone, Copy)]
-enum GrantDeletion {
-    Revoke,
-    Retire,
+/// Whether an error is a refusal by the authorization rules (recorded in the audit
+/// trail), as opposed to bad input, a key state or a grant that is already gone.
+fn is_refusal(error: &KmsError) -> bool {
+    matches!(
+        error,
+        KmsError::AccessDenied(_) | KmsError::KeyNotFound(_) | KmsError::GrantKeyMismatch { .. }
+    )
 }
 
-/// How a grant insert behaves beyond the rules: AWS's DryRun and Name idempotency.
-#[derive(Debug, Clone, Copy, Default)]
-struct GrantWrite {
-    dry_run: bool,
-    reuse_named: bool,
+/// Whether the caller's grants could change a refusal: a key the caller cannot see
+/// may be visible through a grant, and an implicit denial may be lifted by one. An
+/// explicit deny stays whatever grants say.
+fn grants_may_help(error: &KmsError) -> bool {
+    match error {
+        KmsError::KeyNotFound(_) => true,
+        KmsError::AccessDenied(denial) => !matches!(
+            denial.basis,
+            DenialBasis::ExplicitIdentityDeny | DenialBasis::ExplicitResourceDeny
+        ),
+        _ => false,
+    }
 }
 
-fn new_grant(
-    caller: &Caller,
-    request: CreateGrant,
-    constraint: Option<ContextConstraint>,
-) -> Grant {
-    Grant {
-        grant_id: GrantId::generate(),
-        key_id: request.key_id,
-        grantee_principal: request.grantee_principal,
-        grantee_principal_type: request.grantee_principal_type,
-        operations: request.operations,
-        issuing_principal: caller.user_id.clone(),
-        retiring_principal: request.retiring_principal,
-        name: request.name,
-        creation_date: now_millis(),
-        constraint,
+/// The audit event of a refused action.
+fn refusal_event(action: Action) -> AuditEvent {
+    match action {
+        Action::CreateGrant => AuditEvent::CreateGrantDenied,
+        Action::RevokeGrant => AuditEvent::RevokeDenied,
+        Action::RetireGrant => AuditEvent::RetireDenied,
+        action if action.grant_operation().is_some() => AuditEvent::KeyUseDenied,
+        _ => AuditEvent::AccessDenied,
     }
 }
 
 /// What an audit record of a new grant says about it.
 fn grant_summary(grant: &Grant) -> String {
     format!(
-        "grantee {} {}; operations {}; retiring principal {}",
+        "grantee {} {}; operations {}; retiring principal {}; via {}",
         grant.grantee_principal_type.as_str(),
         grant.grantee_principal,
         crate::domain::grant::join_operations(&grant.operations),
         grant.retiring_principal.as_deref().unwrap_or("none"),
+        grant.dialect.map_or("unknown", Dialect::as_str),
     ) + &grant
         .constraint
         .as_ref()
@@ -149,12 +189,36 @@ pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The names policies use for a key.
+struct KeyNames {
+    arn: String,
+    huawei: String,
+    account: String,
+}
+
+/// One question for the core about one key.
+struct KeyQuestion<'a> {
+    caller: &'a Caller,
+    action: Action,
+    key_ref: &'a KeyRef,
+    key: Option<&'a Key>,
+    grants: &'a [Grant],
+    context: Option<&'a BTreeMap<String, String>>,
+    new_grant: Option<&'a NewGrantFacts>,
+}
+
 impl Kms {
-    pub fn new(store: Arc<dyn Store>, settings: Settings, master_key: MasterKey) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        master_key: MasterKey,
+        identities: Arc<Identities>,
+    ) -> Self {
         Self {
             store,
             settings,
             master_key,
+            identities,
         }
     }
 
@@ -162,11 +226,240 @@ impl Kms {
         &self.settings
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    /// Whether the database answers (`/ready`).
+    pub async fn ping(&self) -> Result<(), KmsError> {
+        Ok(self.store.ping().await?)
     }
 
+    fn account_of(&self, domain_id: &str) -> String {
+        self.identities.account_of(domain_id)
+    }
+
+    /// A key's ARN: `arn:aws:kms:REGION:ACCOUNT:key/ID`.
+    pub fn key_arn(&self, key: &Key) -> String {
+        self.identities.key_arn(&self.settings.region, key)
+    }
+
+    fn names(&self, key: &Key) -> KeyNames {
+        KeyNames {
+            arn: self.key_arn(key),
+            huawei: format!(
+                "KMS:{}:{}:KeyId:{}",
+                self.settings.region, key.domain_id, key.key_id
+            ),
+            account: self.account_of(&key.domain_id),
+        }
+    }
+
+    /// The core's decision on one key: can the caller see it, and may it do this.
+    fn decide(&self, q: &KeyQuestion<'_>) -> Result<(), KmsError> {
+        let policy = self.policy_of(q.key)?;
+        let key = authz::locate(
+            q.caller, q.action, q.key_ref, q.key, &policy, q.grants, None,
+        )?;
+        let names = self.names(key);
+        authz::authorize(&authz::Request {
+            caller: q.caller,
+            action: q.action,
+            key: Some(KeyFacts {
+                key,
+                arn: &names.arn,
+                huawei_resource: &names.huawei,
+                account: &names.account,
+                policy: &policy,
+            }),
+            grants: q.grants,
+            context: q.context,
+            new_grant: q.new_grant,
+        })
+        .map(drop)
+        .map_err(|denial| KmsError::AccessDenied(denial.about(&names.arn)))
+    }
+
+    /// The core's decision on an action about no key (CreateKey, ListKeys, ...).
+    async fn decide_keyless(&self, caller: &Caller, action: Action) -> Result<(), KmsError> {
+        let decision = authz::authorize(&authz::Request {
+            caller,
+            action,
+            key: None,
+            grants: &[],
+            context: None,
+            new_grant: None,
+        });
+        if let Err(denial) = decision {
+            let refusal = KmsError::AccessDenied(denial);
+            self.record_denial(
+                AuditEvent::AccessDenied,
+                caller,
+                None,
+                None,
+                &action,
+                &refusal,
+            )
+            .await;
+            return Err(refusal);
+        }
+        Ok(())
+    }
+
+    fn policy_of(&self, key: Option<&Key>) -> Result<KeyPolicy, KmsError> {
+        KeyPolicy::parse(key.and_then(|k| k.key_policy.as_deref())).map_err(|error| {
+            tracing::error!(%error, "a stored key policy does not parse");
+            KmsError::Internal
+        })
+    }
+
+    /// A key the caller may use for `action`, whatever its state, read outside any write
+    /// transaction. The caller's grants are read only when policies alone refuse, so an
+    /// administrator's request costs one query. A refusal is recorded before it is returned.
+    async fn authorized_key(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        context: Option<&BTreeMap<String, String>>,
+    ) -> Result<Key, KmsError> {
+        let key = self.store.find_key(&key_ref.id).await?;
+        let ask = |grants: &[Grant]| {
+            self.decide(&KeyQuestion {
+                caller,
+                action,
+                key_ref,
+                key: key.as_ref(),
+                grants,
+                context,
+                new_grant: None,
+            })
+        };
+        let mut decision = ask(&[]);
+        if let Err(error) = &decision
+            && key.is_some()
+            && grants_may_help(error)
+        {
+            let grants = self.store.grants_to(&key_ref.id, caller).await?;
+            decision = ask(&grants);
+        }
+        match decision {
+            Ok(()) => Ok(key.expect("the decision found the key")),
+            Err(refusal) => {
+                self.record_denial(
+                    refusal_event(action),
+                    caller,
+                    Some(&key_ref.id),
+                    None,
+                    &action,
+                    &refusal,
+                )
+                .await;
+                Err(refusal)
+            }
+        }
+    }
+
+    /// A refusal decided inside a write transaction without the caller's grants (the
+    /// actions grants cannot give): when it hid the key, a grant may still show the key
+    /// to the caller, who is then told that it may not, rather than that the key is missing.
+    async fn shown_through_grants(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        result: Result<Key, StoreError>,
+    ) -> Result<Key, StoreError> {
+        let Err(StoreError::Refused(Refusal::Denied(KmsError::KeyNotFound(hidden)))) = result
+        else {
+            return result;
+        };
+        let hidden = || {
+            Err(StoreError::Refused(Refusal::Denied(KmsError::KeyNotFound(
+                hidden.clone(),
+            ))))
+        };
+        let (Ok(Some(key)), Ok(grants)) = (
+            self.store.find_key(&key_ref.id).await,
+            self.store.grants_to(&key_ref.id, caller).await,
+        ) else {
+            return hidden();
+        };
+        match self.decide(&KeyQuestion {
+            caller,
+            action,
+            key_ref,
+            key: Some(&key),
+            grants: &grants,
+            context: None,
+            new_grant: None,
+        }) {
+            Err(refusal) => Err(StoreError::Refused(Refusal::Denied(refusal))),
+            Ok(()) => hidden(),
+        }
+    }
+
+    /// Appends the audit record of a refusal. The refusal is the answer either way, so
+    /// a failure to record it is logged, not returned.
+    async fn record_denial(
+        &self,
+        event: AuditEvent,
+        caller: &Caller,
+        key_id: Option<&KeyId>,
+        grant_id: Option<&GrantId>,
+        action: &Action,
+        refusal: &KmsError,
+    ) {
+        let record = AuditRecord::new(
+            event,
+            now_millis(),
+            caller,
+            key_id,
+            grant_id,
+            format!("{action}: {refusal}"),
+        );
+        if let Err(error) = self.store.append_audit(&record).await {
+            tracing::error!(%error, event = event.as_str(), "could not write the audit record of a refusal");
+        }
+    }
+
+    /// The answer to a store write whose checks may have refused it: a refusal by the
+    /// rules is recorded before it is returned.
+    async fn audited<T>(
+        &self,
+        result: Result<T, StoreError>,
+        caller: &Caller,
+        action: Action,
+        key_id: &KeyId,
+        grant_id: Option<&GrantId>,
+    ) -> Result<T, KmsError> {
+        match result {
+            Err(StoreError::Refused(Refusal::Denied(refusal))) if is_refusal(&refusal) => {
+                self.record_denial(
+                    refusal_event(action),
+                    caller,
+                    Some(key_id),
+                    grant_id,
+                    &action,
+                    &refusal,
+                )
+                .await;
+                Err(refusal)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The audit trail, for operators (`kms-emulator audit`).
+    pub async fn audit_trail(
+        &self,
+        query: &AuditQuery,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, KmsError> {
+        Ok(self.store.list_audit(query, after, limit).await?)
+    }
+
+    // ---- Keys
+
     pub async fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<Key, KmsError> {
+        self.decide_keyless(caller, Action::CreateKey).await?;
         let external = request.origin == "external";
         let key_state = if external {
             KeyState::PendingImport
@@ -192,7 +485,14 @@ impl Kms {
             key_state,
             creation_date: now_millis(),
             scheduled_deletion_date: None,
+            key_policy: request.policy,
         };
+        if let Some(text) = &key.key_policy {
+            let document = self.validate_key_policy(text)?;
+            if !request.bypass_policy_lockout_check {
+                self.check_policy_lockout(caller, &key, document)?;
+            }
+        }
         self.store
             .insert_key(&key, self.settings.max_keys_per_project)
             .await?;
@@ -200,221 +500,10 @@ impl Kms {
         Ok(key)
     }
 
-    /// A key the caller may use for `operation`, whatever its state. `context` is the
-    /// request's encryption context as string pairs, for grant constraints (`None`
-    /// when it has none in that form, which no constraint accepts).
-    async fn key_for_use(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        operation: GrantOperation,
-        context: Option<&BTreeMap<String, String>>,
-    ) -> Result<Key, KmsError> {
-        let key = self.store.find_key(key_id).await?;
-        let grants = match &key {
-            Some(k) if !authz::is_owner_side(caller, k) => {
-                self.store.grants_to(key_id, caller).await?
-            }
-            _ => Vec::new(),
-        };
-        if let Err(refusal) = authz::decide_key_use_in_context(
-            caller,
-            key_id,
-            key.as_ref(),
-            &grants,
-            operation,
-            context,
-        ) {
-            let detail = format!("{}: {refusal}", operation.as_str());
-            self.record_denial(AuditEvent::KeyUseDenied, caller, key_id, None, detail)
-                .await;
-            return Err(refusal);
-        }
-        Ok(key.expect("decide_key_use_in_context found the key"))
-    }
-
-    /// Appends the audit record of a refusal. The refusal is the answer either way, so
-    /// a failure to record it is logged, not returned.
-    async fn record_denial(
-        &self,
-        event: AuditEvent,
-        caller: &Caller,
-        key_id: &KeyId,
-        grant_id: Option<&GrantId>,
-        detail: String,
-    ) {
-        let record = AuditRecord::new(event, now_millis(), caller, key_id, grant_id, detail);
-        if let Err(error) = self.store.append_audit(&record).await {
-            tracing::error!(%error, event = event.as_str(), "could not write the audit record of a refusal");
-        }
-    }
-
-    /// The answer to a store write whose authorization check set `denied` when the rules
-    /// refused it; such a refusal is recorded before it is returned.
-    async fn audited_refusal<T>(
-        &self,
-        result: Result<T, StoreError>,
-        denied: &AtomicBool,
-        event: AuditEvent,
-        caller: &Caller,
-        key_id: &KeyId,
-        grant_id: Option<&GrantId>,
-    ) -> Result<T, KmsError> {
-        match result {
-            // A grant that is already gone (the loser of a revoke race) is not a denial.
-            Err(StoreError::Rejected(refusal))
-                if denied.load(Ordering::Relaxed)
-                    && !matches!(refusal, KmsError::GrantNotFound(_)) =>
-            {
-                self.record_denial(event, caller, key_id, grant_id, refusal.to_string())
-                    .await;
-                Err(refusal)
-            }
-            other => Ok(other?),
-        }
-    }
-
-    /// The audit trail, for operators (`kms-emulator audit`).
-    pub async fn audit_trail(
-        &self,
-        query: &AuditQuery,
-        after: i64,
-        limit: u32,
-    ) -> Result<Page<AuditEntry>, KmsError> {
-        Ok(self.store.list_audit(query, after, limit).await?)
-    }
-
-    pub async fn describe_key(&self, caller: &Caller, key_id: &KeyId) -> Result<Key, KmsError> {
+    pub async fn describe_key(&self, caller: &Caller, key_ref: &KeyRef) -> Result<Key, KmsError> {
         // Constraints do not apply to DescribeKey.
-        self.key_for_use(caller, key_id, GrantOperation::DescribeKey, None)
+        self.authorized_key(caller, key_ref, Action::DescribeKey, None)
             .await
-    }
-
-    /// enable-key, disable-key, schedule-key-deletion and cancel-key-deletion.
-    pub async fn change_key_state(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        change: StateChange,
-    ) -> Result<Key, KmsError> {
-        let now = now_millis();
-        let update = |key: Option<&Key>| {
-            authz::decide_key_admin(caller, key_id, key)?;
-            key.expect("decide_key_admin found the key")
-                .after(change, now)
-        };
-        let key = self.store.update_key(key_id, &update).await?;
-        tracing::info!(%key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");
-        Ok(key)
-    }
-
-    /// The material of a key the caller may use for `operation` now. Grants are read
-    /// from the database on every call, so a revoked or retired grant stops working at
-    /// once, in every process.
-    ///
-    /// `context` is the request's additional data; AWS grant constraints are checked
-    /// against it when it is an encryption context of string pairs.
-    async fn material_for(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        operation: GrantOperation,
-        context: &[u8],
-    ) -> Result<Vec<u8>, KmsError> {
-        let pairs = crypto::context_map_of_bytes(context);
-        let key = self
-            .key_for_use(caller, key_id, operation, pairs.as_ref())
-            .await?;
-        key.key_state.ensure_usable()?;
-        let wrapped = key
-            .wrapped_material
-            .as_deref()
-            .ok_or(KmsError::KeyPendingImport)?;
-        self.master_key.unwrap(key_id, wrapped).map_err(|_| {
-            tracing::error!(%key_id, "key material does not open under the configured master key");
-            KmsError::Internal
-        })
-    }
-
-    /// Seals `plaintext` under the key for `operation` (encrypt-data, encrypt-datakey,
-    /// or one of the data-key creations).
-    pub async fn encrypt(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        operation: GrantOperation,
-        plaintext: &[u8],
-        context: &[u8],
-    ) -> Result<Vec<u8>, KmsError> {
-        self.seal(caller, key_id, operation, plaintext, context, false)
-            .await
-    }
-
-    /// Finds the key from the ciphertext itself.
-    pub async fn decrypt_data(
-        &self,
-        caller: &Caller,
-        frame: &[u8],
-        context: &[u8],
-    ) -> Result<(KeyId, Vec<u8>), KmsError> {
-        self.open(caller, frame, context, false).await
-    }
-
-    /// Both dialects' encryption. With `dry_run`, every check runs and `DryRunSucceeded`
-    /// is returned before any cryptography.
-    async fn seal(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        operation: GrantOperation,
-        plaintext: &[u8],
-        context: &[u8],
-        dry_run: bool,
-    ) -> Result<Vec<u8>, KmsError> {
-        let material = self
-            .material_for(caller, key_id, operation, context)
-            .await?;
-        if dry_run {
-            return Err(KmsError::DryRunSucceeded);
-        }
-        Ok(crypto::encrypt_framed(
-            key_id, &material, plaintext, context,
-        ))
-    }
-
-    /// Both dialects' decryption of data: the key comes from the ciphertext.
-    async fn open(
-        &self,
-        caller: &Caller,
-        frame: &[u8],
-        context: &[u8],
-        dry_run: bool,
-    ) -> Result<(KeyId, Vec<u8>), KmsError> {
-        let key_id = crypto::framed_key_id(frame).map_err(|_| {
-            KmsError::InvalidCipherText("it is not a ciphertext made by encrypt-data.".into())
-        })?;
-        let material = self
-            .material_for(caller, &key_id, GrantOperation::DecryptData, context)
-            .await?;
-        if dry_run {
-            return Err(KmsError::DryRunSucceeded);
-        }
-        let plaintext =
-            crypto::decrypt_framed(&key_id, &material, frame, context).map_err(|_| unopenable())?;
-        Ok((key_id, plaintext))
-    }
-
-    pub async fn decrypt_datakey(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        frame: &[u8],
-        context: &[u8],
-    ) -> Result<Vec<u8>, KmsError> {
-        let material = self
-            .material_for(caller, key_id, GrantOperation::DecryptDatakey, context)
-            .await?;
-        crypto::decrypt_framed(key_id, &material, frame, context).map_err(|_| unopenable())
     }
 
     pub async fn list_keys(
@@ -424,99 +513,257 @@ impl Kms {
         after: i64,
         limit: u32,
     ) -> Result<Page<Key>, KmsError> {
+        self.decide_keyless(caller, Action::ListKeys).await?;
         Ok(self
             .store
             .list_keys(&caller.project_id, state, after, limit)
             .await?)
     }
 
+    /// enable-key, disable-key, schedule-key-deletion and cancel-key-deletion, decided
+    /// on the locked row.
+    pub async fn change_key_state(
+        &self,
+        caller: &Caller,
+        dialect: Dialect,
+        key_ref: &KeyRef,
+        change: StateChange,
+    ) -> Result<Key, KmsError> {
+        let action = match change {
+            StateChange::Enable => Action::EnableKey,
+            StateChange::Disable => Action::DisableKey,
+            StateChange::ScheduleDeletion { .. } => Action::ScheduleKeyDeletion,
+            StateChange::CancelDeletion => Action::CancelKeyDeletion,
+        };
+        let now = now_millis();
+        let update = |key: Option<&Key>| {
+            self.decide(&KeyQuestion {
+                caller,
+                action,
+                key_ref,
+                key,
+                grants: &[],
+                context: None,
+                new_grant: None,
+            })
+            .map_err(Refusal::Denied)?;
+            key.expect("the decision found the key")
+                .after(change, now, dialect)
+                .map_err(Refusal::Denied)
+        };
+        let result = self.store.update_key(&key_ref.id, &update).await;
+        let result = self
+            .shown_through_grants(caller, key_ref, action, result)
+            .await;
+        let key = self
+            .audited(result, caller, action, &key_ref.id, None)
+            .await?;
+        tracing::info!(key_id = %key.key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");
+        Ok(key)
+    }
+
+    // ---- Key policies (AWS)
+
+    /// The key's policy text: the one put, or the default policy with the key's account.
+    pub async fn get_key_policy(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+    ) -> Result<String, KmsError> {
+        let key = self
+            .authorized_key(caller, key_ref, Action::GetKeyPolicy, None)
+            .await?;
+        Ok(key
+            .key_policy
+            .unwrap_or_else(|| KeyPolicy::default_text(&self.account_of(&key.domain_id))))
+    }
+
+    /// The names of the key's policies: always `default` (AWS's only user-managed one).
+    pub async fn list_key_policies(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+    ) -> Result<Key, KmsError> {
+        self.authorized_key(caller, key_ref, Action::ListKeyPolicies, None)
+            .await
+    }
+
+    pub async fn put_key_policy(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        text: &str,
+        bypass_lockout_check: bool,
+    ) -> Result<(), KmsError> {
+        let document = self.validate_key_policy(text)?;
+        let update = |key: Option<&Key>| {
+            self.decide(&KeyQuestion {
+                caller,
+                action: Action::PutKeyPolicy,
+                key_ref,
+                key,
+                grants: &[],
+                context: None,
+                new_grant: None,
+            })
+            .map_err(Refusal::Denied)?;
+            let mut next = key.expect("the decision found the key").clone();
+            next.key_policy = Some(text.to_owned());
+            if !bypass_lockout_check {
+                self.check_policy_lockout(caller, &next, document.clone())
+                    .map_err(Refusal::Denied)?;
+            }
+            Ok(next)
+        };
+        let result = self.store.update_key(&key_ref.id, &update).await;
+        let result = self
+            .shown_through_grants(caller, key_ref, Action::PutKeyPolicy, result)
+            .await;
+        self.audited(result, caller, Action::PutKeyPolicy, &key_ref.id, None)
+            .await?;
+        tracing::info!(key_id = %key_ref.id, user_id = %caller.user_id, "key policy put");
+        Ok(())
+    }
+
+    /// A key policy as AWS accepts it: at most 32 KB, valid syntax, and principals that
+    /// exist (accounts and users this emulator knows, or `*`).
+    fn validate_key_policy(&self, text: &str) -> Result<PolicyDocument, KmsError> {
+        if text.len() > MAX_KEY_POLICY_BYTES {
+            return Err(KmsError::PolicyTooLarge {
+                limit: MAX_KEY_POLICY_BYTES,
+            });
+        }
+        let document = PolicyDocument::parse(text, Language::Aws, Kind::Key)
+            .map_err(KmsError::MalformedPolicy)?;
+        let known = |principal: &str| {
+            let account = principal
+                .strip_prefix("arn:aws:iam::")
+                .and_then(|rest| rest.strip_suffix(":root"))
+                .unwrap_or(principal);
+            self.identities.user_by_aws_arn(principal).is_some()
+                || self.identities.domain_by_aws_account(account).is_some()
+        };
+        if !document.named_principals().all(known) {
+            return Err(KmsError::MalformedPolicy(
+                "Policy contains a statement with one or more invalid principals.".into(),
+            ));
+        }
+        Ok(document)
+    }
+
+    /// AWS's lockout safety check: the new policy must still let the caller put a policy.
+    fn check_policy_lockout(
+        &self,
+        caller: &Caller,
+        key: &Key,
+        document: PolicyDocument,
+    ) -> Result<(), KmsError> {
+        let policy = KeyPolicy::Custom(document);
+        let names = self.names(key);
+        let allowed = authz::authorize(&authz::Request {
+            caller,
+            action: Action::PutKeyPolicy,
+            key: Some(KeyFacts {
+                key,
+                arn: &names.arn,
+                huawei_resource: &names.huawei,
+                account: &names.account,
+                policy: &policy,
+            }),
+            grants: &[],
+            context: None,
+            new_grant: None,
+        });
+        match allowed {
+            Ok(_) => Ok(()),
+            Err(_) => Err(KmsError::MalformedPolicy(
+                "The new key policy will not allow you to update the key policy in the future."
+                    .into(),
+            )),
+        }
+    }
+
+    // ---- Grants
+
+    /// What condition keys see of a grant being created, in both vocabularies.
+    fn new_grant_facts(&self, grant: &Grant) -> NewGrantFacts {
+        let arn_of = |id: &str, kind: GranteeType| match kind {
+            GranteeType::User => self
+                .identities
+                .user_by_id(id)
+                .map(|u| u.aws_arn.clone())
+                .unwrap_or_else(|| id.to_owned()),
+            GranteeType::Domain => format!("arn:aws:iam::{}:root", self.account_of(id)),
+        };
+        let mut aws_operations: Vec<String> = Vec::new();
+        for op in &grant.operations {
+            let name = op.aws_name().to_owned();
+            if !aws_operations.contains(&name) {
+                aws_operations.push(name);
+            }
+        }
+        NewGrantFacts {
+            operations: grant.operations.clone(),
+            constraint: grant.constraint.clone(),
+            aws_operations,
+            grantee_aws: arn_of(&grant.grantee_principal, grant.grantee_principal_type),
+            grantee_huawei: grant.grantee_principal.clone(),
+            grantee_type: grant.grantee_principal_type.as_str(),
+            retiring_aws: grant
+                .retiring_principal
+                .as_deref()
+                .map(|id| arn_of(id, grant.retiring_principal_type)),
+            retiring_huawei: grant.retiring_principal.clone(),
+        }
+    }
+
+    /// create-grant / CreateGrant, decided on the locked key. Returns the grant that is
+    /// stored (with `reuse_named`, an earlier grant of the same name and properties).
     pub async fn create_grant(
         &self,
         caller: &Caller,
+        dialect: Dialect,
         request: CreateGrant,
-    ) -> Result<Grant, KmsError> {
-        let grant = new_grant(caller, request, None);
-        let rule = |key: Option<&Key>, callers_grants: &[Grant]| {
-            authz::decide_create_grant(
-                caller,
-                &grant.key_id,
-                key,
-                callers_grants,
-                &grant.operations,
-            )
-        };
-        let limit = self.settings.max_grants_per_key;
-        let stored = self
-            .insert_grant(caller, &grant, limit, &rule, GrantWrite::default())
-            .await?;
-        tracing::info!(
-            key_id = %stored.key_id, grant_id = %stored.grant_id, issuer = %caller.user_id,
-            grantee = %stored.grantee_principal, "grant created"
-        );
-        Ok(stored)
-    }
-
-    pub async fn revoke_grant(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        grant_id: &GrantId,
-    ) -> Result<(), KmsError> {
-        let rule = |key: Option<&Key>, grant: Option<&Grant>| {
-            authz::decide_revoke(caller, key_id, grant_id.as_str(), key, grant)
-        };
-        self.delete_grant(
-            caller,
-            key_id,
-            grant_id,
-            &rule,
-            GrantDeletion::Revoke,
-            false,
-        )
-        .await?;
-        tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant revoked");
-        Ok(())
-    }
-
-    pub async fn retire_grant(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        grant_id: &GrantId,
-    ) -> Result<(), KmsError> {
-        let rule = |key: Option<&Key>, grant: Option<&Grant>| {
-            authz::decide_retire(caller, key_id, grant_id.as_str(), key, grant)
-        };
-        self.delete_grant(
-            caller,
-            key_id,
-            grant_id,
-            &rule,
-            GrantDeletion::Retire,
-            false,
-        )
-        .await?;
-        tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant retired");
-        Ok(())
-    }
-
-    /// Inserts a grant that `rule` allows, with its audit record in the same transaction;
-    /// a refusal by `rule` is recorded on its own. Returns the grant that is stored (with
-    /// `reuse_named`, an earlier grant of the same name and properties).
-    async fn insert_grant(
-        &self,
-        caller: &Caller,
-        grant: &Grant,
-        max_grants_per_key: u32,
-        rule: CreateGrantCheck<'_>,
         write: GrantWrite,
     ) -> Result<Grant, KmsError> {
-        let denied = AtomicBool::new(false);
+        let key_ref = request.key;
+        let (retiring_principal, retiring_principal_type) = match request.retiring_principal {
+            Some((id, kind)) => (Some(id), kind),
+            None => (None, GranteeType::User),
+        };
+        let grant = Grant {
+            grant_id: GrantId::generate(),
+            key_id: key_ref.id.clone(),
+            grantee_principal: request.grantee_principal,
+            grantee_principal_type: request.grantee_principal_type,
+            operations: request.operations,
+            issuing_principal: caller.user_id.clone(),
+            retiring_principal,
+            retiring_principal_type,
+            name: request.name,
+            creation_date: now_millis(),
+            constraint: request.constraint,
+            dialect: Some(dialect),
+        };
+        let facts = self.new_grant_facts(&grant);
         let check = |key: Option<&Key>, callers_grants: &[Grant]| {
-            rule(key, callers_grants).inspect_err(|_| denied.store(true, Ordering::Relaxed))?;
+            self.decide(&KeyQuestion {
+                caller,
+                action: Action::CreateGrant,
+                key_ref: &key_ref,
+                key,
+                grants: callers_grants,
+                context: None,
+                new_grant: Some(&facts),
+            })
+            .map_err(Refusal::Denied)?;
+            key.expect("the decision found the key")
+                .key_state
+                .ensure_usable()
+                .map_err(Refusal::Denied)?;
             // Every check ran; the transaction rolls back.
             if write.dry_run {
-                return Err(KmsError::DryRunSucceeded);
+                return Err(Refusal::DryRun);
             }
             Ok(())
         };
@@ -524,217 +771,300 @@ impl Kms {
             AuditEvent::GrantCreated,
             grant.creation_date,
             caller,
-            &grant.key_id,
+            Some(&grant.key_id),
             Some(&grant.grant_id),
-            grant_summary(grant),
+            grant_summary(&grant),
         );
+        let limit = self.settings.max_grants_per_key(dialect);
         let result = if write.reuse_named {
             self.store
-                .insert_grant_or_find_named(caller, grant, max_grants_per_key, &check, &audit)
+                .insert_grant_or_find_named(caller, &grant, limit, &check, &audit)
                 .await
         } else {
             self.store
-                .insert_grant(caller, grant, max_grants_per_key, &check, &audit)
+                .insert_grant(caller, &grant, limit, &check, &audit)
                 .await
                 .map(|()| grant.clone())
         };
-        self.audited_refusal(
-            result,
-            &denied,
-            AuditEvent::CreateGrantDenied,
-            caller,
-            &grant.key_id,
-            None,
-        )
-        .await
+        let stored = self
+            .audited(result, caller, Action::CreateGrant, &key_ref.id, None)
+            .await?;
+        tracing::info!(
+            key_id = %stored.key_id, grant_id = %stored.grant_id, issuer = %caller.user_id,
+            grantee = %stored.grantee_principal, reused = stored.grant_id != grant.grant_id,
+            dialect = dialect.as_str(), "grant created"
+        );
+        Ok(stored)
     }
 
-    /// Revoke and retire: the same deletion under different rules and audit events.
-    async fn delete_grant(
+    /// revoke-grant / RevokeGrant and retire-grant / RetireGrant, decided on the locked
+    /// grant. With `dry_run`, every check runs and the transaction rolls back.
+    pub async fn delete_grant(
         &self,
         caller: &Caller,
-        key_id: &KeyId,
+        dialect: Dialect,
+        deletion: Deletion,
+        key_ref: &KeyRef,
         grant_id: &GrantId,
-        rule: DeleteGrantCheck<'_>,
-        deletion: GrantDeletion,
         dry_run: bool,
     ) -> Result<(), KmsError> {
-        let denied = AtomicBool::new(false);
-        let check = |key: Option<&Key>, grant: Option<&Grant>| {
-            rule(key, grant).inspect_err(|_| denied.store(true, Ordering::Relaxed))?;
+        let action = match deletion {
+            Deletion::Revoke => Action::RevokeGrant,
+            Deletion::Retire => Action::RetireGrant,
+        };
+        let check = |key: Option<&Key>, grant: Option<&Grant>, grant_key_domain: Option<&str>| {
+            self.decide_deletion(
+                caller,
+                dialect,
+                deletion,
+                key_ref,
+                grant_id,
+                (key, grant, grant_key_domain),
+            )
+            .map_err(Refusal::Denied)?;
             if dry_run {
-                return Err(KmsError::DryRunSucceeded);
+                return Err(Refusal::DryRun);
             }
             Ok(())
         };
-        let (done, refused) = match deletion {
-            GrantDeletion::Revoke => (AuditEvent::GrantRevoked, AuditEvent::RevokeDenied),
-            GrantDeletion::Retire => (AuditEvent::GrantRetired, AuditEvent::RetireDenied),
+        let (done, verb) = match deletion {
+            Deletion::Revoke => (AuditEvent::GrantRevoked, "revoked"),
+            Deletion::Retire => (AuditEvent::GrantRetired, "retired"),
         };
         let audit = AuditRecord::new(
             done,
             now_millis(),
             caller,
-            key_id,
+            Some(&key_ref.id),
             Some(grant_id),
-            String::new(),
+            format!("via {}", dialect.as_str()),
         );
         let result = self
             .store
-            .delete_grant(key_id, grant_id, &check, &audit)
+            .delete_grant(&key_ref.id, grant_id, &check, &audit)
             .await;
-        self.audited_refusal(result, &denied, refused, caller, key_id, Some(grant_id))
-            .await
-    }
-
-    pub async fn list_grants(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        after: i64,
-        limit: u32,
-    ) -> Result<Page<Grant>, KmsError> {
-        let key = self.store.find_key(key_id).await?;
-        authz::decide_list_grants(caller, key_id, key.as_ref())?;
-        Ok(self.store.list_grants(key_id, after, limit).await?)
-    }
-
-    pub async fn list_retirable_grants(
-        &self,
-        caller: &Caller,
-        after: i64,
-        limit: u32,
-    ) -> Result<Page<Grant>, KmsError> {
-        Ok(self
-            .store
-            .list_retirable_grants(&caller.user_id, after, limit)
-            .await?)
-    }
-
-    // ---- The AWS dialect's use cases. Separate methods, so the Huawei ones keep
-    // their exact behaviour; the rules differ where AWS documents other ones.
-
-    /// AWS Encrypt and GenerateDataKey*: `encrypt` with an encryption context of
-    /// string pairs, and DryRun.
-    pub async fn aws_encrypt(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        operation: GrantOperation,
-        plaintext: &[u8],
-        context: &BTreeMap<String, String>,
-        dry_run: bool,
-    ) -> Result<Vec<u8>, KmsError> {
-        let context = crypto::context_bytes_of_map(context);
-        self.seal(caller, key_id, operation, plaintext, &context, dry_run)
-            .await
-    }
-
-    /// AWS Decrypt: `decrypt_data` with an encryption context of string pairs, and DryRun.
-    pub async fn aws_decrypt(
-        &self,
-        caller: &Caller,
-        frame: &[u8],
-        context: &BTreeMap<String, String>,
-        dry_run: bool,
-    ) -> Result<(KeyId, Vec<u8>), KmsError> {
-        let context = crypto::context_bytes_of_map(context);
-        self.open(caller, frame, &context, dry_run).await
-    }
-
-    /// AWS CreateGrant: Name idempotency (same name and properties → the stored
-    /// grant), the AWS per-key quota, constraints, and DryRun (checked, rolled back).
-    pub async fn aws_create_grant(
-        &self,
-        caller: &Caller,
-        request: CreateGrant,
-        constraint: Option<ContextConstraint>,
-        dry_run: bool,
-    ) -> Result<Grant, KmsError> {
-        let grant = new_grant(caller, request, constraint);
-        let rule = |key: Option<&Key>, callers_grants: &[Grant]| {
-            authz::decide_create_grant_aws(
-                caller,
-                &grant.key_id,
-                key,
-                callers_grants,
-                &grant.operations,
-                grant.constraint.as_ref(),
-            )
-        };
-        let write = GrantWrite {
-            dry_run,
-            reuse_named: true,
-        };
-        let limit = self.settings.aws_max_grants_per_key;
-        let stored = self
-            .insert_grant(caller, &grant, limit, &rule, write)
+        self.audited(result, caller, action, &key_ref.id, Some(grant_id))
             .await?;
-        tracing::info!(
-            key_id = %stored.key_id, grant_id = %stored.grant_id, issuer = %caller.user_id,
-            grantee = %stored.grantee_principal, reused = stored.grant_id != grant.grant_id,
-            "grant created (AWS)"
-        );
-        Ok(stored)
-    }
-
-    /// AWS RevokeGrant (`retire == false`) or RetireGrant (`retire == true`).
-    pub async fn aws_delete_grant(
-        &self,
-        caller: &Caller,
-        key_id: &KeyId,
-        grant_id: &GrantId,
-        retire: bool,
-        dry_run: bool,
-    ) -> Result<(), KmsError> {
-        let rule = |key: Option<&Key>, grant: Option<&Grant>| {
-            if retire {
-                authz::decide_retire_aws(caller, key_id, grant_id.as_str(), key, grant)
-            } else {
-                authz::decide_revoke_aws(caller, key_id, grant_id.as_str(), key, grant)
-            }
-        };
-        let deletion = if retire {
-            GrantDeletion::Retire
-        } else {
-            GrantDeletion::Revoke
-        };
-        self.delete_grant(caller, key_id, grant_id, &rule, deletion, dry_run)
-            .await?;
-        let action = if retire { "retired" } else { "revoked" };
-        tracing::info!(%key_id, %grant_id, user_id = %caller.user_id, "grant {action} (AWS)");
+        tracing::info!(key_id = %key_ref.id, %grant_id, user_id = %caller.user_id, dialect = dialect.as_str(), "grant {verb}");
         Ok(())
     }
 
-    /// AWS ListGrants with its `GrantId` and `GranteePrincipal` filters.
-    pub async fn aws_list_grants(
+    /// The rules of a revoke or retire, on the key the request names and the locked grant.
+    fn decide_deletion(
         &self,
         caller: &Caller,
-        key_id: &KeyId,
+        dialect: Dialect,
+        deletion: Deletion,
+        key_ref: &KeyRef,
+        grant_id: &GrantId,
+        (key, grant, grant_key_domain): (Option<&Key>, Option<&Grant>, Option<&str>),
+    ) -> Result<(), KmsError> {
+        let action = match deletion {
+            Deletion::Revoke => Action::RevokeGrant,
+            Deletion::Retire => Action::RetireGrant,
+        };
+        let policy = self.policy_of(key)?;
+        let key = authz::locate(caller, action, key_ref, key, &policy, &[], grant)?;
+        let grant = authz::named_grant(caller, key, grant_id, grant, grant_key_domain)?;
+        let names = self.names(key);
+        let request = authz::Request {
+            caller,
+            action,
+            key: Some(KeyFacts {
+                key,
+                arn: &names.arn,
+                huawei_resource: &names.huawei,
+                account: &names.account,
+                policy: &policy,
+            }),
+            grants: std::slice::from_ref(grant),
+            context: None,
+            new_grant: None,
+        };
+        match (dialect, deletion) {
+            (Dialect::Huawei, Deletion::Revoke) => authz::huawei::decide_revoke(&request, key),
+            (Dialect::Huawei, Deletion::Retire) => {
+                authz::huawei::decide_retire(&request, key, grant)
+            }
+            (Dialect::Aws, Deletion::Revoke) => authz::authorize(&request).map(drop),
+            (Dialect::Aws, Deletion::Retire) => authz::aws::decide_retire(&request, key, grant),
+        }
+        .map_err(|denial| KmsError::AccessDenied(denial.about(&names.arn)))
+    }
+
+    /// list-grants / ListGrants, with AWS's `GrantId` and `GranteePrincipal` filters.
+    /// Returns the key too, for the ARNs of the answer.
+    pub async fn list_grants(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
         filter: &GrantFilter,
         after: i64,
         limit: u32,
-    ) -> Result<Page<Grant>, KmsError> {
-        let key = self.store.find_key(key_id).await?;
-        authz::decide_list_grants(caller, key_id, key.as_ref())?;
+    ) -> Result<(Page<Grant>, Key), KmsError> {
+        let key = self
+            .authorized_key(caller, key_ref, Action::ListGrants, None)
+            .await?;
+        let page = self
+            .store
+            .list_grants_matching(&key_ref.id, filter, after, limit)
+            .await?;
+        Ok((page, key))
+    }
+
+    /// list-retirable-grants / ListRetirableGrants: the grants, on any key, whose
+    /// retiring principal is `principal` (`None`: the caller itself), each with its key.
+    /// AWS: the principal must be of the caller's own account.
+    pub async fn list_retirable_grants(
+        &self,
+        caller: &Caller,
+        principal: Option<(String, GranteeType)>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<(Grant, Key)>, KmsError> {
+        self.decide_keyless(caller, Action::ListRetirableGrants)
+            .await?;
+        let (id, kind) = principal.unwrap_or_else(|| (caller.user_id.clone(), GranteeType::User));
+        let domain = match kind {
+            GranteeType::Domain => Some(id.clone()),
+            GranteeType::User => self.identities.user_by_id(&id).map(|u| u.domain_id.clone()),
+        };
+        if domain.as_deref() != Some(caller.domain_id.as_str()) {
+            let refusal = KmsError::AccessDenied(authz::Denial::rule(
+                authz::evaluate::DenialScope::NoKey,
+                format!(
+                    "{} may list only the grants retirable by principals of its own account.",
+                    Action::ListRetirableGrants
+                ),
+            ));
+            self.record_denial(
+                AuditEvent::AccessDenied,
+                caller,
+                None,
+                None,
+                &Action::ListRetirableGrants,
+                &refusal,
+            )
+            .await;
+            return Err(refusal);
+        }
         Ok(self
             .store
-            .list_grants_matching(key_id, filter, after, limit)
+            .list_retirable_grants(&id, kind, after, limit)
             .await?)
     }
 
-    /// AWS ListRetirableGrants for a principal stored as `principal` (a user ID, or a
-    /// domain ID for an account).
-    pub async fn aws_list_retirable_grants(
+    // ---- Cryptography
+
+    /// The material of a key the caller may use for `action` now. Grants are read from
+    /// the database on every call, so a revoked or retired grant stops working at once,
+    /// in every process. `context` is the request's additional data; grant constraints
+    /// and `kms:EncryptionContext` conditions see it when it is an encryption context
+    /// of string pairs.
+    async fn material_for(
         &self,
-        principal: &str,
-        after: i64,
-        limit: u32,
-    ) -> Result<Page<Grant>, KmsError> {
-        Ok(self
-            .store
-            .list_retirable_grants(principal, after, limit)
-            .await?)
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        context: &[u8],
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        let pairs = crypto::context_map_of_bytes(context);
+        let key = self
+            .authorized_key(caller, key_ref, action, pairs.as_ref())
+            .await?;
+        key.key_state.ensure_usable()?;
+        let wrapped = key
+            .wrapped_material
+            .as_deref()
+            .ok_or(KmsError::KeyPendingImport)?;
+        let material = self.master_key.unwrap(&key.key_id, wrapped).map_err(|_| {
+            tracing::error!(key_id = %key.key_id, "key material does not open under the configured master key");
+            KmsError::Internal
+        })?;
+        Ok((key, material))
+    }
+
+    /// Seals `plaintext` under the key for `action` (encrypt-data / Encrypt,
+    /// encrypt-datakey, or a data-key creation). With `dry_run`, every check runs and
+    /// `DryRunSucceeded` is returned before any cryptography.
+    pub async fn encrypt(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        plaintext: &[u8],
+        context: &[u8],
+        dry_run: bool,
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        let (key, material) = self.material_for(caller, key_ref, action, context).await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        let frame = crypto::encrypt_framed(&key.key_id, &material, plaintext, context);
+        Ok((key, frame))
+    }
+
+    /// Decryption of data: the key comes from the ciphertext. `expected` is the key the
+    /// request names, if it names one (it must be the ciphertext's). A ciphertext naming
+    /// a key the caller cannot see gets the answer garbage gets, so frames reveal
+    /// nothing about keys.
+    pub async fn decrypt(
+        &self,
+        caller: &Caller,
+        expected: Option<&KeyRef>,
+        frame: &[u8],
+        context: &[u8],
+        dry_run: bool,
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        let framed = crypto::framed_key_id(frame).map_err(|_| {
+            KmsError::InvalidCipherText("it is not a ciphertext made by this service.".into())
+        })?;
+        let key_ref = match expected {
+            Some(expected) if expected.id != framed => return Err(KmsError::IncorrectKey),
+            Some(expected) => expected.clone(),
+            None => KeyRef {
+                id: framed,
+                naming: KeyNaming::Issued,
+            },
+        };
+        let (key, material) = match self
+            .material_for(caller, &key_ref, Action::DecryptData, context)
+            .await
+        {
+            Err(KmsError::KeyNotFound(_)) if key_ref.naming == KeyNaming::Issued => {
+                return Err(unopenable());
+            }
+            other => other?,
+        };
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        let plaintext = crypto::decrypt_framed(&key.key_id, &material, frame, context)
+            .map_err(|_| unopenable())?;
+        Ok((key, plaintext))
+    }
+
+    pub async fn decrypt_datakey(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        frame: &[u8],
+        context: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        let (key, material) = self
+            .material_for(caller, key_ref, Action::DecryptDatakey, context)
+            .await?;
+        crypto::decrypt_framed(&key.key_id, &material, frame, context).map_err(|_| unopenable())
+    }
+
+    /// gen-random / GenerateRandom.
+    pub async fn generate_random(
+        &self,
+        caller: &Caller,
+        bytes: usize,
+    ) -> Result<Vec<u8>, KmsError> {
+        self.decide_keyless(caller, Action::GenerateRandom).await?;
+        Ok(crypto::random_bytes(bytes))
     }
 
     /// Seals a grant token: the grant and key IDs under the master key with a fresh

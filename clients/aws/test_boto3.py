@@ -1,17 +1,23 @@
 """The AWS dialect through boto3 (pinned in requirements.txt), against a started server.
 
-Roles (demo identities): alice and bob are principals of account 111122223333, which
-owns the keys; erin and frank are principals of account 444455556666, the usual grantee
-and retiring principal. Every test makes its own key, so tests are independent.
+Roles (demo identities, conftest.py): account 111122223333 owns the keys; alice
+administers KMS there and creates them, bob and carol hold no KMS permission (they reach
+keys through grants and key policies: the seeds' users B and C), dave is read-only.
+erin (administrator) and frank (read-only) are principals of account 444455556666, the
+usual cross-account grantee and retiring principal. Every test makes its own key, so
+tests are independent.
 """
 
+import json
 import os
 
 import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ALICE, BOB, ERIN, FRANK, REGION, URL, client
+from conftest import ALICE, BOB, CAROL, DAVE, ERIN, FRANK, REGION, URL, client
+
+ACCOUNT_ROOT = "arn:aws:iam::111122223333:root"
 
 
 def error_code(excinfo):
@@ -22,8 +28,61 @@ def status(excinfo):
     return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def message(excinfo):
+    return excinfo.value.response["Error"]["Message"]
+
+
 def grant_to_erin(alice, key, operations, **extra):
     return alice.create_grant(KeyId=key["KeyId"], GranteePrincipal=ERIN[2], Operations=operations, **extra)
+
+
+def denied(call, who, action, ending):
+    """The call is refused with AccessDeniedException (HTTP 400, as AWS sends it), and
+    AWS's message: `User: <arn> is not authorized to perform: kms:<action> <ending>`."""
+    with pytest.raises(ClientError) as e:
+        call()
+    assert error_code(e) == "AccessDeniedException", e.value.response
+    assert status(e) == 400
+    expected = f"User: {who[2]} is not authorized to perform: kms:{action} {ending}"
+    assert message(e) == expected
+    return e
+
+
+def no_identity_policy(key, action):
+    """The ending for a key of the caller's account the IAM policies do not allow."""
+    return f"on resource: {key['Arn']} because no identity-based policy allows the kms:{action} action"
+
+
+def no_resource_policy(key, action):
+    return f"on resource: {key['Arn']} because no resource-based policy allows the kms:{action} action"
+
+
+def explicit_resource_deny(key):
+    return f"on resource: {key['Arn']} with an explicit deny in a resource-based policy"
+
+
+def decrypt_resource(key):
+    """The resource a refused Decrypt without KeyId names in its message: as AWS does, the
+    ciphertext's key (`on resource: arn:aws:kms:...:key/ID`)."""
+    return key
+
+
+# For a key of another account, whether it exists or not: AWS says neither which.
+FOREIGN = ("on this resource because the resource does not exist in this Region, no resource-based policies "
+           "allow access, or a resource-based policy explicitly denies access")
+
+
+def policy_text(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(principal, actions):
+    return {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions, "Resource": "*"}
+
+
+# The statement of the default key policy: the account may do everything, so its IAM
+# policies decide.
+ROOT = allow(ACCOUNT_ROOT, "kms:*")
 
 
 # ---- keys
@@ -135,18 +194,15 @@ def test_name_idempotency(alice, key):
 
 def test_grants_are_enforced_on_key_use(alice, erin, key):
     arn = key["Arn"]
-    with pytest.raises(alice.exceptions.NotFoundException):
-        erin.encrypt(KeyId=arn, Plaintext=b"secret")
+    # Another account's key without a grant: AccessDenied that does not say whether it exists.
+    denied(lambda: erin.encrypt(KeyId=arn, Plaintext=b"secret"), ERIN, "Encrypt", FOREIGN)
     grant = grant_to_erin(alice, key, ["Encrypt", "GenerateDataKey"])
     blob = erin.encrypt(KeyId=arn, Plaintext=b"secret", GrantTokens=[grant["GrantToken"]])["CiphertextBlob"]
     data_key = erin.generate_data_key(KeyId=arn, KeySpec="AES_256")
     assert len(data_key["Plaintext"]) == 32
-    with pytest.raises(ClientError) as e:
-        erin.decrypt(CiphertextBlob=blob)
-    assert error_code(e) == "AccessDeniedException" and status(e) == 400
-    with pytest.raises(ClientError) as e:
-        erin.generate_data_key_without_plaintext(KeyId=arn, KeySpec="AES_256")
-    assert error_code(e) == "AccessDeniedException"
+    denied(lambda: erin.decrypt(CiphertextBlob=blob), ERIN, "Decrypt", FOREIGN)
+    denied(lambda: erin.generate_data_key_without_plaintext(KeyId=arn, KeySpec="AES_256"), ERIN,
+           "GenerateDataKeyWithoutPlaintext", FOREIGN)
     # The owner decrypts what the grantee encrypted, and the data key.
     assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
     assert alice.decrypt(CiphertextBlob=data_key["CiphertextBlob"])["Plaintext"] == data_key["Plaintext"]
@@ -169,19 +225,21 @@ def test_constraints_are_enforced(alice, erin, key):
         alice.decrypt(CiphertextBlob=blob)
 
 
-def test_revoke_takes_effect_at_once_and_only_the_account_may_revoke(alice, bob, erin, key):
+def test_revoke_takes_effect_at_once_and_needs_the_permission(alice, bob, dave, erin, key):
     grant = grant_to_erin(alice, key, ["Encrypt", "RetireGrant"])
     erin.encrypt(KeyId=key["Arn"], Plaintext=b"x")
-    with pytest.raises(ClientError) as e:
-        erin.revoke_grant(KeyId=key["Arn"], GrantId=grant["GrantId"])
-    assert error_code(e) == "AccessDeniedException"
+    # The grantee (another account), and users of the key's account whose IAM policies do
+    # not allow kms:RevokeGrant (bob: none; dave: read-only).
+    denied(lambda: erin.revoke_grant(KeyId=key["Arn"], GrantId=grant["GrantId"]), ERIN, "RevokeGrant", FOREIGN)
+    for who in (BOB, DAVE):
+        denied(lambda: client(who).revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"]), who, "RevokeGrant",
+               no_identity_policy(key, "RevokeGrant"))
     with pytest.raises(alice.exceptions.DryRunOperationException):
-        bob.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"], DryRun=True)
+        alice.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"], DryRun=True)
     erin.encrypt(KeyId=key["Arn"], Plaintext=b"x")  # the dry run changed nothing
-    response = bob.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
+    response = alice.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
-    with pytest.raises(alice.exceptions.NotFoundException):
-        erin.encrypt(KeyId=key["Arn"], Plaintext=b"x")
+    denied(lambda: erin.encrypt(KeyId=key["Arn"], Plaintext=b"x"), ERIN, "Encrypt", FOREIGN)
     with pytest.raises(alice.exceptions.NotFoundException):
         alice.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
     with pytest.raises(alice.exceptions.InvalidGrantIdException):
@@ -224,9 +282,10 @@ def test_list_retirable_grants(alice, frank, key):
     listed = frank.list_retirable_grants(RetiringPrincipal=FRANK[2])["Grants"]
     assert g["GrantId"] in [x["GrantId"] for x in listed]
     assert all(x["RetiringPrincipal"] == FRANK[2] for x in listed)
-    with pytest.raises(ClientError) as e:
-        alice.list_retirable_grants(RetiringPrincipal=FRANK[2])
-    assert error_code(e) == "AccessDeniedException"
+    # Only for principals of the caller's own account.
+    e = denied(lambda: alice.list_retirable_grants(RetiringPrincipal=FRANK[2]), ALICE, "ListRetirableGrants",
+               "because kms:ListRetirableGrants may list only the grants retirable by principals of its own account.")
+    assert status(e) == 400
 
 
 def test_create_grant_dry_run_changes_nothing(alice, key):
@@ -237,9 +296,9 @@ def test_create_grant_dry_run_changes_nothing(alice, key):
     with pytest.raises(alice.exceptions.DryRunOperationException):
         alice.encrypt(KeyId=key["KeyId"], Plaintext=b"x", DryRun=True)
     # A dry run still reports what would fail.
-    with pytest.raises(ClientError) as e:
-        client(ERIN).encrypt(KeyId=key["Arn"], Plaintext=b"x", DryRun=True)
-    assert error_code(e) == "NotFoundException"
+    denied(lambda: client(ERIN).encrypt(KeyId=key["Arn"], Plaintext=b"x", DryRun=True), ERIN, "Encrypt", FOREIGN)
+    denied(lambda: client(BOB).encrypt(KeyId=key["KeyId"], Plaintext=b"x", DryRun=True), BOB, "Encrypt",
+           no_identity_policy(key, "Encrypt"))
 
 
 def test_grant_token_validation(alice, key):
@@ -288,6 +347,251 @@ def test_decrypt_checks_the_named_key(alice, key):
         alice.decrypt(CiphertextBlob=blob, KeyId=other["KeyId"])
     with pytest.raises(alice.exceptions.InvalidCiphertextException):
         alice.decrypt(CiphertextBlob=b"\x00" * 80)
+
+
+# ---- permissions: identity policies, grants and the seeds' story inside one account
+
+
+def test_the_seeds_story_inside_one_account(alice, bob, carol, key):
+    """User A (alice) creates a key and grants user B (bob) its use, user C (carol) may
+    retire; "after the grant is retired, user B cannot use key A". All of one account."""
+    kid, arn = key["KeyId"], key["Arn"]
+    denied(lambda: bob.encrypt(KeyId=kid, Plaintext=b"payroll"), BOB, "Encrypt", no_identity_policy(key, "Encrypt"))
+    # Named by its ARN in his own account: AccessDenied too, never NotFound.
+    denied(lambda: bob.describe_key(KeyId=arn), BOB, "DescribeKey", no_identity_policy(key, "DescribeKey"))
+    grant = alice.create_grant(KeyId=kid, GranteePrincipal=BOB[2], RetiringPrincipal=CAROL[2],
+                               Operations=["Encrypt", "Decrypt", "DescribeKey"])
+    sealed = bob.encrypt(KeyId=kid, Plaintext=b"payroll")
+    assert sealed["KeyId"] == arn
+    opened = bob.decrypt(CiphertextBlob=sealed["CiphertextBlob"])
+    assert (opened["KeyId"], opened["Plaintext"]) == (arn, b"payroll")
+    assert bob.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
+    # The grant gives what it holds, nothing else.
+    denied(lambda: bob.disable_key(KeyId=kid), BOB, "DisableKey", no_identity_policy(key, "DisableKey"))
+    denied(lambda: bob.generate_data_key(KeyId=kid, KeySpec="AES_256"), BOB, "GenerateDataKey",
+           no_identity_policy(key, "GenerateDataKey"))
+    # carol holds no KMS permission; as the retiring principal she retires all the same.
+    denied(lambda: carol.encrypt(KeyId=kid, Plaintext=b"x"), CAROL, "Encrypt", no_identity_policy(key, "Encrypt"))
+    carol.retire_grant(GrantToken=grant["GrantToken"])
+    assert alice.list_grants(KeyId=kid)["Grants"] == []
+    denied(lambda: bob.encrypt(KeyId=kid, Plaintext=b"payroll"), BOB, "Encrypt", no_identity_policy(key, "Encrypt"))
+    denied(lambda: bob.decrypt(CiphertextBlob=sealed["CiphertextBlob"]), BOB, "Decrypt",
+           no_identity_policy(decrypt_resource(key), "Decrypt"))
+    # Named with its KeyId, the refusal names the key.
+    denied(lambda: bob.decrypt(CiphertextBlob=sealed["CiphertextBlob"], KeyId=kid), BOB, "Decrypt",
+           no_identity_policy(key, "Decrypt"))
+    denied(lambda: bob.describe_key(KeyId=arn), BOB, "DescribeKey", no_identity_policy(key, "DescribeKey"))
+    assert alice.decrypt(CiphertextBlob=sealed["CiphertextBlob"])["Plaintext"] == b"payroll"
+
+
+def test_retire_by_a_principal_of_the_keys_account_needs_the_permission(alice, bob, dave, key):
+    grant = grant_to_erin(alice, key, ["Encrypt"], RetiringPrincipal=FRANK[2])
+    for who in (BOB, DAVE):
+        denied(lambda: client(who).retire_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"]), who, "RetireGrant",
+               f"on resource: {key['Arn']} because only the grant's retiring principal, its grantee when the grant "
+               "includes RetireGrant, or a principal of the key's account allowed kms:RetireGrant by an IAM policy "
+               f"may retire it (grant {grant['GrantId']}).")
+    assert [g["GrantId"] for g in alice.list_grants(KeyId=key["KeyId"])["Grants"]] == [grant["GrantId"]]
+    alice.retire_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
+    assert alice.list_grants(KeyId=key["KeyId"])["Grants"] == []
+
+
+def test_actions_on_no_key_need_an_identity_policy(alice, bob, carol, dave):
+    def no_policy(who, action):
+        return f"because no identity-based policy allows the kms:{action} action"
+
+    denied(lambda: bob.create_key(), BOB, "CreateKey", no_policy(BOB, "CreateKey"))
+    denied(lambda: bob.list_keys(), BOB, "ListKeys", no_policy(BOB, "ListKeys"))
+    denied(lambda: bob.generate_random(NumberOfBytes=32), BOB, "GenerateRandom", no_policy(BOB, "GenerateRandom"))
+    denied(lambda: carol.list_retirable_grants(RetiringPrincipal=CAROL[2]), CAROL, "ListRetirableGrants",
+           no_policy(CAROL, "ListRetirableGrants"))
+    denied(lambda: dave.create_key(), DAVE, "CreateKey", no_policy(DAVE, "CreateKey"))
+    denied(lambda: dave.generate_random(NumberOfBytes=32), DAVE, "GenerateRandom", no_policy(DAVE, "GenerateRandom"))
+    key = alice.create_key()["KeyMetadata"]
+    assert {"KeyId": key["KeyId"], "KeyArn": key["Arn"]} in [
+        k for page in dave.get_paginator("list_keys").paginate() for k in page["Keys"]]
+    randoms = [alice.generate_random(NumberOfBytes=n)["Plaintext"] for n in (1, 32, 32, 1024)]
+    assert [len(r) for r in randoms] == [1, 32, 32, 1024]
+    assert randoms[1] != randoms[2]
+    unchecked = client(ALICE, config=botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1}))
+    for bad in (0, 1025):
+        with pytest.raises(ClientError) as e:
+            unchecked.generate_random(NumberOfBytes=bad)
+        assert error_code(e) == "ValidationException", bad
+
+
+def test_the_read_only_user_looks_but_never_uses_or_changes(alice, dave, key):
+    kid = key["KeyId"]
+    grant = alice.create_grant(KeyId=kid, GranteePrincipal=BOB[2], RetiringPrincipal=DAVE[2], Operations=["Encrypt"])
+    assert dave.describe_key(KeyId=kid)["KeyMetadata"] == alice.describe_key(KeyId=kid)["KeyMetadata"]
+    [listed] = dave.list_grants(KeyId=kid)["Grants"]
+    assert (listed["GrantId"], listed["GranteePrincipal"], listed["Operations"]) == (grant["GrantId"], BOB[2], ["Encrypt"])
+    assert dave.list_key_policies(KeyId=kid)["PolicyNames"] == ["default"]
+    assert json.loads(dave.get_key_policy(KeyId=kid)["Policy"])["Statement"][0]["Principal"] == {"AWS": ACCOUNT_ROOT}
+    [retirable] = dave.list_retirable_grants(RetiringPrincipal=DAVE[2])["Grants"]
+    assert (retirable["GrantId"], retirable["KeyId"]) == (grant["GrantId"], key["Arn"])
+    blob = alice.encrypt(KeyId=kid, Plaintext=b"x")["CiphertextBlob"]
+    refusals = {
+        "Encrypt": lambda: dave.encrypt(KeyId=kid, Plaintext=b"x"),
+        "Decrypt": lambda: dave.decrypt(CiphertextBlob=blob),
+        "CreateGrant": lambda: dave.create_grant(KeyId=kid, GranteePrincipal=DAVE[2], Operations=["Encrypt"]),
+        "DisableKey": lambda: dave.disable_key(KeyId=kid),
+        "ScheduleKeyDeletion": lambda: dave.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7),
+        "PutKeyPolicy": lambda: dave.put_key_policy(KeyId=kid, PolicyName="default", Policy=policy_text(ROOT)),
+    }
+    for action, call in refusals.items():
+        resource = decrypt_resource(key) if action == "Decrypt" else key
+        denied(call, DAVE, action, no_identity_policy(resource, action))
+    # Nothing changed; as the grant's retiring principal he may still retire it.
+    assert alice.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "Enabled"
+    dave.retire_grant(KeyId=kid, GrantId=grant["GrantId"])
+    assert dave.list_grants(KeyId=kid)["Grants"] == []
+
+
+def test_another_account_reaches_a_key_through_a_grant(alice, erin, frank, key):
+    arn = key["Arn"]
+    missing = f"arn:aws:kms:{REGION}:111122223333:key/6f2b9e52-0000-4000-8000-000000000000"
+    # Whether the key exists or not, another account is told the same.
+    for ident in (arn, missing):
+        denied(lambda: erin.describe_key(KeyId=ident), ERIN, "DescribeKey", FOREIGN)
+    grant = grant_to_erin(alice, key, ["Encrypt", "Decrypt", "DescribeKey"])
+    metadata = erin.describe_key(KeyId=arn)["KeyMetadata"]
+    assert (metadata["Arn"], metadata["AWSAccountId"], metadata["KeyState"]) == (arn, "111122223333", "Enabled")
+    blob = erin.encrypt(KeyId=arn, Plaintext=b"across")["CiphertextBlob"]
+    assert erin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"across"
+    assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == b"across"
+    # Her administrator rights in her own account reach no further than the grant.
+    denied(lambda: erin.disable_key(KeyId=arn), ERIN, "DisableKey", FOREIGN)
+    denied(lambda: erin.list_grants(KeyId=arn), ERIN, "ListGrants", FOREIGN)
+    # frank, of the same account, holds no grant.
+    denied(lambda: frank.encrypt(KeyId=arn, Plaintext=b"x"), FRANK, "Encrypt", FOREIGN)
+    alice.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
+    denied(lambda: erin.encrypt(KeyId=arn, Plaintext=b"x"), ERIN, "Encrypt", FOREIGN)
+    # A ciphertext of a key she can no longer see reads, by the emulator's choice, as
+    # one it cannot open (no oracle; real AWS answers AccessDenied here).
+    with pytest.raises(erin.exceptions.InvalidCiphertextException) as e:
+        erin.decrypt(CiphertextBlob=blob)
+    assert message(e) == ""
+
+
+# ---- key policies
+
+
+def test_the_default_key_policy_and_its_names(alice, dave, key):
+    got = alice.get_key_policy(KeyId=key["KeyId"], PolicyName="default")
+    assert got["PolicyName"] == "default"
+    policy = json.loads(got["Policy"])
+    assert policy["Version"] == "2012-10-17"
+    [statement] = policy["Statement"]
+    assert statement == {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
+                         "Action": "kms:*", "Resource": "*"}
+    # PolicyName may be left out (it defaults to "default").
+    assert alice.get_key_policy(KeyId=key["Arn"])["Policy"] == got["Policy"]
+    listed = dave.list_key_policies(KeyId=key["KeyId"])
+    assert (listed["PolicyNames"], listed["Truncated"]) == (["default"], False)
+    with pytest.raises(alice.exceptions.NotFoundException):
+        alice.get_key_policy(KeyId=key["KeyId"], PolicyName="other")
+    denied(lambda: client(BOB).get_key_policy(KeyId=key["KeyId"]), BOB, "GetKeyPolicy",
+           no_identity_policy(key, "GetKeyPolicy"))
+    denied(lambda: client(ERIN).get_key_policy(KeyId=key["Arn"]), ERIN, "GetKeyPolicy", FOREIGN)
+
+
+def test_put_key_policy_round_trip_and_refusals(alice, key):
+    kid = key["KeyId"]
+    text = json.dumps({"Version": "2012-10-17", "Id": "boto3-suite",
+                       "Statement": [dict(ROOT, Sid="root"), dict(allow(BOB[2], "kms:DescribeKey"), Sid="bob-looks")]},
+                      indent=2)
+    alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=text)
+    assert alice.get_key_policy(KeyId=kid, PolicyName="default")["Policy"] == text
+    # bob, named in the key policy, needs no IAM permission in the key's own account.
+    assert client(BOB).describe_key(KeyId=kid)["KeyMetadata"]["KeyId"] == kid
+    denied(lambda: client(BOB).encrypt(KeyId=kid, Plaintext=b"x"), BOB, "Encrypt", no_identity_policy(key, "Encrypt"))
+    # Malformed documents, and principals that do not exist.
+    for bad in ("{not json", json.dumps({"Statement": "none"}), json.dumps([1, 2])):
+        with pytest.raises(alice.exceptions.MalformedPolicyDocumentException):
+            alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=bad)
+    with pytest.raises(alice.exceptions.MalformedPolicyDocumentException) as e:
+        alice.put_key_policy(KeyId=kid, PolicyName="default",
+                             Policy=policy_text(ROOT, allow("arn:aws:iam::111122223333:user/ghost", "kms:*")))
+    assert "invalid principals" in message(e)
+    # The lockout check: a policy that would stop alice from putting the next one.
+    with pytest.raises(alice.exceptions.MalformedPolicyDocumentException) as e:
+        alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=policy_text(allow(BOB[2], "kms:*")))
+    assert message(e) == "The new key policy will not allow you to update the key policy in the future."
+    # Over 32 KB: LimitExceededException (botocore lets up to 128 KB through).
+    huge = json.dumps({"Version": "2012-10-17", "Id": "x" * 33_000, "Statement": [ROOT]})
+    with pytest.raises(alice.exceptions.LimitExceededException):
+        alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=huge)
+    # None of the refused policies took effect.
+    assert alice.get_key_policy(KeyId=kid)["Policy"] == text
+    # Bypassing the check locks the key's administration out, as AWS warns.
+    alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=policy_text(allow(BOB[2], "kms:*")),
+                         BypassPolicyLockoutSafetyCheck=True)
+    denied(lambda: alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=text), ALICE, "PutKeyPolicy",
+           no_resource_policy(key, "PutKeyPolicy"))
+    denied(lambda: alice.encrypt(KeyId=kid, Plaintext=b"x"), ALICE, "Encrypt", no_resource_policy(key, "Encrypt"))
+    # ... and bob, named alone, now holds every right to the key.
+    assert client(BOB).encrypt(KeyId=kid, Plaintext=b"x")["KeyId"] == key["Arn"]
+
+
+def test_create_key_with_a_policy(alice):
+    text = policy_text(ROOT, allow(ERIN[2], "kms:Decrypt"))
+    key = alice.create_key(Description="with a policy", Policy=text)["KeyMetadata"]
+    assert alice.get_key_policy(KeyId=key["KeyId"])["Policy"] == text
+    blob = alice.encrypt(KeyId=key["KeyId"], Plaintext=b"for erin")["CiphertextBlob"]
+    assert client(ERIN).decrypt(CiphertextBlob=blob)["Plaintext"] == b"for erin"
+    denied(lambda: client(ERIN).encrypt(KeyId=key["Arn"], Plaintext=b"x"), ERIN, "Encrypt", FOREIGN)
+    keys_before = {k["KeyId"] for page in alice.get_paginator("list_keys").paginate() for k in page["Keys"]}
+    with pytest.raises(alice.exceptions.MalformedPolicyDocumentException) as e:
+        alice.create_key(Policy=policy_text(allow(BOB[2], "kms:*")))
+    assert "will not allow you to update the key policy" in message(e)
+    with pytest.raises(alice.exceptions.MalformedPolicyDocumentException):
+        alice.create_key(Policy="[]")
+    keys_after = {k["KeyId"] for page in alice.get_paginator("list_keys").paginate() for k in page["Keys"]}
+    assert keys_after == keys_before, "a refused CreateKey made a key"
+    locked = alice.create_key(Policy=policy_text(allow(BOB[2], "kms:*")), BypassPolicyLockoutSafetyCheck=True)
+    denied(lambda: alice.describe_key(KeyId=locked["KeyMetadata"]["KeyId"]), ALICE, "DescribeKey",
+           no_resource_policy(locked["KeyMetadata"], "DescribeKey"))
+
+
+def test_a_key_policy_gives_another_accounts_user_encrypt(alice, erin, frank, key):
+    arn = key["Arn"]
+    denied(lambda: erin.encrypt(KeyId=arn, Plaintext=b"x"), ERIN, "Encrypt", FOREIGN)
+    alice.put_key_policy(KeyId=key["KeyId"], PolicyName="default",
+                         Policy=policy_text(ROOT, allow(ERIN[2], ["kms:Encrypt", "kms:DescribeKey"])))
+    # erin's own IAM policy (administrator of her account) and the key policy both allow it.
+    blob = erin.encrypt(KeyId=arn, Plaintext=b"policy")["CiphertextBlob"]
+    assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == b"policy"
+    assert erin.describe_key(KeyId=arn)["KeyMetadata"]["Arn"] == arn
+    denied(lambda: erin.decrypt(CiphertextBlob=blob), ERIN, "Decrypt", FOREIGN)
+    # Key administration never crosses accounts, whatever a key policy says.
+    denied(lambda: erin.disable_key(KeyId=arn), ERIN, "DisableKey", FOREIGN)
+    # frank is of the same account, but the policy names erin, not the account.
+    denied(lambda: frank.encrypt(KeyId=arn, Plaintext=b"x"), FRANK, "Encrypt", FOREIGN)
+    # A bare key ID names a key in the caller's own account, where there is none.
+    with pytest.raises(erin.exceptions.NotFoundException):
+        erin.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+
+
+def test_an_explicit_deny_in_the_key_policy_wins(alice, bob, key):
+    kid = key["KeyId"]
+    deny = {"Effect": "Deny", "Principal": {"AWS": [ALICE[2], BOB[2]]},
+            "Action": ["kms:ScheduleKeyDeletion", "kms:Decrypt"], "Resource": "*"}
+    alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=policy_text(ROOT, deny))
+    e = denied(lambda: alice.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7), ALICE, "ScheduleKeyDeletion",
+               explicit_resource_deny(key))
+    assert status(e) == 400
+    assert alice.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "Enabled"
+    blob = alice.encrypt(KeyId=kid, Plaintext=b"x")["CiphertextBlob"]
+    denied(lambda: alice.decrypt(CiphertextBlob=blob), ALICE, "Decrypt", explicit_resource_deny(decrypt_resource(key)))
+    # A grant does not lift an explicit deny: bob encrypts through it, never decrypts.
+    alice.create_grant(KeyId=kid, GranteePrincipal=BOB[2], Operations=["Encrypt", "Decrypt"])
+    mine = bob.encrypt(KeyId=kid, Plaintext=b"bob")["CiphertextBlob"]
+    denied(lambda: bob.decrypt(CiphertextBlob=mine, KeyId=kid), BOB, "Decrypt", explicit_resource_deny(key))
+    # Lifting the deny restores both.
+    alice.put_key_policy(KeyId=kid, PolicyName="default", Policy=policy_text(ROOT))
+    assert bob.decrypt(CiphertextBlob=mine)["Plaintext"] == b"bob"
+    assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
 
 
 # ---- signatures

@@ -1,8 +1,11 @@
 """The real Huawei Cloud Python SDK (huaweicloudsdkkms) and a plain HTTP client with an
 IAM token, against a running emulator named by KMS_EMULATOR_URL.
 
-Uses the built-in demo identities (see src/auth/identities.rs): alice creates keys,
-bob is the grantee, carol the retiring principal, dave another user of the project.
+Uses the built-in demo identities (see src/auth/identities.rs) and their permissions:
+alice is a "KMS Administrator" of the demo account and creates the keys; bob and carol
+hold no KMS permission and reach keys only through grants (bob the usual grantee, carol
+the usual retiring principal, who may retire without a permission); dave is read-only
+("KMS CMKReadOnlyAccess"); erin administers the other account, frank is read-only there.
 """
 
 import os
@@ -19,26 +22,44 @@ from huaweicloudsdkkms.v2 import (
     CancelSelfGrantRequest,
     CreateGrantRequest,
     CreateGrantRequestBody,
+    CreateDatakeyRequest,
+    CreateDatakeyRequestBody,
     CreateKeyRequest,
     CreateKeyRequestBody,
+    CreateRandomRequest,
+    DecryptDataRequest,
+    DecryptDataRequestBody,
+    DeleteKeyRequest,
+    DisableKeyRequest,
+    EncryptDataRequest,
+    EncryptDataRequestBody,
+    GenRandomRequestBody,
     KmsClient,
     ListGrantsRequest,
     ListGrantsRequestBody,
     ListKeyDetailRequest,
+    ListKeysRequest,
+    ListKeysRequestBody,
     ListRetirableGrantsRequest,
     ListRetirableGrantsRequestBody,
     OperateKeyRequestBody,
     RevokeGrantRequestBody,
+    ScheduleKeyDeletionRequestBody,
 )
 
 URL = os.environ.get("KMS_EMULATOR_URL", "http://127.0.0.1:8080").rstrip("/")
 PROJECT = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"
 DOMAIN_NAME = "demo-account"
+# The other account's project (erin and frank).
+OTHER_PROJECT = "7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"
 
 USERS = {
     "alice": ("a11ce000000000000000000000000001", "DEMOALICEACCESSKEY01", "demo-alice-secret-key-0000000000000001"),
     "bob": ("b0b00000000000000000000000000002", "DEMOBOBACCESSKEY0002", "demo-bob-secret-key-00000000000000002"),
     "carol": ("ca401000000000000000000000000003", "DEMOCAROLACCESSKEY03", "demo-carol-secret-key-000000000000003"),
+    "dave": ("da7e0000000000000000000000000004", "DEMODAVEACCESSKEY004", "demo-dave-secret-key-000000000000004"),
+    "erin": ("e4140000000000000000000000000005", "DEMOERINACCESSKEY005", "demo-erin-secret-key-000000000000005"),
+    "frank": ("f4a4c000000000000000000000000006", "DEMOFRANKACCESSKEY06", "demo-frank-secret-key-00000000000000006"),
 }
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -47,9 +68,13 @@ def user_id(name):
     return USERS[name][0]
 
 
+def project_of(name):
+    return OTHER_PROJECT if name in ("erin", "frank") else PROJECT
+
+
 def kms(name, sk=None):
     _, ak, secret = USERS[name]
-    credentials = BasicCredentials(ak, sk or secret, PROJECT)
+    credentials = BasicCredentials(ak, sk or secret, project_of(name))
     return KmsClient.new_builder().with_credentials(credentials).with_endpoints([URL]).build()
 
 
@@ -88,7 +113,37 @@ def all_grant_ids(client, key_id):
     return [g.grant_id for g in list_grants(client, key_id).grants]
 
 
-def expect_error(call, status, code):
+def encrypt(client, key_id, plain_text):
+    body = EncryptDataRequestBody(key_id=key_id, plain_text=plain_text)
+    return client.encrypt_data(EncryptDataRequest(body=body))
+
+
+def decrypt(client, cipher_text):
+    return client.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(cipher_text=cipher_text)))
+
+
+def describe(client, key_id):
+    return client.list_key_detail(ListKeyDetailRequest(body=OperateKeyRequestBody(key_id=key_id))).key_info
+
+
+def list_keys(client):
+    return client.list_keys(ListKeysRequest(body=ListKeysRequestBody(limit=1000)))
+
+
+def retirable(client):
+    """Every grant the caller may retire, over all pages."""
+    ids, marker = [], None
+    while True:
+        body = ListRetirableGrantsRequestBody(limit=100, marker=marker)
+        page = client.list_retirable_grants(ListRetirableGrantsRequest(body=body))
+        ids += [g.grant_id for g in page.grants]
+        if page.truncated == "false":
+            return ids
+        marker = page.next_marker
+
+
+def expect_error(call, status, code, says=()):
+    """The call fails with `status` and `code`, and its message contains every text in `says`."""
     with pytest.raises(ClientRequestException) as caught:
         call()
     error = caught.value
@@ -96,7 +151,24 @@ def expect_error(call, status, code):
     assert error.error_code == code, (error.error_code, error.error_msg)
     assert REQUEST_ID.match(error.request_id or ""), error.request_id
     assert len(error.error_msg) > 10
+    for text in says:
+        assert text in error.error_msg, (text, error.error_msg)
     return error
+
+
+def no_permission_on_key(call, action, key_id):
+    """403 KMS.0306: the caller sees the key, but no policy or grant allows the action."""
+    return expect_error(call, 403, "KMS.0306", ("No access permissions", action, key_id))
+
+
+def no_permission_for_action(call, action):
+    """403 KMS.0307: an action on no key (create-key, list-keys, ...) the caller may not do."""
+    return expect_error(call, 403, "KMS.0307", ("No access permissions", "no identity policy of yours allows " + action))
+
+
+def key_not_visible(call, key_id):
+    """404 KMS.0207: a key the caller cannot see at all, answered as a missing key."""
+    return expect_error(call, 404, "KMS.0207", ("no key %s is visible to you" % key_id,))
 
 
 def test_create_key_and_grant_as_the_key_creator():
@@ -135,28 +207,38 @@ def test_list_grants_pages_with_limit_and_marker():
 
 
 def test_list_retirable_grants_shows_the_retiring_principal_its_grants():
-    alice, carol = kms("alice"), kms("carol")
+    # dave is read-only: listing the grants he may retire is one of his permissions.
+    alice, dave = kms("alice"), kms("dave")
     key_id = create_key(alice)
-    grant_id = create_grant(alice, key_id, "bob", ["describe-key"], retiring="carol")
-    ids, marker = [], None
-    while True:
-        body = ListRetirableGrantsRequestBody(limit=100, marker=marker)
-        page = carol.list_retirable_grants(ListRetirableGrantsRequest(body=body))
-        ids += [g.grant_id for g in page.grants]
-        if page.truncated == "false":
-            break
-        marker = page.next_marker
-    assert grant_id in ids
-    bob_page = kms("bob").list_retirable_grants(ListRetirableGrantsRequest(body=ListRetirableGrantsRequestBody()))
-    assert grant_id not in [g.grant_id for g in bob_page.grants]
+    grant_id = create_grant(alice, key_id, "bob", ["describe-key"], retiring="dave")
+    other = create_grant(alice, key_id, "bob", ["describe-key"], retiring="carol")
+    ids = retirable(dave)
+    assert grant_id in ids and other not in ids
+    body = ListRetirableGrantsRequestBody(limit=100)
+    page = dave.list_retirable_grants(ListRetirableGrantsRequest(body=body))
+    [mine] = [g for g in page.grants if g.grant_id == grant_id]
+    assert (mine.key_id, mine.grantee_principal, mine.retiring_principal) == (key_id, user_id("bob"), user_id("dave"))
+    assert mine.issuing_principal == user_id("alice")
+    # The administrator retires none of them, so none is listed for her.
+    assert grant_id not in retirable(alice)
+    # carol, the retiring principal of the other grant, holds no KMS permission: she may
+    # retire it, but listing is an action on no key that needs one (KMS.0307).
+    for name in ("carol", "bob"):
+        no_permission_for_action(lambda: retirable(kms(name)), "kms:ListRetirableGrants")
+    retire(kms("carol"), key_id, other)
+    # A retiring principal needs no permission to retire either: read-only dave retires his.
+    retire(dave, key_id, grant_id)
+    assert all_grant_ids(alice, key_id) == []
 
 
 def test_revoke_is_for_the_key_creator_only():
     alice = kms("alice")
     key_id = create_key(alice)
     grant_id = create_grant(alice, key_id, "bob", ["describe-key", "retire-grant"], retiring="carol")
-    for name in ("bob", "carol"):
-        expect_error(lambda: revoke(kms(name), key_id, grant_id), 403, "KMS.0306")
+    # The grantee and the retiring principal (no KMS permission), and read-only dave.
+    for name in ("bob", "carol", "dave"):
+        no_permission_on_key(lambda: revoke(kms(name), key_id, grant_id), "kms:RevokeGrant", key_id)
+    assert all_grant_ids(alice, key_id) == [grant_id]
     revoke(alice, key_id, grant_id)
     assert all_grant_ids(alice, key_id) == []
     expect_error(lambda: revoke(alice, key_id, grant_id), 400, "KMS.2501")
@@ -177,8 +259,112 @@ def test_a_grantee_without_retire_grant_may_not_retire():
     alice = kms("alice")
     key_id = create_key(alice)
     grant_id = create_grant(alice, key_id, "bob", ["describe-key"])
-    expect_error(lambda: retire(kms("bob"), key_id, grant_id), 403, "KMS.0306")
+    error = expect_error(lambda: retire(kms("bob"), key_id, grant_id), 403, "KMS.0306")
+    assert "does not include the retire-grant operation" in error.error_msg, error.error_msg
+    # Nor may anyone who is not a party to the grant, read-only dave included.
+    error = expect_error(lambda: retire(kms("dave"), key_id, grant_id), 403, "KMS.0306")
+    assert "only the grant's issuer, its retiring principal" in error.error_msg, error.error_msg
     assert grant_id in all_grant_ids(alice, key_id)
+
+
+# ---- Permissions: the seeds' story inside one account, and the refusals
+
+
+def test_the_seeds_story_inside_one_account():
+    """User A (alice) creates a key and grants user B (bob) its use, user C (carol) may
+    retire; "after the grant is retired, user B cannot use key A". All three are users of
+    one project: bob's project membership gives him nothing, the grant everything."""
+    alice, bob, carol = kms("alice"), kms("bob"), kms("carol")
+    key_id = create_key(alice)
+    no_permission_on_key(lambda: encrypt(bob, key_id, "payroll"), "kms:Encrypt", key_id)
+    no_permission_on_key(lambda: describe(bob, key_id), "kms:DescribeKey", key_id)
+    grant_id = create_grant(alice, key_id, "bob", ["describe-key", "encrypt-data", "decrypt-data"], retiring="carol")
+    sealed = encrypt(bob, key_id, "payroll")
+    assert sealed.key_id == key_id and sealed.cipher_text
+    opened = decrypt(bob, sealed.cipher_text)
+    assert (opened.key_id, opened.plain_text) == (key_id, "payroll")
+    details = describe(bob, key_id)
+    assert (details.key_id, details.key_state, details.domain_id) == (key_id, "2", "b168fe00ff56492495a7d22974df2d0b")
+    # The grant gives what it holds and nothing else.
+    no_permission_on_key(lambda: bob.disable_key(DisableKeyRequest(body=OperateKeyRequestBody(key_id=key_id))),
+                         "kms:DisableKey", key_id)
+    no_permission_on_key(
+        lambda: bob.create_datakey(CreateDatakeyRequest(body=CreateDatakeyRequestBody(key_id=key_id, datakey_length="256"))),
+        "kms:GenerateDataKey", key_id)
+    assert describe(alice, key_id).key_state == "2"
+    # carol retires with no KMS permission of her own; bob loses the key at once.
+    retire(carol, key_id, grant_id)
+    assert all_grant_ids(alice, key_id) == []
+    no_permission_on_key(lambda: encrypt(bob, key_id, "payroll"), "kms:Encrypt", key_id)
+    no_permission_on_key(lambda: decrypt(bob, sealed.cipher_text), "kms:Decrypt", key_id)
+    no_permission_on_key(lambda: describe(bob, key_id), "kms:DescribeKey", key_id)
+    # What bob sealed is still the administrator's to open.
+    assert decrypt(alice, sealed.cipher_text).plain_text == "payroll"
+
+
+def test_actions_on_no_key_need_a_permission():
+    bob, dave = kms("bob"), kms("dave")
+    no_permission_for_action(lambda: create_key(bob), "kms:CreateKey")
+    no_permission_for_action(lambda: list_keys(bob), "kms:ListKeys")
+    no_permission_for_action(
+        lambda: bob.create_random(CreateRandomRequest(body=GenRandomRequestBody(random_data_length="256"))),
+        "kms:GenerateRandom")
+    # Read-only dave lists keys but may not create one.
+    no_permission_for_action(lambda: create_key(dave), "kms:CreateKey")
+    key_id = create_key(kms("alice"))
+    listed = list_keys(dave)
+    assert key_id in listed.keys
+    assert listed.total == len(listed.keys) and listed.truncated == "false"
+    random = kms("alice").create_random(CreateRandomRequest(body=GenRandomRequestBody(random_data_length="256")))
+    assert re.match(r"^[0-9A-F]{64}$", random.random_data), random.random_data
+
+
+def test_the_read_only_user_looks_but_never_uses_or_changes():
+    alice, dave = kms("alice"), kms("dave")
+    key_id = create_key(alice)
+    grant_id = create_grant(alice, key_id, "bob", ["encrypt-data"], retiring="carol")
+    details = describe(dave, key_id)
+    assert (details.key_id, details.key_state) == (key_id, "2")
+    [grant] = list_grants(dave, key_id).grants
+    assert (grant.grant_id, grant.grantee_principal, grant.operations) == (grant_id, user_id("bob"), ["encrypt-data"])
+    assert key_id in list_keys(dave).keys
+    no_permission_on_key(lambda: encrypt(dave, key_id, "x"), "kms:Encrypt", key_id)
+    sealed = encrypt(alice, key_id, "x").cipher_text
+    no_permission_on_key(lambda: decrypt(dave, sealed), "kms:Decrypt", key_id)
+    no_permission_on_key(lambda: create_grant(dave, key_id, "dave", ["encrypt-data"]), "kms:CreateGrant", key_id)
+    no_permission_on_key(lambda: dave.disable_key(DisableKeyRequest(body=OperateKeyRequestBody(key_id=key_id))),
+                         "kms:DisableKey", key_id)
+    no_permission_on_key(
+        lambda: dave.delete_key(DeleteKeyRequest(body=ScheduleKeyDeletionRequestBody(key_id=key_id, pending_days="7"))),
+        "kms:ScheduleKeyDeletion", key_id)
+    # Nothing changed: the key is enabled, its one grant stands.
+    assert describe(alice, key_id).key_state == "2"
+    assert all_grant_ids(alice, key_id) == [grant_id]
+
+
+def test_another_accounts_user_reaches_a_key_only_through_a_grant():
+    alice, erin, frank = kms("alice"), kms("erin"), kms("frank")
+    key_id = create_key(alice)
+    sealed = encrypt(alice, key_id, "shared").cipher_text
+    # erin administers her own account: that gives her nothing on alice's key, which she
+    # cannot even see; a ciphertext of it is, to her, one this service cannot open.
+    key_not_visible(lambda: encrypt(erin, key_id, "x"), key_id)
+    key_not_visible(lambda: describe(erin, key_id), key_id)
+    expect_error(lambda: decrypt(erin, sealed), 400, "KMS.2201")
+    grant_id = create_grant(alice, key_id, "erin", ["encrypt-data", "decrypt-data"])
+    mine = encrypt(erin, key_id, "from erin")
+    assert mine.key_id == key_id
+    assert decrypt(erin, mine.cipher_text).plain_text == "from erin"
+    assert decrypt(erin, sealed).plain_text == "shared"
+    assert decrypt(alice, mine.cipher_text).plain_text == "from erin"
+    # The grant shows her the key, but does not let her describe it.
+    no_permission_on_key(lambda: describe(erin, key_id), "kms:DescribeKey", key_id)
+    # frank, of erin's account, holds no grant: the key stays invisible to him.
+    key_not_visible(lambda: encrypt(frank, key_id, "x"), key_id)
+    expect_error(lambda: decrypt(frank, mine.cipher_text), 400, "KMS.2201")
+    revoke(alice, key_id, grant_id)
+    key_not_visible(lambda: encrypt(erin, key_id, "x"), key_id)
+    expect_error(lambda: decrypt(erin, mine.cipher_text), 400, "KMS.2201")
 
 
 def test_error_paths_carry_code_status_and_request_id():
@@ -247,9 +433,10 @@ def ok(response):
     return response.json()
 
 
-def kms_error(response, status, code):
+def kms_error(response, status, code, says=""):
     assert response.status_code == status, response.text
     assert response.json()["error"]["error_code"] == code, response.text
+    assert says in response.json()["error"]["error_msg"], (says, response.text)
     assert REQUEST_ID.match(response.headers["X-Request-Id"])
 
 
@@ -268,26 +455,36 @@ def test_iam_token_body_and_catalog():
 
 
 def test_iam_token_grant_story():
-    alice, bob, carol = token_of("alice"), token_of("bob"), token_of("carol")
+    alice, bob, carol, dave = token_of("alice"), token_of("bob"), token_of("carol"), token_of("dave")
     key_id = ok(call(alice, "create-key", {"key_alias": "iam-" + uuid.uuid4().hex[:16]}))["key_info"]["key_id"]
+    use = {"key_id": key_id, "plain_text": "token story"}
+    kms_error(call(bob, "encrypt-data", use), 403, "KMS.0306", says="kms:Encrypt on key " + key_id)
     grants = []
-    for _ in range(3):
-        body = {"key_id": key_id, "grantee_principal": user_id("bob"), "operations": ["describe-key", "retire-grant"],
-                "retiring_principal": user_id("carol")}
+    for retiring in ("carol", "carol", "dave"):
+        body = {"key_id": key_id, "grantee_principal": user_id("bob"),
+                "operations": ["describe-key", "encrypt-data", "retire-grant"], "retiring_principal": user_id(retiring)}
         grants.append(ok(call(alice, "create-grant", body))["grant_id"])
     first = ok(call(alice, "list-grants", {"key_id": key_id, "limit": 2}))
     assert first["truncated"] == "true" and first["total"] == 3
     second = ok(call(alice, "list-grants", {"key_id": key_id, "limit": 2, "marker": first["next_marker"]}))
     assert second["truncated"] == "false" and second["next_marker"] == ""
     assert [g["grant_id"] for g in first["grants"] + second["grants"]] == grants
-    retirable = ok(call(carol, "list-retirable-grants", {"limit": 1000}))
-    assert set(grants) <= {g["grant_id"] for g in retirable["grants"]}
-    kms_error(call(bob, "revoke-grant", {"key_id": key_id, "grant_id": grants[0]}), 403, "KMS.0306")
+    assert ok(call(bob, "encrypt-data", use))["key_id"] == key_id
+    # Listing retirable grants needs a permission carol lacks and read-only dave holds.
+    kms_error(call(carol, "list-retirable-grants", {"limit": 1000}), 403, "KMS.0307", says="kms:ListRetirableGrants")
+    listed = ok(call(dave, "list-retirable-grants", {"limit": 1000}))
+    assert grants[2] in {g["grant_id"] for g in listed["grants"]}
+    assert not set(grants[:2]) & {g["grant_id"] for g in listed["grants"]}
+    kms_error(call(bob, "revoke-grant", {"key_id": key_id, "grant_id": grants[0]}), 403, "KMS.0306",
+              says="kms:RevokeGrant on key " + key_id)
     ok(call(alice, "revoke-grant", {"key_id": key_id, "grant_id": grants[0]}))
     ok(call(carol, "retire-grant", {"key_id": key_id, "grant_id": grants[1]}))
+    # bob still holds one grant, and uses the key through it.
+    assert ok(call(bob, "encrypt-data", use))["key_id"] == key_id
     ok(call(bob, "retire-grant", {"key_id": key_id, "grant_id": grants[2]}))
     kms_error(call(alice, "revoke-grant", {"key_id": key_id, "grant_id": grants[2]}), 400, "KMS.2501")
     assert ok(call(alice, "list-grants", {"key_id": key_id}))["total"] == 0
+    kms_error(call(bob, "encrypt-data", use), 403, "KMS.0306", says="kms:Encrypt on key " + key_id)
 
 
 def test_iam_token_errors():

@@ -1,12 +1,17 @@
 """Prepares the document schemathesis runs against, from the one the server serves.
 
-    python prepare.py BASE_URL TOKEN PROJECT_ID OUT.json
+    python prepare.py BASE_URL ADMIN_TOKEN PROJECT_ID GRANTEE_ID OUT.json
 
-- {project_id} is fixed to the caller's project: a random one only ever gets 403,
+- {project_id} is fixed to the callers' project: a random one only ever gets 403,
   which tests nothing behind authentication.
-- Things that exist are made first (keys, a grant, ciphertexts) and every action
-  gets an example body that names them, so the examples phase reaches each
-  action's success path and its 200 body is checked against the schema too.
+- Things that exist are made first, by ADMIN_TOKEN's user, who must hold the KMS
+  permissions (alice, "KMS Administrator"): keys, grants, ciphertexts. Every action
+  gets an example body that names them, so the examples phase reaches each action's
+  success path for the administrator and its 200 body is checked against the schema.
+- GRANTEE_ID (bob, who holds no KMS permission) gets a grant of describe-key,
+  encrypt-data and decrypt-data on the examples' key, so a run as that user reaches
+  those success paths through the grant, and every other action's refusal
+  (403 KMS.0306 on a key, KMS.0307 on no key), which the document must describe.
   Generated cases mostly name keys that do not exist (404) or break a rule (400).
 """
 
@@ -15,7 +20,7 @@ import json
 import sys
 import urllib.request
 
-base, token, project, out = sys.argv[1:]
+base, token, project, grantee, out = sys.argv[1:]
 
 
 def call(action, body):
@@ -32,8 +37,16 @@ def call(action, body):
 key = call("create-key", {"key_alias": "schemathesis"})["key_info"]["key_id"]
 # State changes get their own key, so they do not disable the one the crypto examples use.
 other = call("create-key", {"key_alias": "schemathesis-states"})["key_info"]["key_id"]
-grant = call("create-grant", {"key_id": key, "grantee_principal": "b0b00000000000000000000000000002",
-                              "operations": ["describe-key", "encrypt-data"]})["grant_id"]
+
+def grant(operations):
+    return call("create-grant", {"key_id": key, "grantee_principal": grantee, "operations": operations})["grant_id"]
+
+
+# One grant each for the revoke and retire examples, so both reach their success path
+# (alice revokes as the key's creator, retires as the grant's issuer); the grantee's
+# working grant is named by no example, so neither removes it.
+revocable, retirable = grant(["describe-key"]), grant(["describe-key"])
+grant(["describe-key", "encrypt-data", "decrypt-data"])
 cipher = call("encrypt-data", {"key_id": key, "plain_text": "hello"})["cipher_text"]
 datakey = call("create-datakey", {"key_id": key, "datakey_length": "128"})["cipher_text"]
 dek = bytes(range(16))
@@ -47,8 +60,8 @@ examples = {
                      "retiring_principal": "ca401000000000000000000000000003"},
     "list-grants": {"key_id": key, "limit": 5},
     "list-retirable-grants": {"limit": "10"},
-    "revoke-grant": {"key_id": key, "grant_id": grant},
-    "retire-grant": {"key_id": key, "grant_id": grant},
+    "revoke-grant": {"key_id": key, "grant_id": revocable},
+    "retire-grant": {"key_id": key, "grant_id": retirable},
     "disable-key": {"key_id": other},
     "enable-key": {"key_id": other},
     "schedule-key-deletion": {"key_id": other, "pending_days": "7"},

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Runs schemathesis against the built emulator, checked against the emulator's own
 # /openapi.json: no 5xx, every response matching its documented schema and status.
-# Server on a temp SQLite database and a free loopback port; demo identities; alice's
-# X-Auth-Token. Exits non-zero on any failure and prints how many cases ran.
+# Server on a temp SQLite database and a free loopback port; demo identities. Two passes:
+#   1. as alice ("KMS Administrator", who also made the examples' keys and grants):
+#      every action's success path and its input rules;
+#   2. as bob (no KMS permission; one grant of describe-key, encrypt-data and decrypt-data
+#      on the examples' key): the refusals (403 KMS.0306 on a key, KMS.0307 on no key)
+#      must be documented too, and must have been answered.
+# Exits non-zero on any failure and prints how many cases ran.
 #
 #   bash clients/schemathesis/run.sh           # after `cargo build --bin kms-emulator`
-#   SCHEMATHESIS_MAX_EXAMPLES=100              (per operation and phase; the default)
+#   SCHEMATHESIS_MAX_EXAMPLES=100              (per operation and phase, pass 1; the default)
+#   SCHEMATHESIS_NOPERM_MAX_EXAMPLES=20        (the same for pass 2)
 #   KMS_ST_VENV=/path/to/venv                  (default: clients/schemathesis/.venv)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,33 +20,64 @@ source "$here/../lib.sh"
 require_tools curl python3
 make_venv "${KMS_ST_VENV:-$here/.venv}"
 
-# Alice of the demo identities, and her project (README, "Demo identities").
-token="demo-token-alice"
+# The demo identities' project and users (README, "Demo identities").
 project="0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"
-max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-100}"
+admin_token="demo-token-alice"
+noperm_token="demo-token-bob"
+noperm_id="b0b00000000000000000000000000002"
 base="http://127.0.0.1:$port"
 start_emulator --database-url "sqlite://$work/kms.db"
 
-# The served document, fixed to alice's project, with example bodies naming keys,
-# a grant and ciphertexts made for the purpose (see prepare.py).
-"$venv/bin/python" "$here/prepare.py" "$base" "$token" "$project" "$work/openapi.json"
+# The served document, fixed to the demo project, with example bodies naming keys,
+# grants and ciphertexts alice made for the purpose (see prepare.py).
+"$venv/bin/python" "$here/prepare.py" "$base" "$admin_token" "$project" "$noperm_id" "$work/openapi.json"
 
-echo "== schemathesis $("$venv/bin/schemathesis" --version | grep -o '[0-9.]*$') against $base (max $max_examples examples per operation and phase)"
+version=$("$venv/bin/schemathesis" --version | grep -o '[0-9.]*$')
 rc=0
-# From the temp dir, so schemathesis's cache (.schemathesis/) stays out of the work tree.
-(cd "$work" && "$venv/bin/schemathesis" run "$work/openapi.json" \
-  --url "$base" \
-  --header "X-Auth-Token: $token" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-  --phases examples,coverage,fuzzing \
-  --mode all \
-  --max-examples "$max_examples" \
-  --seed 20261124 \
-  --workers 2 \
-  --request-timeout 10 \
-  --no-color) 2>&1 | tee "$work/schemathesis.log" || rc=$?
-# "Test cases:" is followed by "N generated, N passed[, N failed...]" on the next line.
-cases=$(grep -A1 '^Test cases:' "$work/schemathesis.log" | grep -o '[0-9]* generated' | grep -o '[0-9]*' || echo "?")
+summary=()
+# pass NAME TOKEN MAX_EXAMPLES: one schemathesis run; appends its case count to `summary`.
+pass() {
+  local name=$1 token=$2 max=$3 log="$work/schemathesis-$1.log" pass_rc=0
+  echo "== schemathesis $version against $base as $name (max $max examples per operation and phase)"
+  # From the temp dir, so schemathesis's cache (.schemathesis/) stays out of the work tree.
+  (cd "$work" && "$venv/bin/schemathesis" run "$work/openapi.json" \
+    --url "$base" \
+    --header "X-Auth-Token: $token" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+    --phases examples,coverage,fuzzing \
+    --mode all \
+    --max-examples "$max" \
+    --seed 20261124 \
+    --workers 2 \
+    --request-timeout 10 \
+    --no-color) 2>&1 | tee "$log" || pass_rc=$?
+  # "Test cases:" is followed by "N generated, N passed[, N failed...]" on the next line.
+  local cases
+  cases=$(grep -A1 '^Test cases:' "$log" | grep -o '[0-9]* generated' | grep -o '[0-9]*' || echo "?")
+  summary+=("$name: $cases cases")
+  if [ "$pass_rc" != 0 ]; then
+    echo "schemathesis: the pass as $name FAILED (exit $pass_rc) after $cases cases" >&2
+    rc=$pass_rc
+  fi
+}
+
+pass alice "$admin_token" "${SCHEMATHESIS_MAX_EXAMPLES:-100}"
+log_lines_before_bob=$(wc -l <"$work/server.log")
+echo "== next: bob holds no KMS permission, so schemathesis's warning that operations returned only 403 is expected"
+pass bob "$noperm_token" "${SCHEMATHESIS_NOPERM_MAX_EXAMPLES:-20}"
+
+# The second pass must have met both refusals and the grant's success paths, or it
+# tested less than it says.
+bob_log=$(tail -n +"$((log_lines_before_bob + 1))" "$work/server.log")
+count() { printf '%s\n' "$bob_log" | grep -c "$1" || true; }
+refused_on_key=$(count 'status=403 error_code="KMS.0306"')
+refused_no_key=$(count 'status=403 error_code="KMS.0307"')
+bob_successes=$(count '/kms/.* status=200 ')
+if [ "$refused_on_key" = 0 ] || [ "$refused_no_key" = 0 ] || [ "$bob_successes" = 0 ]; then
+  echo "run.sh: the pass as bob saw $refused_on_key KMS.0306, $refused_no_key KMS.0307 and $bob_successes 200 answers; each must be > 0" >&2
+  rc=1
+fi
+
 successes=$(grep -c '/kms/.* status=200 ' "$work/server.log" || true)
 if grep -q '"status":5[0-9][0-9]\| status=5[0-9][0-9]' "$work/server.log"; then
   echo "run.sh: the server logged a 5xx answer:" >&2
@@ -48,8 +85,8 @@ if grep -q '"status":5[0-9][0-9]\| status=5[0-9][0-9]' "$work/server.log"; then
   rc=1
 fi
 if [ "$rc" != 0 ]; then
-  echo "schemathesis: FAILED (exit $rc) after $cases cases; the server log's last lines:" >&2
+  echo "schemathesis: FAILED (exit $rc; ${summary[*]}); the server log's last lines:" >&2
   tail -20 "$work/server.log" >&2
   exit "$rc"
 fi
-echo "schemathesis: $cases cases run ($successes answered 200), no 5xx, no schema or status violation"
+echo "schemathesis: ${summary[0]}, ${summary[1]} ($bob_successes answered 200 through the grant, $refused_on_key refused with KMS.0306, $refused_no_key with KMS.0307); $successes answered 200 in all; no 5xx, no schema or status violation"

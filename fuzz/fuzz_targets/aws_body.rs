@@ -1,5 +1,5 @@
 //! The AWS JSON 1.1 request decoder: `Body::parse`, then every accessor the operation
-//! handlers use on every request member of the 16 operations, the `Operations` enum,
+//! handlers use on every request member of the 20 operations, the `Operations` enum,
 //! encryption contexts and constraints (with their stored form, which must read back
 //! the same), and grant tokens, which are attacker-supplied ciphertext. Nothing here may
 //! panic, whatever the body.
@@ -26,6 +26,8 @@ const MEMBERS: &[&str] = &[
     "Origin",
     "Tags",
     "Policy",
+    "PolicyName",
+    "BypassPolicyLockoutSafetyCheck",
     "MultiRegion",
     "PendingWindowInDays",
     "Limit",

@@ -411,10 +411,20 @@ def create_keys(port: int, n: int, tag: str) -> list[str]:
     return keys
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(avoid: int = 0) -> int:
+    """A free loopback port: from KMS_PORT_RANGE ("LOW-HIGH", for machines where each
+    session owns a range) when it is set, else one the system picks."""
+    low, _, high = os.environ.get("KMS_PORT_RANGE", "").partition("-")
+    candidates = [p for p in range(int(low), int(high) + 1) if p != avoid] if high else [0]
+    random.shuffle(candidates)
+    for candidate in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in KMS_PORT_RANGE={os.environ.get('KMS_PORT_RANGE')}")
 
 
 def wait_for(predicate, within: float, step: float = 0.05) -> bool:
@@ -632,7 +642,7 @@ def main() -> int:
     parser.add_argument("--client-timeout", type=float, default=20.0)
     args = parser.parse_args()
     args.db_url = f"postgres://postgres@127.0.0.1:{args.pg_port}/kms"
-    args.port = free_port()
+    args.port = free_port(avoid=args.pg_port)
     size = SIZES[args.size]
     pg = Postgres(args)
     ledger = Ledger()

@@ -9,6 +9,7 @@
 # Env:   KMS_BIN   the binary to test (default: cargo build, then $CARGO_TARGET_DIR or target/debug)
 #        PG_BIN    PostgreSQL's bin directory (default: newest /usr/lib/postgresql/*/bin, else pg_config)
 #        FAULTS_KEEP_WORK=1  keep the work directory (server and PostgreSQL logs) for inspection
+#        KMS_PORT_RANGE=LOW-HIGH  take the loopback ports from that range (default: any free port)
 # The cluster is private (own port and socket directory, deleted at exit) because restarting the
 # shared server on 5432 would break other test runs using it at the same time.
 set -euo pipefail
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=${2:?--size needs small or full}; shift 2 ;;
     --size=*) size=${1#--size=}; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -54,7 +55,8 @@ as_owner() {
   if [ -n "$owner" ]; then su "$owner" -s /bin/sh -c "$(printf '%q ' "$@")"; else "$@"; fi
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# KMS_PORT_RANGE=LOW-HIGH: take the ports (this one and the service's) from that range.
+port=$(python3 -c 'import sys; sys.path.insert(0, "scripts/faults"); import driver; print(driver.free_port())')
 pg_start() {
   as_owner "$PG_BIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/pg.log" -w -t 60 \
     -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" start >/dev/null

@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::huawei::{self, Request, error::error_response};
+use super::credentials::{self, Request};
+use super::huawei::error::error_response;
 use super::{AppState, LoggedErrorCode, RequestId};
 use crate::auth::aksk;
 use crate::auth::iam::{self, IamError, IssuedToken};
@@ -141,7 +142,7 @@ async fn issue_token(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match huawei::read_body(&body, state.max_body_bytes) {
+    let body = match credentials::read_body(&body, state.max_body_bytes) {
         Ok(body) => body,
         Err(_) => {
             return iam_failure(
@@ -152,7 +153,7 @@ async fn issue_token(
     };
     let issued = match iam::issue_token(
         &state.identities,
-        state.kms.store().as_ref(),
+        state.tokens.as_ref(),
         body,
         OffsetDateTime::now_utc(),
         state.token_lifetime,
@@ -197,11 +198,11 @@ async fn list_projects(
         uri: &uri,
         headers: &headers,
     };
-    let signed_body = match huawei::signed_body(&headers, &body, state.max_body_bytes) {
+    let signed_body = match credentials::signed_body(&headers, &body, state.max_body_bytes) {
         Ok(signed_body) => signed_body,
         Err(error) => return error_response(error, &request_id),
     };
-    let user = match huawei::authenticated_user(&state, request, signed_body).await {
+    let user = match credentials::authenticated_user(&state, request, signed_body).await {
         Ok((user, _scope)) => user,
         Err(error) => return error_response(error, &request_id),
     };

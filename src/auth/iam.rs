@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 use crate::auth::identities::{DomainEntry, Identities, ProjectEntry, User};
 use crate::domain::ids::excerpt;
 use crate::domain::{Caller, KmsError};
-use crate::store::{Store, StoredToken};
+use crate::store::{StoredToken, TokenStore};
 
 /// Why a token request failed; the HTTP layer picks the status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,7 +242,7 @@ pub fn authenticate_token_request<'i>(
 /// Handles a `POST /v3/auth/tokens` body: authenticates, resolves the scope, stores the token.
 pub async fn issue_token<'i>(
     identities: &'i Identities,
-    store: &dyn Store,
+    store: &dyn TokenStore,
     body: &[u8],
     now: OffsetDateTime,
     lifetime: Duration,
@@ -298,7 +298,7 @@ pub struct TokenHolder<'i> {
 /// Resolves an `X-Auth-Token`: the identities file's static tokens first, then issued ones.
 pub async fn token_holder<'i>(
     identities: &'i Identities,
-    store: &dyn Store,
+    store: &dyn TokenStore,
     token: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<TokenHolder<'i>, KmsError> {
@@ -348,14 +348,19 @@ pub fn caller_in_project(
     identities: &Identities,
     holder: &TokenHolder<'_>,
     url_project: &str,
+    request_id: &str,
 ) -> Result<Caller, KmsError> {
     match &holder.scope {
-        TokenScope::UsersProjects => identities.caller_for_project(holder.user, None, url_project),
+        TokenScope::UsersProjects => {
+            identities.caller_for_project(holder.user, None, url_project, request_id)
+        }
         // Membership is checked again: an AK/SK caller names its project in a header,
         // and the identities file may have changed since a token was issued.
         TokenScope::Project(p) => identities
-            .caller_for_project(holder.user, Some(p), url_project)
-            .and_then(|_| identities.caller_for_project(holder.user, None, url_project)),
+            .caller_for_project(holder.user, Some(p), url_project, request_id)
+            .and_then(|_| {
+                identities.caller_for_project(holder.user, None, url_project, request_id)
+            }),
         TokenScope::Domain => Err(KmsError::ProjectMismatch(format!(
             "the token is scoped to a domain, not to project {}; request a project-scoped token.",
             excerpt(url_project)
@@ -464,7 +469,7 @@ mod tests {
             scope: TokenScope::Domain,
         };
         assert!(matches!(
-            caller_in_project(&ids, &holder, "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"),
+            caller_in_project(&ids, &holder, "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c", "r"),
             Err(KmsError::ProjectMismatch(_))
         ));
         assert_eq!(projects_of(&ids, alice, Some("eu-de")).len(), 1);

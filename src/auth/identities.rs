@@ -12,8 +12,15 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::domain::authz::IdentityPolicies;
+use crate::domain::authz::policy::{Kind, Language, PolicyDocument};
+use crate::domain::authz::system;
 use crate::domain::ids::excerpt;
-use crate::domain::{Caller, KmsError, PrincipalId};
+use crate::domain::{Caller, Key, KmsError, PrincipalId};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +41,9 @@ pub struct DomainEntry {
     /// Optional: when absent, `default_aws_account_id` derives one from the domain ID.
     #[serde(default)]
     pub aws_account_id: Option<String>,
+    /// Policies attached to every user of the account (see `UserEntry::policies`).
+    #[serde(default)]
+    pub policies: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +73,11 @@ struct UserEntry {
     /// `arn:aws:iam::<account>:user/<name>`.
     #[serde(default)]
     aws_arn: Option<String>,
+    /// Identity policies: the name of a system or managed policy ("KMS Administrator",
+    /// "arn:aws:iam::aws:policy/ReadOnlyAccess", ...) or a policy document in either
+    /// cloud's language (its `Version` says which: "1.1" Huawei, "2012-10-17" AWS).
+    #[serde(default)]
+    policies: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +109,10 @@ pub struct User {
     pub access_keys: Vec<AccessKey>,
     /// The principal ARN of the AWS dialect (`arn:aws:iam::ACCOUNT:user/NAME` or a role).
     pub aws_arn: String,
+    /// The 12-digit AWS account ID of the user's domain.
+    pub aws_account: String,
+    /// The user's own policies and its account's, parsed.
+    pub policies: Arc<IdentityPolicies>,
 }
 
 impl fmt::Debug for User {
@@ -133,6 +152,34 @@ fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// One attached policy: a name, or a document whose `Version` says its language.
+fn parse_policy(entry: &Value, owner: &str) -> Result<PolicyDocument, String> {
+    match entry {
+        Value::String(name) => system::by_name(name).ok_or_else(|| {
+            format!(
+                "{owner}: no system or managed policy is named {name:?} (known: {})",
+                system::NAMES.join(", ")
+            )
+        }),
+        Value::Object(fields) => {
+            let language = match fields.get("Version").and_then(Value::as_str) {
+                Some("2012-10-17" | "2008-10-17") => Language::Aws,
+                Some("1.0" | "1.1" | "5.0") => Language::Huawei,
+                _ => {
+                    return Err(format!(
+                        "{owner}: a policy document needs a Version: \"1.1\" (Huawei) or \"2012-10-17\" (AWS)"
+                    ));
+                }
+            };
+            PolicyDocument::from_value(entry, language, Kind::Identity)
+                .map_err(|e| format!("{owner}: invalid policy: {e}"))
+        }
+        _ => Err(format!(
+            "{owner}: each policy is a name or a policy document"
+        )),
+    }
+}
+
 impl Identities {
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
@@ -170,11 +217,28 @@ impl Identities {
                 ));
             }
         }
+        let mut domain_policies: HashMap<String, Vec<PolicyDocument>> = HashMap::new();
+        for domain in &file.domains {
+            let documents = domain
+                .policies
+                .iter()
+                .map(|p| parse_policy(p, &format!("domain {}", domain.name)))
+                .collect::<Result<Vec<_>, _>>()?;
+            domain_policies.insert(domain.id.clone(), documents);
+        }
         let mut users = Vec::new();
         let mut tokens = HashMap::new();
         for entry in file.users {
             PrincipalId::parse("user id", &entry.id).map_err(|e| e.to_string())?;
             PrincipalId::parse("domain id", &entry.domain_id).map_err(|e| e.to_string())?;
+            // Grants name users and accounts by ID (with a type); an ID that is both would
+            // let a user pass for an account in a file that mixes them up.
+            if file.domains.iter().any(|d| d.id == entry.id) {
+                return Err(format!(
+                    "user {}: its id {} is also a domain id; user and domain ids must differ",
+                    entry.name, entry.id
+                ));
+            }
             if !file.domains.iter().any(|d| d.id == entry.domain_id) {
                 return Err(format!(
                     "user {} names unknown domain {}",
@@ -256,8 +320,17 @@ impl Identities {
                     entry.name
                 ));
             }
+            let mut documents = domain_policies
+                .get(&entry.domain_id)
+                .cloned()
+                .unwrap_or_default();
+            for policy in &entry.policies {
+                documents.push(parse_policy(policy, &format!("user {}", entry.name))?);
+            }
             users.push(User {
                 aws_arn,
+                aws_account: account.clone(),
+                policies: Arc::new(IdentityPolicies::new(documents)),
                 id: entry.id,
                 name: entry.name,
                 domain_id: entry.domain_id,
@@ -282,9 +355,10 @@ impl Identities {
     }
 
     /// The identities used when no file is given: one account with four users in one
-    /// project, and a second account with two users, so every grant role can be tried
-    /// (in the AWS dialect, where an account's own principals hold the key, the
-    /// grantee and retiring principal of a cross-account grant are erin and frank).
+    /// project (alice the administrator who creates keys; bob and carol with no KMS
+    /// permission, who reach keys only through grants, as the seeds' users B and C; dave
+    /// read-only), and a second account with an administrator (erin) and a read-only user
+    /// (frank), so every grant role can be tried within and across accounts.
     pub fn demo() -> Self {
         Self::parse(DEMO_IDENTITIES).expect("the built-in demo identities are valid")
     }
@@ -364,13 +438,48 @@ impl Identities {
         })
     }
 
-    /// The caller a user becomes in `url_project`, given the project its credential is
-    /// scoped to, if any.
+    /// Every user an administrator of KMS in both clouds' policy languages (the
+    /// `--everyone-admin` switch, for teams that do not care about permissions).
+    pub fn with_everyone_admin(mut self) -> Self {
+        let admin: Vec<PolicyDocument> = [
+            "KMS Administrator",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+        ]
+        .into_iter()
+        .map(|name| system::by_name(name).expect("a built-in policy"))
+        .collect();
+        for user in &mut self.users {
+            let mut documents = user.policies.documents().to_vec();
+            documents.extend(admin.iter().cloned());
+            user.policies = Arc::new(IdentityPolicies::new(documents));
+        }
+        self
+    }
+
+    /// The AWS account ID of a domain: the file's, or the one derived from its ID.
+    pub fn account_of(&self, domain_id: &str) -> String {
+        self.aws_account_id(domain_id)
+            .map(str::to_owned)
+            .unwrap_or_else(|| default_aws_account_id(domain_id))
+    }
+
+    /// A key's ARN in `region`: `arn:aws:kms:REGION:ACCOUNT:key/ID`.
+    pub fn key_arn(&self, region: &str, key: &Key) -> String {
+        format!(
+            "arn:aws:kms:{region}:{}:key/{}",
+            self.account_of(&key.domain_id),
+            key.key_id
+        )
+    }
+
+    /// The caller a user becomes in `url_project` for the request `request_id`, given the
+    /// project its credential is scoped to, if any.
     pub fn caller_for_project(
         &self,
         user: &User,
         scoped_project: Option<&str>,
         url_project: &str,
+        request_id: &str,
     ) -> Result<Caller, KmsError> {
         let allowed = match scoped_project {
             Some(scope) => scope == url_project,
@@ -388,8 +497,10 @@ impl Identities {
             user_name: user.name.clone(),
             domain_id: user.domain_id.clone(),
             project_id: url_project.to_owned(),
-            // Set by the front end, which knows the exchange.
-            request_id: String::new(),
+            request_id: request_id.to_owned(),
+            aws_arn: user.aws_arn.clone(),
+            aws_account: user.aws_account.clone(),
+            policies: user.policies.clone(),
         })
     }
 
@@ -468,6 +579,7 @@ const DEMO_IDENTITIES: &str = r#"{
   "users": [
     {"id": "a11ce000000000000000000000000001", "name": "alice", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
      "password": "alice-password", "projects": ["0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"],
+     "policies": ["KMS Administrator"],
      "tokens": [{"token": "demo-token-alice"}],
      "access_keys": [{"access_key": "DEMOALICEACCESSKEY01", "secret_key": "demo-alice-secret-key-0000000000000001"}]},
     {"id": "b0b00000000000000000000000000002", "name": "bob", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
@@ -480,13 +592,17 @@ const DEMO_IDENTITIES: &str = r#"{
      "access_keys": [{"access_key": "DEMOCAROLACCESSKEY03", "secret_key": "demo-carol-secret-key-000000000000003"}]},
     {"id": "da7e0000000000000000000000000004", "name": "dave", "domain_id": "b168fe00ff56492495a7d22974df2d0b",
      "password": "dave-password", "projects": ["0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c"],
-     "tokens": [{"token": "demo-token-dave"}]},
+     "policies": ["KMS CMKReadOnlyAccess"],
+     "tokens": [{"token": "demo-token-dave"}],
+     "access_keys": [{"access_key": "DEMODAVEACCESSKEY004", "secret_key": "demo-dave-secret-key-000000000000004"}]},
     {"id": "e4140000000000000000000000000005", "name": "erin", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
      "password": "erin-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
+     "policies": ["KMS Administrator"],
      "tokens": [{"token": "demo-token-erin"}],
      "access_keys": [{"access_key": "DEMOERINACCESSKEY005", "secret_key": "demo-erin-secret-key-000000000000005"}]},
     {"id": "f4a4c000000000000000000000000006", "name": "frank", "domain_id": "c279af11aa67403586b8e33085ae3e1c",
      "password": "frank-password", "projects": ["7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b"],
+     "policies": ["KMS CMKReadOnlyAccess"],
      "tokens": [{"token": "demo-token-frank"}],
      "access_keys": [{"access_key": "DEMOFRANKACCESSKEY06", "secret_key": "demo-frank-secret-key-00000000000000006"}]}
   ]
@@ -506,12 +622,12 @@ mod tests {
         let ids = Identities::demo();
         let (user, scope, expiry) = ids.static_token("demo-token-alice").unwrap();
         assert_eq!((scope, expiry), (None, None));
-        let caller = ids.caller_for_project(user, scope, PROJECT).unwrap();
+        let caller = ids.caller_for_project(user, scope, PROJECT, "r").unwrap();
         assert_eq!(caller.user_id, "a11ce000000000000000000000000001");
         assert_eq!(caller.domain_id, "b168fe00ff56492495a7d22974df2d0b");
         assert_eq!(caller.project_id, PROJECT);
         assert!(matches!(
-            ids.caller_for_project(user, scope, OTHER_PROJECT),
+            ids.caller_for_project(user, scope, OTHER_PROJECT, "r"),
             Err(KmsError::ProjectMismatch(_))
         ));
         assert!(ids.static_token("nope").is_none());
@@ -535,7 +651,7 @@ mod tests {
         let (user, scope, new) = ids.static_token("t-new").unwrap();
         assert!(new.unwrap() > NOW);
         assert_eq!(
-            ids.caller_for_project(user, scope, "p2")
+            ids.caller_for_project(user, scope, "p2", "r")
                 .unwrap()
                 .project_id,
             "p2"
@@ -543,10 +659,10 @@ mod tests {
         let (user, scope, _) = ids.static_token("t-scoped").unwrap();
         assert_eq!(scope, Some("p2"));
         assert!(matches!(
-            ids.caller_for_project(user, scope, "p1"),
+            ids.caller_for_project(user, scope, "p1", "r"),
             Err(KmsError::ProjectMismatch(_))
         ));
-        assert!(ids.caller_for_project(user, scope, "p2").is_ok());
+        assert!(ids.caller_for_project(user, scope, "p2", "r").is_ok());
     }
 
     #[test]

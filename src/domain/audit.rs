@@ -20,12 +20,15 @@ pub enum AuditEvent {
     RevokeDenied,
     /// retire-grant refused by the authorization rules.
     RetireDenied,
-    /// A key operation (encrypt, decrypt, describe...) refused because no grant allows it.
+    /// A key operation (encrypt, decrypt, describe...) refused by the authorization core.
     KeyUseDenied,
+    /// Any other action refused by the authorization core (key administration, key
+    /// policies, listings, creating keys, random bytes).
+    AccessDenied,
 }
 
 impl AuditEvent {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::GrantCreated,
         Self::GrantRevoked,
         Self::GrantRetired,
@@ -33,6 +36,7 @@ impl AuditEvent {
         Self::RevokeDenied,
         Self::RetireDenied,
         Self::KeyUseDenied,
+        Self::AccessDenied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl AuditEvent {
             Self::RevokeDenied => "revoke-grant-denied",
             Self::RetireDenied => "retire-grant-denied",
             Self::KeyUseDenied => "key-use-denied",
+            Self::AccessDenied => "access-denied",
         }
     }
 
@@ -72,7 +77,7 @@ impl AuditRecord {
         event: AuditEvent,
         occurred_at: i64,
         caller: &Caller,
-        key_id: &KeyId,
+        key_id: Option<&KeyId>,
         grant_id: Option<&GrantId>,
         detail: String,
     ) -> Self {
@@ -82,7 +87,8 @@ impl AuditRecord {
             request_id: caller.request_id.clone(),
             actor_user_id: caller.user_id.clone(),
             actor_project_id: caller.project_id.clone(),
-            key_id: key_id.to_string(),
+            // Actions on no key (CreateKey, ListKeys, ...) record an empty key ID.
+            key_id: key_id.map(KeyId::to_string).unwrap_or_default(),
             grant_id: grant_id.map(GrantId::to_string),
             detail,
         }

@@ -51,8 +51,9 @@ pub enum KmsError {
     KeyPendingDeletion,
     #[error("The key is in Pending import state and cannot be used.")]
     KeyPendingImport,
+    /// A refusal by the authorization core (403 `KMS.0306`, AWS AccessDeniedException).
     #[error("No access permissions: {0}")]
-    AccessDenied(String),
+    AccessDenied(super::authz::Denial),
     #[error("Invalid or null X-Auth-Token: {0}")]
     AuthMissing(String),
     #[error("Invalid X-Auth-Token.")]
@@ -108,6 +109,15 @@ pub enum KmsError {
     /// inside the store's transaction so that it rolls back.
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRunSucceeded,
+    /// AWS MalformedPolicyDocumentException (key policies).
+    #[error("{0}")]
+    MalformedPolicy(String),
+    /// AWS: a key policy over 32 KB is a LimitExceededException.
+    #[error("The key policy exceeds the limit of {limit} bytes.")]
+    PolicyTooLarge { limit: usize },
+    /// AWS IncorrectKeyException: the request names another key than the ciphertext's.
+    #[error("The key ID in the request does not identify the key that encrypted the ciphertext.")]
+    IncorrectKey,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     /// A write that may or may not have happened: the client must look before retrying.

@@ -83,6 +83,24 @@ impl GrantOperation {
         }
     }
 
+    /// The AWS name of the operation (AWS `Encrypt` is stored as both `encrypt-data` and
+    /// `encrypt-datakey`, so both read back as `Encrypt`).
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::EncryptData | Self::EncryptDatakey => "Encrypt",
+            Self::DecryptData | Self::DecryptDatakey => "Decrypt",
+            Self::CreateDatakey => "GenerateDataKey",
+            Self::CreateDatakeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+            Self::DescribeKey => "DescribeKey",
+            Self::CreateGrant => "CreateGrant",
+            Self::RetireGrant => "RetireGrant",
+            Self::ReEncryptFrom => "ReEncryptFrom",
+            Self::ReEncryptTo => "ReEncryptTo",
+            Self::GenerateDataKeyPair => "GenerateDataKeyPair",
+            Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+        }
+    }
+
     /// A Huawei/OTC operation name from a request.
     pub fn parse(value: &str) -> Result<Self, KmsError> {
         Self::HUAWEI
@@ -246,11 +264,38 @@ pub struct Grant {
     pub operations: Vec<GrantOperation>,
     pub issuing_principal: String,
     pub retiring_principal: Option<String>,
+    /// Whether `retiring_principal` names a user or a whole account (AWS
+    /// `arn:aws:iam::ACCOUNT:root`): a user ID is never compared with an account ID.
+    pub retiring_principal_type: GranteeType,
     pub name: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub creation_date: i64,
     /// AWS `Constraints`; `None` for every grant made through the Huawei dialect.
     pub constraint: Option<ContextConstraint>,
+    /// The API the grant was created through (`None` for grants older than the record).
+    pub dialect: Option<super::Dialect>,
+}
+
+impl Grant {
+    /// Whether `other` is the same grant for a CreateGrant retry: same key, name, issuer,
+    /// grantee, retiring principal, constraint and set of operations.
+    pub fn same_properties(&self, other: &Grant) -> bool {
+        let ops = |g: &Grant| {
+            let mut ops = g.operations.clone();
+            ops.sort();
+            ops.dedup();
+            ops
+        };
+        self.key_id == other.key_id
+            && self.name == other.name
+            && self.issuing_principal == other.issuing_principal
+            && self.grantee_principal == other.grantee_principal
+            && self.grantee_principal_type == other.grantee_principal_type
+            && self.retiring_principal == other.retiring_principal
+            && self.retiring_principal_type == other.retiring_principal_type
+            && self.constraint == other.constraint
+            && ops(self) == ops(other)
+    }
 }
 
 impl Grant {

@@ -100,6 +100,9 @@ pub struct Key {
     /// AES-256 material wrapped under the master key; `None` for an external key
     /// whose material was never imported.
     pub wrapped_material: Option<Vec<u8>>,
+    /// The key policy a user put (JSON text); `None` for the default policy, which lets
+    /// the key's account decide with its IAM policies.
+    pub key_policy: Option<String>,
 }
 
 /// A change of lifecycle state a caller asks for.
@@ -127,8 +130,24 @@ pub fn validate_pending_days(days: i64) -> Result<(), KmsError> {
 
 impl Key {
     /// The key after `change` at `now_millis`, or the documented refusal (spec §10.2).
-    pub fn after(&self, change: StateChange, now_millis: i64) -> Result<Key, KmsError> {
+    /// AWS's EnableKey and DisableKey succeed on a key already in that state; Huawei's
+    /// answer KMS.1201 / KMS.1301.
+    pub fn after(
+        &self,
+        change: StateChange,
+        now_millis: i64,
+        dialect: super::Dialect,
+    ) -> Result<Key, KmsError> {
         let mut next = self.clone();
+        if dialect == super::Dialect::Aws
+            && matches!(
+                (change, self.key_state),
+                (StateChange::Enable, KeyState::Enabled)
+                    | (StateChange::Disable, KeyState::Disabled)
+            )
+        {
+            return Ok(next);
+        }
         match (change, self.key_state) {
             (StateChange::Enable, KeyState::Disabled) => next.key_state = KeyState::Enabled,
             (StateChange::Enable, _) => return Err(KmsError::KeyNotDisabled),
@@ -159,6 +178,7 @@ impl Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Dialect;
 
     fn key(state: KeyState) -> Key {
         Key {
@@ -175,7 +195,37 @@ mod tests {
             creation_date: 0,
             scheduled_deletion_date: None,
             wrapped_material: Some(vec![1]),
+            key_policy: None,
         }
+    }
+
+    #[test]
+    fn aws_enable_and_disable_are_idempotent_huawei_ones_are_not() {
+        let enabled = key(KeyState::Enabled);
+        assert_eq!(
+            enabled
+                .after(StateChange::Enable, 0, Dialect::Aws)
+                .unwrap()
+                .key_state,
+            KeyState::Enabled
+        );
+        assert_eq!(
+            enabled.after(StateChange::Enable, 0, Dialect::Huawei),
+            Err(KmsError::KeyNotDisabled)
+        );
+        let disabled = key(KeyState::Disabled);
+        assert!(
+            disabled
+                .after(StateChange::Disable, 0, Dialect::Aws)
+                .is_ok()
+        );
+        assert_eq!(
+            disabled.after(StateChange::Disable, 0, Dialect::Huawei),
+            Err(KmsError::KeyNotEnabled)
+        );
+        // Other states are refused in both dialects.
+        let pending = key(KeyState::PendingDeletion);
+        assert!(pending.after(StateChange::Enable, 0, Dialect::Aws).is_err());
     }
 
     #[test]
@@ -218,7 +268,9 @@ mod tests {
             ),
         ];
         for (change, from, expected) in cases {
-            let result = key(from).after(change, 1_000).map(|k| k.key_state);
+            let result = key(from)
+                .after(change, 1_000, Dialect::Huawei)
+                .map(|k| k.key_state);
             assert_eq!(result, expected, "{change:?} from {from:?}");
         }
     }
@@ -226,21 +278,30 @@ mod tests {
     #[test]
     fn scheduling_sets_and_cancelling_clears_the_deletion_date() {
         let scheduled = key(KeyState::Enabled)
-            .after(StateChange::ScheduleDeletion { pending_days: 7 }, 1_000)
+            .after(
+                StateChange::ScheduleDeletion { pending_days: 7 },
+                1_000,
+                Dialect::Huawei,
+            )
             .unwrap();
         assert_eq!(
             scheduled.scheduled_deletion_date,
             Some(1_000 + 7 * 86_400_000)
         );
-        let cancelled = scheduled.after(StateChange::CancelDeletion, 2_000).unwrap();
+        let cancelled = scheduled
+            .after(StateChange::CancelDeletion, 2_000, Dialect::Huawei)
+            .unwrap();
         assert_eq!(cancelled.scheduled_deletion_date, None);
     }
 
     #[test]
     fn pending_days_range_is_7_to_1096() {
         for days in [6, 1097, 0, -1] {
-            let result = key(KeyState::Enabled)
-                .after(StateChange::ScheduleDeletion { pending_days: days }, 0);
+            let result = key(KeyState::Enabled).after(
+                StateChange::ScheduleDeletion { pending_days: days },
+                0,
+                Dialect::Huawei,
+            );
             assert!(
                 matches!(result, Err(KmsError::InvalidPendingDays(_))),
                 "{days}"
@@ -248,7 +309,11 @@ mod tests {
         }
         assert!(
             key(KeyState::Enabled)
-                .after(StateChange::ScheduleDeletion { pending_days: 1096 }, 0)
+                .after(
+                    StateChange::ScheduleDeletion { pending_days: 1096 },
+                    0,
+                    Dialect::Huawei
+                )
                 .is_ok()
         );
     }
@@ -259,7 +324,7 @@ mod tests {
         external.wrapped_material = None;
         assert_eq!(
             external
-                .after(StateChange::CancelDeletion, 0)
+                .after(StateChange::CancelDeletion, 0, Dialect::Huawei)
                 .unwrap()
                 .key_state,
             KeyState::PendingImport

@@ -13,30 +13,30 @@ use async_trait::async_trait;
 use crate::domain::{
     AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState, KmsError,
 };
+pub use crate::domain::{GrantFilter, Page};
 
 #[macro_use]
 mod sql;
 pub mod postgres;
 pub mod sqlite;
 
-/// One page of a keyset-paginated listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Every matching row, not just this page.
-    pub total: i64,
-    /// Position to pass back to get the next page; `None` on the last page.
-    pub next_after: Option<i64>,
+/// Why a check inside a write transaction stopped it: the rules refused (recorded in the
+/// audit trail by the caller), or a DryRun request passed every check (nothing to record).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    Denied(KmsError),
+    DryRun,
 }
 
 /// Decides, on the locked key and the caller's own grants on it, whether a new grant may be created.
 pub type CreateGrantCheck<'a> =
-    &'a (dyn Fn(Option<&Key>, &[Grant]) -> Result<(), KmsError> + Send + Sync);
+    &'a (dyn Fn(Option<&Key>, &[Grant]) -> Result<(), Refusal> + Send + Sync);
 /// Computes, from the locked key (if any), the key as it should be stored next.
-pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, KmsError> + Send + Sync);
-/// Decides, on the key and the locked grant, whether the grant may be deleted.
+pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, Refusal> + Send + Sync);
+/// Decides, on the key a request names and the locked grant it names (with the account of
+/// the grant's own key, when that is another key), whether the grant may be deleted.
 pub type DeleteGrantCheck<'a> =
-    &'a (dyn Fn(Option<&Key>, Option<&Grant>) -> Result<(), KmsError> + Send + Sync);
+    &'a (dyn Fn(Option<&Key>, Option<&Grant>, Option<&str>) -> Result<(), Refusal> + Send + Sync);
 
 /// How long a write whose commit lost its connection keeps trying to read back whether it
 /// took effect (a restart or failover usually takes a few seconds).
@@ -45,9 +45,13 @@ pub(crate) const RESOLVE_COMMIT_FOR: std::time::Duration = std::time::Duration::
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The request broke a rule; nothing was written.
+    /// The request broke a rule the store enforces (limits, uniqueness, a lost race);
+    /// nothing was written.
     #[error(transparent)]
     Rejected(#[from] KmsError),
+    /// A check passed in by the caller stopped the transaction; nothing was written.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// The database could not be reached or did not answer in time.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -83,8 +87,18 @@ fn is_outage_sqlstate(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
+/// The IAM tokens `POST /v3/auth/tokens` issues (their hashes).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait TokenStore: Send + Sync + 'static {
+    /// Stores an issued IAM token and drops the ones that expired before `now_ms`.
+    async fn insert_token(&self, token: &StoredToken, now_ms: i64) -> Result<(), StoreError>;
+
+    /// The token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
+    async fn find_token(&self, token_sha256: &str) -> Result<Option<StoredToken>, StoreError>;
+}
+
+#[async_trait]
+pub trait Store: TokenStore {
     /// "postgres" or "sqlite", for logs and diagnostics.
     fn backend(&self) -> &'static str;
 
@@ -95,7 +109,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn find_key(&self, key_id: &KeyId) -> Result<Option<Key>, StoreError>;
 
-    /// Changes a key's state and deletion date as `update` computes from the locked row.
+    /// Changes a key's state, deletion date and policy as `update` computes from the locked row.
     async fn update_key(&self, key_id: &KeyId, update: KeyUpdate<'_>) -> Result<Key, StoreError>;
 
     /// The stored value of a service-wide setting, storing `value` first if it has none.
@@ -153,7 +167,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Grant>, StoreError>;
 
     /// As `insert_grant`, but when the key already holds a grant with the same name,
-    /// issuer and properties (`same_grant_properties`), that grant is returned and
+    /// issuer and properties (`Grant::same_properties`), that grant is returned and
     /// nothing is inserted or recorded. Returns the grant that is stored.
     async fn insert_grant_or_find_named(
         &self,
@@ -173,21 +187,17 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Page<Grant>, StoreError>;
 
-    /// Grants, on any key, whose retiring principal is `user_id`.
+    /// Grants, on any key, whose retiring principal is `principal` (a user, or an
+    /// account), each with its key.
     async fn list_retirable_grants(
         &self,
-        user_id: &str,
+        principal: &str,
+        kind: GranteeType,
         after: i64,
         limit: u32,
-    ) -> Result<Page<Grant>, StoreError>;
+    ) -> Result<Page<(Grant, Key)>, StoreError>;
 
     async fn close(&self);
-
-    /// Stores an issued IAM token and drops the ones that expired before `now_ms`.
-    async fn insert_token(&self, token: &StoredToken, now_ms: i64) -> Result<(), StoreError>;
-
-    /// The token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
-    async fn find_token(&self, token_sha256: &str) -> Result<Option<StoredToken>, StoreError>;
 }
 
 /// An audit record with its position in the trail (for paging).
@@ -195,32 +205,6 @@ pub trait Store: Send + Sync + 'static {
 pub struct AuditEntry {
     pub seq: i64,
     pub record: AuditRecord,
-}
-
-/// Narrows a grant listing (AWS ListGrants' `GrantId` and `GranteePrincipal`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GrantFilter {
-    pub grant_id: Option<GrantId>,
-    pub grantee: Option<(String, GranteeType)>,
-}
-
-/// Whether two grants on one key are the same grant for a CreateGrant retry: same
-/// name, issuer, grantee, retiring principal, constraint and set of operations.
-pub fn same_grant_properties(a: &Grant, b: &Grant) -> bool {
-    let ops = |g: &Grant| {
-        let mut ops = g.operations.clone();
-        ops.sort();
-        ops.dedup();
-        ops
-    };
-    a.key_id == b.key_id
-        && a.name == b.name
-        && a.issuing_principal == b.issuing_principal
-        && a.grantee_principal == b.grantee_principal
-        && a.grantee_principal_type == b.grantee_principal_type
-        && a.retiring_principal == b.retiring_principal
-        && a.constraint == b.constraint
-        && ops(a) == ops(b)
 }
 
 /// An IAM token as the database keeps it: the hash, never the token itself.
@@ -329,6 +313,18 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
         grantee_principal: row.grantee_principal,
         issuing_principal: row.issuing_principal,
         retiring_principal: row.retiring_principal,
+        // Rows older than the column named users only.
+        retiring_principal_type: match row.retiring_principal_type.as_deref() {
+            None => GranteeType::User,
+            Some(kind) => {
+                GranteeType::parse(kind).map_err(|_| corrupt("retiring_principal_type"))?
+            }
+        },
+        dialect: row
+            .dialect
+            .as_deref()
+            .map(|d| crate::domain::Dialect::parse(d).ok_or_else(|| corrupt("dialect")))
+            .transpose()?,
         constraint: row
             .context_constraint
             .as_deref()
@@ -377,6 +373,7 @@ fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
         creation_date: row.creation_date,
         scheduled_deletion_date: row.scheduled_deletion_date,
         wrapped_material: row.key_material,
+        key_policy: row.key_policy,
     })
 }
 
@@ -393,6 +390,20 @@ mod tests {
         for code in ["23505", "40001", "42P01", "57014"] {
             assert!(!is_outage_sqlstate(code), "{code}");
         }
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let versions = |migrator: &sqlx::migrate::Migrator| {
+            migrator
+                .iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            versions(&super::postgres::MIGRATOR),
+            versions(&super::sqlite::MIGRATOR)
+        );
     }
 
     #[test]

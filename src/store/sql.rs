@@ -19,6 +19,7 @@ pub(super) struct KeyRow {
     pub creation_date: i64,
     pub scheduled_deletion_date: Option<i64>,
     pub key_material: Option<Vec<u8>>,
+    pub key_policy: Option<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -34,6 +35,8 @@ pub(super) struct GrantRow {
     pub name: Option<String>,
     pub creation_date: i64,
     pub context_constraint: Option<String>,
+    pub retiring_principal_type: Option<String>,
+    pub dialect: Option<String>,
 }
 
 /// A grant and a key read by one statement (revoke and retire read both, on every call).
@@ -51,6 +54,8 @@ pub(super) struct GrantAndKeyRow {
     pub name: Option<String>,
     pub g_creation_date: i64,
     pub context_constraint: Option<String>,
+    pub retiring_principal_type: Option<String>,
+    pub dialect: Option<String>,
     pub k_seq: i64,
     pub k_key_id: String,
     pub project_id: String,
@@ -65,6 +70,7 @@ pub(super) struct GrantAndKeyRow {
     pub k_creation_date: i64,
     pub scheduled_deletion_date: Option<i64>,
     pub key_material: Option<Vec<u8>>,
+    pub key_policy: Option<String>,
 }
 
 impl GrantAndKeyRow {
@@ -81,6 +87,8 @@ impl GrantAndKeyRow {
             name: self.name,
             creation_date: self.g_creation_date,
             context_constraint: self.context_constraint,
+            retiring_principal_type: self.retiring_principal_type,
+            dialect: self.dialect,
         };
         let key = KeyRow {
             seq: self.k_seq,
@@ -97,6 +105,7 @@ impl GrantAndKeyRow {
             creation_date: self.k_creation_date,
             scheduled_deletion_date: self.scheduled_deletion_date,
             key_material: self.key_material,
+            key_policy: self.key_policy,
         };
         (grant, key)
     }
@@ -118,14 +127,15 @@ pub(super) struct AuditRow {
 macro_rules! key_columns {
     () => {
         "seq, key_id, project_id, domain_id, creator_user_id, key_alias, key_description, key_spec, \
-         key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material"
+         key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material, key_policy"
     };
 }
 
 macro_rules! grant_columns {
     () => {
         "seq, grant_id, key_id, grantee_principal, grantee_principal_type, operations, \
-         issuing_principal, retiring_principal, name, creation_date, context_constraint"
+         issuing_principal, retiring_principal, name, creation_date, context_constraint, \
+         retiring_principal_type, dialect"
     };
 }
 
@@ -133,9 +143,9 @@ macro_rules! grant_and_key_columns {
     () => {
         "g.seq as g_seq, g.grant_id, g.key_id as g_key_id, g.grantee_principal, g.grantee_principal_type, \
          g.operations, g.issuing_principal, g.retiring_principal, g.name, g.creation_date as g_creation_date, g.context_constraint, \
-         k.seq as k_seq, k.key_id as k_key_id, k.project_id, k.domain_id, k.creator_user_id, k.key_alias, \
+         g.retiring_principal_type, g.dialect, k.seq as k_seq, k.key_id as k_key_id, k.project_id, k.domain_id, k.creator_user_id, k.key_alias, \
          k.key_description, k.key_spec, k.key_usage, k.origin, k.key_state, k.creation_date as k_creation_date, \
-         k.scheduled_deletion_date, k.key_material"
+         k.scheduled_deletion_date, k.key_material, k.key_policy"
     };
 }
 
@@ -181,7 +191,7 @@ macro_rules! impl_sql_store {
         use $crate::store::sql::{into_page, AuditRow, GrantAndKeyRow, GrantRow, KeyRow};
         use $crate::store::{
             audit_from_row, grant_from_row, key_from_row, AuditEntry, CreateGrantCheck, DeleteGrantCheck,
-            KeyUpdate, Page, Store, StoreError,
+            KeyUpdate, Page, Store, StoreError, TokenStore,
         };
 
         async fn write_audit<'e, E>(executor: E, audit: &AuditRecord) -> Result<(), StoreError>
@@ -244,7 +254,7 @@ macro_rules! impl_sql_store {
                         .await?;
                 let key = key.map(key_from_row).transpose()?;
                 let callers_grants = fetch_grants_to(&mut *tx, &grant.key_id, caller).await?;
-                check(key.as_ref(), &callers_grants)?;
+                check(key.as_ref(), &callers_grants).map_err(StoreError::Refused)?;
                 if reuse_named && let Some(name) = &grant.name {
                     let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                         "select ", grant_columns!(), " from kms_grant where key_id = $1 and name = $2 order by seq"
@@ -255,7 +265,7 @@ macro_rules! impl_sql_store {
                     .await?;
                     for row in rows {
                         let existing = grant_from_row(row)?;
-                        if $crate::store::same_grant_properties(&existing, grant) {
+                        if existing.same_properties(grant) {
                             tx.commit().await?;
                             return Ok(existing);
                         }
@@ -274,8 +284,9 @@ macro_rules! impl_sql_store {
                 }
                 sqlx::query(
                     "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
-                     operations, issuing_principal, retiring_principal, name, creation_date, context_constraint) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     operations, issuing_principal, retiring_principal, name, creation_date, context_constraint, \
+                     retiring_principal_type, dialect) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(grant.grant_id.as_str())
                 .bind(grant.key_id.as_str())
@@ -287,6 +298,8 @@ macro_rules! impl_sql_store {
                 .bind(&grant.name)
                 .bind(grant.creation_date)
                 .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
+                .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
+                .bind(grant.dialect.map(|d| d.as_str()))
                 .execute(&mut *tx)
                 .await?;
                 // Only a grant that was inserted is recorded: a retry answered with the stored
@@ -377,8 +390,8 @@ macro_rules! impl_sql_store {
                 sqlx::query(
                     "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
                      key_description, key_spec, key_usage, origin, key_state, creation_date, \
-                     scheduled_deletion_date, key_material) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     scheduled_deletion_date, key_material, key_policy) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(key.key_id.as_str())
                 .bind(&key.project_id)
@@ -393,6 +406,7 @@ macro_rules! impl_sql_store {
                 .bind(key.creation_date)
                 .bind(key.scheduled_deletion_date)
                 .bind(&key.wrapped_material)
+                .bind(&key.key_policy)
                 .execute(&mut *tx)
                 .await?;
                 commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.as_str(), true).await?;
@@ -417,13 +431,18 @@ macro_rules! impl_sql_store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let current = row.map(key_from_row).transpose()?;
-                let next = update(current.as_ref())?;
-                sqlx::query("update kms_key set key_state = $2, scheduled_deletion_date = $3 where key_id = $1")
-                    .bind(key_id.as_str())
-                    .bind(next.key_state.code())
-                    .bind(next.scheduled_deletion_date)
-                    .execute(&mut *tx)
-                    .await?;
+                let next = update(current.as_ref()).map_err(StoreError::Refused)?;
+                sqlx::query(
+                    "update kms_key set key_state = $2, scheduled_deletion_date = $3, key_policy = $4, \
+                     key_description = $5 where key_id = $1",
+                )
+                .bind(key_id.as_str())
+                .bind(next.key_state.code())
+                .bind(next.scheduled_deletion_date)
+                .bind(&next.key_policy)
+                .bind(&next.key_description)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 Ok(next)
             }
@@ -583,7 +602,18 @@ macro_rules! impl_sql_store {
                         (grant.map(grant_from_row).transpose()?, key.map(key_from_row).transpose()?)
                     }
                 };
-                check(key.as_ref(), grant.as_ref())?;
+                // The account of the grant's own key, only needed when it is another key (rare).
+                let grant_key_domain = match &grant {
+                    Some(g) if g.key_id != *key_id => {
+                        let row: Option<(String,)> = sqlx::query_as("select domain_id from kms_key where key_id = $1")
+                            .bind(g.key_id.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        row.map(|(domain,)| domain)
+                    }
+                    _ => None,
+                };
+                check(key.as_ref(), grant.as_ref(), grant_key_domain.as_deref()).map_err(StoreError::Refused)?;
                 let deleted = sqlx::query("delete from kms_grant where grant_id = $1")
                     .bind(grant_id.as_str())
                     .execute(&mut *tx)
@@ -657,31 +687,47 @@ macro_rules! impl_sql_store {
 
             async fn list_retirable_grants(
                 &self,
-                user_id: &str,
+                principal: &str,
+                kind: $crate::domain::GranteeType,
                 after: i64,
                 limit: u32,
-            ) -> Result<Page<Grant>, StoreError> {
+            ) -> Result<Page<(Grant, Key)>, StoreError> {
+                // Rows older than retiring_principal_type named users (null reads as 'user').
+                macro_rules! retirable {
+                    () => {
+                        "g.retiring_principal = $1 and coalesce(g.retiring_principal_type, 'user') = $2"
+                    };
+                }
                 let (total,): (i64,) =
-                    sqlx::query_as("select count(*) from kms_grant where retiring_principal = $1")
-                        .bind(user_id)
+                    sqlx::query_as(concat!("select count(*) from kms_grant g where ", retirable!()))
+                        .bind(principal)
+                        .bind(kind.as_str())
                         .fetch_one(&self.pool)
                         .await?;
-                let rows: Vec<GrantRow> = sqlx::query_as(concat!(
-                    "select ", grant_columns!(), " from kms_grant where retiring_principal = $1 ",
-                    "and seq > $2 order by seq limit ($3 + 0)"
+                let rows: Vec<GrantAndKeyRow> = sqlx::query_as(concat!(
+                    "select ", grant_and_key_columns!(), " from kms_grant g join kms_key k on k.key_id = g.key_id ",
+                    "where ", retirable!(), " and g.seq > $3 order by g.seq limit ($4 + 0)"
                 ))
-                .bind(user_id)
+                .bind(principal)
+                .bind(kind.as_str())
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&self.pool)
                 .await?;
-                into_page(rows, limit, total, |r| r.seq, grant_from_row)
+                into_page(rows, limit, total, |r| r.g_seq, |row| {
+                    let (grant, key) = row.split();
+                    Ok((grant_from_row(grant)?, key_from_row(key)?))
+                })
             }
 
             async fn close(&self) {
                 self.close_pools().await;
             }
 
+        }
+
+        #[async_trait::async_trait]
+        impl TokenStore for $store {
             async fn insert_token(
                 &self,
                 token: &$crate::store::StoredToken,

@@ -153,7 +153,7 @@ async fn every_lifecycle_event_is_recorded_with_its_request_id(app: &TestApp) {
         trail[2]["detail"]
             .as_str()
             .unwrap()
-            .starts_with("encrypt-data: ")
+            .starts_with("kms:Encrypt: ")
     );
     for record in &trail {
         assert_eq!(record["key_id"], key_id.as_str());
@@ -240,7 +240,8 @@ async fn the_database_refuses_to_change_or_delete_audit_records(app: &TestApp) {
 /// The AWS dialect writes the same trail: a Name retry and a DryRun change nothing and
 /// leave no record; a refused Encrypt and a retire by grant token do.
 async fn the_aws_dialect_is_audited_too(app: &TestApp) {
-    use crate::aws::{AWS_ALICE, AWS_ERIN, AWS_FRANK, aws, create_key};
+    use crate::aws::create_key;
+    use crate::helpers::aws::{AWS_ALICE, AWS_ERIN, AWS_FRANK, aws};
     let key = create_key(app).await;
     let key_id = key["KeyId"].as_str().unwrap().to_owned();
     let body = json!({"KeyId": key_id, "GranteePrincipal": AWS_ERIN.arn, "Operations": ["Encrypt", "RetireGrant"],

@@ -159,6 +159,7 @@ const IDENTITIES: &str = r#"{
   "domains": [{"id": "d1", "name": "acct"}],
   "projects": [{"id": "p1", "name": "eu-de", "domain_id": "d1"}],
   "users": [{"id": "u1", "name": "ann", "domain_id": "d1", "projects": ["p1"],
+             "policies": ["KMS CMKReadOnlyAccess"],
              "tokens": [{"token": "live", "project_id": "p1"}, {"token": "stale", "expires_at": "2020-01-01T00:00:00Z"}]}]
 }"#;
 

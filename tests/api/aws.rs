@@ -2,108 +2,13 @@
 //! grants enforced across both dialects. Requests are signed with the library's own
 //! SigV4 signer, which a unit test checks against botocore's.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use kms_emulator::auth::sigv4;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::helpers::{ALICE, Backend, ERIN, Reply, TestApp};
-
-/// A demo principal's AWS credentials.
-#[derive(Clone, Copy)]
-pub(crate) struct Aws {
-    access_key: &'static str,
-    secret_key: &'static str,
-    pub(crate) arn: &'static str,
-}
-
-pub(crate) const AWS_ALICE: Aws = Aws {
-    access_key: "DEMOALICEACCESSKEY01",
-    secret_key: "demo-alice-secret-key-0000000000000001",
-    arn: "arn:aws:iam::111122223333:user/alice",
+use crate::helpers::aws::{
+    AWS_ALICE, AWS_DAVE, AWS_ERIN, AWS_FRANK, Aws, aws, aws_error, send, signed_headers,
 };
-const AWS_BOB: Aws = Aws {
-    access_key: "DEMOBOBACCESSKEY0002",
-    secret_key: "demo-bob-secret-key-00000000000000002",
-    arn: "arn:aws:iam::111122223333:user/bob",
-};
-pub(crate) const AWS_ERIN: Aws = Aws {
-    access_key: "DEMOERINACCESSKEY005",
-    secret_key: "demo-erin-secret-key-000000000000005",
-    arn: "arn:aws:iam::444455556666:user/erin",
-};
-pub(crate) const AWS_FRANK: Aws = Aws {
-    access_key: "DEMOFRANKACCESSKEY06",
-    secret_key: "demo-frank-secret-key-00000000000000006",
-    arn: "arn:aws:iam::444455556666:user/frank",
-};
-
-/// The signed headers of a request, as botocore would send them.
-fn signed_headers(
-    app: &TestApp,
-    who: Aws,
-    target: &str,
-    body: &[u8],
-    at: OffsetDateTime,
-) -> Vec<(String, String)> {
-    let host = app.base.trim_start_matches("http://").to_owned();
-    let mut headers = HeaderMap::new();
-    let mut put = |name: &str, value: &str| {
-        headers.insert(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
-    };
-    put("content-type", "application/x-amz-json-1.1");
-    put("x-amz-target", &format!("TrentService.{target}"));
-    put("x-amz-date", &sigv4::format_amz_date(at));
-    put("host", &host);
-    let parts = sigv4::RequestParts {
-        method: "POST",
-        path: "/",
-        query: None,
-        headers: &headers,
-        body,
-    };
-    let authorization =
-        sigv4::authorization_for(who.access_key, who.secret_key, "eu-de", &parts).unwrap();
-    let mut out: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(name, _)| name.as_str() != "host")
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
-        .collect();
-    out.push(("authorization".into(), authorization));
-    out
-}
-
-async fn send(app: &TestApp, headers: Vec<(String, String)>, body: Vec<u8>) -> Reply {
-    let pairs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    app.raw(reqwest::Method::POST, "/", &pairs, body).await
-}
-
-pub(crate) async fn aws(app: &TestApp, who: Aws, target: &str, body: Value) -> Reply {
-    let bytes = body.to_string().into_bytes();
-    let headers = signed_headers(app, who, target, &bytes, OffsetDateTime::now_utc());
-    send(app, headers, bytes).await
-}
-
-#[track_caller]
-fn aws_error(reply: &Reply, code: &str) {
-    assert_eq!(reply.status, 400, "expected 400 {code}: {}", reply.raw);
-    assert_eq!(reply.body["__type"], code, "{}", reply.raw);
-    let message = reply.body["message"]
-        .as_str()
-        .or(reply.body["Message"].as_str())
-        .unwrap_or_default();
-    assert!(
-        !message.is_empty() || code == "InvalidCiphertextException",
-        "{}",
-        reply.raw
-    );
-}
+use crate::helpers::{ALICE, Backend, ERIN, TestApp};
 
 pub(crate) async fn create_key(app: &TestApp) -> Value {
     aws(app, AWS_ALICE, "CreateKey", json!({})).await.ok()["KeyMetadata"].clone()
@@ -203,7 +108,7 @@ async fn keys_have_aws_metadata_and_arns(app: &TestApp) {
     );
     assert_eq!(key["KeyState"], "Enabled");
     assert_eq!(key["AWSAccountId"], "111122223333");
-    let by_arn = aws(app, AWS_BOB, "DescribeKey", json!({"KeyId": key["Arn"]})).await;
+    let by_arn = aws(app, AWS_DAVE, "DescribeKey", json!({"KeyId": key["Arn"]})).await;
     assert_eq!(by_arn.ok()["KeyMetadata"]["KeyId"], id);
     for bad in [
         "fake-key-id",
@@ -216,11 +121,12 @@ async fn keys_have_aws_metadata_and_arns(app: &TestApp) {
             "NotFoundException",
         );
     }
-    // Another account's ARN for this key ID is not this key.
+    // Another account's ARN for this key ID is not this key; and as AWS answers for any
+    // key of another account, the answer does not say whether it exists.
     let foreign = format!("arn:aws:kms:eu-de:444455556666:key/{id}");
     aws_error(
         &aws(app, AWS_ALICE, "DescribeKey", json!({"KeyId": foreign})).await,
-        "NotFoundException",
+        "AccessDeniedException",
     );
     // The same key through the Huawei dialect.
     let huawei = app.call(ALICE, "describe-key", json!({"key_id": id})).await;
@@ -449,9 +355,10 @@ async fn retire_and_revoke_roles(app: &TestApp) {
         &aws(app, AWS_ERIN, "RetireGrant", by_ids(&plain)).await,
         "AccessDeniedException",
     );
+    // Not a party, in another account: the answer says nothing about the key.
     aws_error(
         &aws(app, AWS_FRANK, "RetireGrant", by_ids(&plain)).await,
-        "NotFoundException",
+        "AccessDeniedException",
     );
     let retirable = grant(
         app,
@@ -492,7 +399,11 @@ async fn retire_and_revoke_roles(app: &TestApp) {
         &aws(app, AWS_ERIN, "RevokeGrant", by_ids(&plain)).await,
         "AccessDeniedException",
     );
-    aws(app, AWS_BOB, "RevokeGrant", by_ids(&plain)).await.ok();
+    aws(app, AWS_ALICE, "RevokeGrant", by_ids(&plain))
+        .await
+        .ok();
+    // A key of another account without a grant: AccessDenied, as AWS answers it, whether
+    // or not the key exists.
     aws_error(
         &aws(
             app,
@@ -501,7 +412,7 @@ async fn retire_and_revoke_roles(app: &TestApp) {
             json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
         )
         .await,
-        "NotFoundException",
+        "AccessDeniedException",
     );
     aws_error(
         &aws(
@@ -995,7 +906,8 @@ async fn identities_file_maps_access_keys_to_role_arns_and_accounts() {
     std::fs::write(
         &file,
         r#"{
-      "domains": [{"id": "d1", "name": "owner", "aws_account_id": "123456789012"},
+      "domains": [{"id": "d1", "name": "owner", "aws_account_id": "123456789012",
+                   "policies": ["arn:aws:iam::aws:policy/AdministratorAccess"]},
                   {"id": "d2", "name": "partner"}],
       "projects": [{"id": "p1", "name": "eu-de", "domain_id": "d1"},
                    {"id": "p2", "name": "eu-de", "domain_id": "d2"}],

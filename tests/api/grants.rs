@@ -383,15 +383,26 @@ async fn list_grants_is_for_the_owning_project(app: &TestApp) {
 }
 
 async fn list_retirable_grants_shows_grants_the_caller_retires(app: &TestApp) {
-    let (_, first) = app.key_with_grant(&["encrypt-data"]).await;
-    let (_, second) = app.key_with_grant(&["decrypt-data"]).await;
+    // The lister needs kms:grant:list (dave is read-only); carol, with no KMS permission,
+    // may retire grants but not list them.
+    let (key1, _) = app.key_with_grant(&["encrypt-data"]).await;
+    let (key2, _) = app.key_with_grant(&["decrypt-data"]).await;
+    let first = app
+        .create_grant(ALICE, json!({"key_id": key1, "grantee_principal": BOB.id, "operations": ["encrypt-data"], "retiring_principal": DAVE.id}))
+        .await;
+    let second = app
+        .create_grant(ALICE, json!({"key_id": key2, "grantee_principal": BOB.id, "operations": ["decrypt-data"], "retiring_principal": DAVE.id}))
+        .await;
+    app.call(CAROL, "list-retirable-grants", json!({}))
+        .await
+        .error(403, "KMS.0307");
     let key3 = app.create_key(ALICE, "third").await;
     let for_erin = app
         .create_grant(ALICE, json!({"key_id": key3, "grantee_principal": BOB.id, "operations": ["encrypt-data"], "retiring_principal": ERIN.id}))
         .await;
 
     let reply = app
-        .call(CAROL, "list-retirable-grants", json!({"limit": "1"}))
+        .call(DAVE, "list-retirable-grants", json!({"limit": "1"}))
         .await;
     let body = reply.ok();
     assert_eq!(body["total"], 2);
@@ -400,7 +411,7 @@ async fn list_retirable_grants_shows_grants_the_caller_retires(app: &TestApp) {
     let marker = body["next_marker"].as_str().unwrap().to_owned();
     let reply = app
         .call(
-            CAROL,
+            DAVE,
             "list-retirable-grants",
             json!({"limit": 1, "marker": marker}),
         )
@@ -414,12 +425,13 @@ async fn list_retirable_grants_shows_grants_the_caller_retires(app: &TestApp) {
     assert_eq!(reply.ok()["total"], 1);
     assert_eq!(reply.body["grants"][0]["grant_id"], for_erin.as_str());
 
-    // Neither the grantee nor the issuer sees them as retirable.
-    for user in [BOB, ALICE] {
-        let reply = app.call(user, "list-retirable-grants", json!({})).await;
-        assert_eq!(reply.ok()["total"], 0);
-        assert_eq!(reply.body["grants"], json!([]));
-    }
+    // The issuer does not see them as retirable; the grantee (no KMS permission) may not list.
+    let reply = app.call(ALICE, "list-retirable-grants", json!({})).await;
+    assert_eq!(reply.ok()["total"], 0);
+    assert_eq!(reply.body["grants"], json!([]));
+    app.call(BOB, "list-retirable-grants", json!({}))
+        .await
+        .error(403, "KMS.0307");
 }
 
 crate::on_both_backends!(

@@ -42,9 +42,10 @@ async fn the_grant_story_alice_bob_carol(app: &TestApp) {
     app.call(ERIN, "create-datakey", json!({"key_id": key_id}))
         .await
         .error(403, "KMS.0306");
+    // Her grant shows her the key, but key administration never crosses accounts.
     app.call(ERIN, "disable-key", json!({"key_id": key_id}))
         .await
-        .error(404, "KMS.0207");
+        .error(403, "KMS.0306");
 
     // C retires; B is refused at once.
     app.call(
@@ -57,9 +58,11 @@ async fn the_grant_story_alice_bob_carol(app: &TestApp) {
     encrypt(app, ERIN, &key_id, "again")
         .await
         .error(404, "KMS.0207");
+    // A ciphertext naming a key she can no longer see is answered like any bad
+    // ciphertext: frames reveal nothing about keys.
     app.call(ERIN, "decrypt-data", json!({"cipher_text": cipher}))
         .await
-        .error(404, "KMS.0207");
+        .error(400, "KMS.2201");
 
     // A grants again; B works; A revokes; B is refused.
     let grant = app
@@ -83,11 +86,14 @@ async fn the_grant_story_alice_bob_carol(app: &TestApp) {
     .ok();
     app.call(ERIN, "decrypt-data", json!({"cipher_text": cipher}))
         .await
-        .error(404, "KMS.0207");
-    // The owner side still decrypts.
-    app.call(DAVE, "decrypt-data", json!({"cipher_text": cipher}))
+        .error(400, "KMS.2201");
+    // The key's administrator still decrypts; a read-only user of its project may not.
+    app.call(ALICE, "decrypt-data", json!({"cipher_text": cipher}))
         .await
         .ok();
+    app.call(DAVE, "decrypt-data", json!({"cipher_text": cipher}))
+        .await
+        .error(403, "KMS.0306");
 }
 
 async fn domain_grants_cover_every_user_of_the_account(app: &TestApp) {
@@ -248,11 +254,15 @@ async fn key_states_govern_use(app: &TestApp) {
         .await
         .ok();
 
-    // Lifecycle changes are for the owner side only.
+    // Lifecycle changes need the permission: grants never give it. Erin's grant is
+    // revoked, so to her the key does not exist.
     app.call(ERIN, "disable-key", json!({"key_id": key_id}))
         .await
         .error(404, "KMS.0207");
     app.call(DAVE, "disable-key", json!({"key_id": key_id}))
+        .await
+        .error(403, "KMS.0306");
+    app.call(ALICE, "disable-key", json!({"key_id": key_id}))
         .await
         .ok();
 }

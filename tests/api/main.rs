@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth_and_errors;
+mod authority;
 mod aws;
 mod concurrency;
 mod faults;

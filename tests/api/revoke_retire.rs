@@ -107,9 +107,10 @@ async fn grantee_in_another_account_retires_through_its_grant(app: &TestApp) {
     app.call(ERIN, "describe-key", json!({"key_id": key_id}))
         .await
         .ok();
+    // Her grant shows her the key, so she is told she may not, rather than that it is missing.
     revoke(app, ERIN, &key_id, &grant_id)
         .await
-        .error(404, "KMS.0207");
+        .error(403, "KMS.0306");
     retire(app, ERIN, &key_id, &grant_id).await.ok();
     app.call(ERIN, "describe-key", json!({"key_id": key_id}))
         .await

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::api::LoggedErrorCode;
 use crate::auth::sigv4::SigV4Error;
 use crate::domain::KmsError;
+use crate::domain::authz::{Denial, DenialBasis, evaluate::DenialScope};
 
 /// An AWS error: its `__type` and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,13 +93,7 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
                 ),
             )
         }
-        AccessDenied(why) => AwsError::new(
-            "AccessDeniedException",
-            format!(
-                "User: {} is not authorized to perform: {} on resource: {key} because {why}",
-                cx.caller_arn, cx.action
-            ),
-        ),
+        AccessDenied(denial) => AwsError::new("AccessDeniedException", access_denied(&denial, cx)),
         TooManyGrants { limit, .. } => AwsError::new(
             "LimitExceededException",
             format!(
@@ -108,6 +103,12 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         TooManyKeys(limit) => AwsError::new(
             "LimitExceededException",
             format!("The request was rejected because the account already has {limit} keys."),
+        ),
+        MalformedPolicy(message) => AwsError::new("MalformedPolicyDocumentException", message),
+        PolicyTooLarge { .. } => AwsError::new("LimitExceededException", error.to_string()),
+        IncorrectKey => AwsError::new(
+            "IncorrectKeyException",
+            "The key ID in the request does not identify a KMS key that can perform this operation.",
         ),
         // Real AWS sends this one with an empty message: it does not say what was wrong
         // (another key, another context, damage), and neither do we.
@@ -120,6 +121,48 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         MalformedJson(message) => AwsError::serialization(message),
         BodyTooLarge { .. } => AwsError::validation(error.to_string()),
         other => AwsError::validation(other.to_string()),
+    }
+}
+
+/// AccessDeniedException's message in AWS's words, which say which kind of policy
+/// refused (identity-based, resource-based, explicit deny) for keys of the caller's
+/// account, and nothing about whether a key of another account exists.
+fn access_denied(denial: &Denial, cx: &Context<'_>) -> String {
+    let who = cx.caller_arn;
+    let action = cx.action;
+    let key = denial.resource.as_deref().or(cx.key_arn).unwrap_or("*");
+    match (denial.scope, denial.basis) {
+        (DenialScope::NoKey, DenialBasis::ExplicitIdentityDeny) => format!(
+            "User: {who} is not authorized to perform: {action} with an explicit deny in an identity-based policy"
+        ),
+        (DenialScope::NoKey, DenialBasis::Rule) => {
+            format!(
+                "User: {who} is not authorized to perform: {action} because {}",
+                denial.message
+            )
+        }
+        (DenialScope::NoKey, _) => format!(
+            "User: {who} is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+        ),
+        (DenialScope::ForeignKey, _) => format!(
+            "User: {who} is not authorized to perform: {action} on this resource because the resource does not exist in this Region, no resource-based policies allow access, or a resource-based policy explicitly denies access"
+        ),
+        (DenialScope::OwnKey, DenialBasis::ExplicitIdentityDeny) => format!(
+            "User: {who} is not authorized to perform: {action} on resource: {key} with an explicit deny in an identity-based policy"
+        ),
+        (DenialScope::OwnKey, DenialBasis::ExplicitResourceDeny) => format!(
+            "User: {who} is not authorized to perform: {action} on resource: {key} with an explicit deny in a resource-based policy"
+        ),
+        (DenialScope::OwnKey, DenialBasis::NoIdentityAllow) => format!(
+            "User: {who} is not authorized to perform: {action} on resource: {key} because no identity-based policy allows the {action} action"
+        ),
+        (DenialScope::OwnKey, DenialBasis::NoResourceAllow) => format!(
+            "User: {who} is not authorized to perform: {action} on resource: {key} because no resource-based policy allows the {action} action"
+        ),
+        (DenialScope::OwnKey, DenialBasis::Rule) => format!(
+            "User: {who} is not authorized to perform: {action} on resource: {key} because {}",
+            denial.message
+        ),
     }
 }
 
@@ -172,7 +215,10 @@ mod tests {
             ),
             (KmsError::KeyDisabled, "DisabledException"),
             (KmsError::KeyPendingDeletion, "KMSInvalidStateException"),
-            (KmsError::AccessDenied("no".into()), "AccessDeniedException"),
+            (
+                KmsError::AccessDenied(Denial::rule(DenialScope::OwnKey, "no")),
+                "AccessDeniedException",
+            ),
             (
                 KmsError::TooManyGrants {
                     key_id: "k".into(),

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 
 use super::error::AwsError;
 use crate::auth::Identities;
-use crate::auth::identities::default_aws_account_id;
 use crate::domain::ids::excerpt;
 use crate::domain::{Grant, GrantOperation, GranteeType, Key, KeyState};
 
@@ -63,24 +62,6 @@ pub fn stored_operations(aws: &str) -> Option<&'static [GrantOperation]> {
     })
 }
 
-/// The AWS name of a stored operation.
-pub fn aws_operation(op: GrantOperation) -> &'static str {
-    use GrantOperation::*;
-    match op {
-        EncryptData | EncryptDatakey => "Encrypt",
-        DecryptData | DecryptDatakey => "Decrypt",
-        CreateDatakey => "GenerateDataKey",
-        CreateDatakeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
-        DescribeKey => "DescribeKey",
-        CreateGrant => "CreateGrant",
-        RetireGrant => "RetireGrant",
-        ReEncryptFrom => "ReEncryptFrom",
-        ReEncryptTo => "ReEncryptTo",
-        GenerateDataKeyPair => "GenerateDataKeyPair",
-        GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
-    }
-}
-
 /// Validates AWS `Operations` and turns them into stored operations (duplicates dropped).
 pub fn parse_operations(values: &[&str]) -> Result<Vec<GrantOperation>, AwsError> {
     if values.is_empty() {
@@ -122,7 +103,7 @@ pub fn parse_operations(values: &[&str]) -> Result<Vec<GrantOperation>, AwsError
 pub fn aws_operations(ops: &[GrantOperation]) -> Vec<&'static str> {
     let mut names = Vec::new();
     for op in ops {
-        let name = aws_operation(*op);
+        let name = op.aws_name();
         if !names.contains(&name) {
             names.push(name);
         }
@@ -139,30 +120,15 @@ pub fn key_state_name(state: KeyState) -> &'static str {
     }
 }
 
-pub fn account_of(identities: &Identities, domain_id: &str) -> String {
-    identities
-        .aws_account_id(domain_id)
-        .map(str::to_owned)
-        .unwrap_or_else(|| default_aws_account_id(domain_id))
-}
-
-pub fn key_arn(identities: &Identities, region: &str, key: &Key) -> String {
-    format!(
-        "arn:aws:kms:{region}:{}:key/{}",
-        account_of(identities, &key.domain_id),
-        key.key_id
-    )
-}
-
 fn seconds(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }
 
 pub fn key_metadata(identities: &Identities, region: &str, key: &Key) -> Value {
     let mut metadata = json!({
-        "AWSAccountId": account_of(identities, &key.domain_id),
+        "AWSAccountId": identities.account_of(&key.domain_id),
         "KeyId": key.key_id.as_str(),
-        "Arn": key_arn(identities, region, key),
+        "Arn": identities.key_arn(region, key),
         "CreationDate": seconds(key.creation_date),
         "Enabled": key.key_state == KeyState::Enabled,
         "Description": key.key_description,
@@ -226,34 +192,32 @@ pub fn principal_arn(identities: &Identities, stored: &str, kind: GranteeType) -
         GranteeType::User => identities
             .user_by_id(stored)
             .map(|u| u.aws_arn.clone())
-            .or_else(|| {
-                identities
-                    .domain_by_id(stored)
-                    .map(|d| format!("arn:aws:iam::{}:root", account_of(identities, &d.id)))
-            })
             .unwrap_or_else(|| stored.to_owned()),
         GranteeType::Domain => identities
             .domain_by_id(stored)
-            .map(|d| format!("arn:aws:iam::{}:root", account_of(identities, &d.id)))
+            .map(|d| format!("arn:aws:iam::{}:root", identities.account_of(&d.id)))
             .unwrap_or_else(|| stored.to_owned()),
     }
 }
 
 pub fn grant_entry(identities: &Identities, region: &str, key: &Key, grant: &Grant) -> Value {
     let mut entry = json!({
-        "KeyId": key_arn(identities, region, key),
+        "KeyId": identities.key_arn(region, key),
         "GrantId": grant.grant_id.as_str(),
         "CreationDate": seconds(grant.creation_date),
         "GranteePrincipal": principal_arn(identities, &grant.grantee_principal, grant.grantee_principal_type),
-        "IssuingAccount": format!("arn:aws:iam::{}:root", account_of(identities, &key.domain_id)),
+        "IssuingAccount": format!("arn:aws:iam::{}:root", identities.account_of(&key.domain_id)),
         "Operations": aws_operations(&grant.operations),
     });
     if let Some(name) = &grant.name {
         entry["Name"] = json!(name);
     }
     if let Some(retiring) = &grant.retiring_principal {
-        // Stored as a user ID or, for an account, a domain ID.
-        entry["RetiringPrincipal"] = json!(principal_arn(identities, retiring, GranteeType::User));
+        entry["RetiringPrincipal"] = json!(principal_arn(
+            identities,
+            retiring,
+            grant.retiring_principal_type
+        ));
     }
     if let Some(constraint) = &grant.constraint {
         entry["Constraints"] = serde_json::from_str(&constraint.to_stored()).unwrap_or(Value::Null);

@@ -13,7 +13,8 @@ use super::body::Body;
 use super::{key_id_field, ok};
 use crate::api::AppState;
 use crate::crypto;
-use crate::domain::{Caller, GrantOperation, KeyId, KmsError};
+use crate::domain::authz::Action;
+use crate::domain::{Caller, KeyId, KeyRef, KmsError};
 use crate::hex;
 
 static CIPHER_TEXT_BASE64: LazyLock<Regex> =
@@ -83,14 +84,15 @@ pub(super) async fn encrypt_data(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let (key_id, plain_text, context) = encrypt_data_request(body)?;
-    let frame = state
+    let (_, frame) = state
         .kms
         .encrypt(
             caller,
-            &key_id,
-            GrantOperation::EncryptData,
+            &KeyRef::in_project(key_id.clone()),
+            Action::EncryptData,
             plain_text.as_bytes(),
             &context,
+            false,
         )
         .await?;
     ok(json!({"key_id": key_id.as_str(), "cipher_text": BASE64.encode(frame)}))
@@ -117,9 +119,12 @@ pub(super) async fn decrypt_data(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let (frame, context) = decrypt_data_request(body)?;
-    let (key_id, plaintext) = state.kms.decrypt_data(caller, &frame, &context).await?;
+    let (key, plaintext) = state
+        .kms
+        .decrypt(caller, None, &frame, &context, false)
+        .await?;
     ok(json!({
-        "key_id": key_id.as_str(),
+        "key_id": key.key_id.as_str(),
         "plain_text": String::from_utf8_lossy(&plaintext),
         "plain_text_base64": BASE64.encode(&plaintext),
     }))
@@ -161,15 +166,22 @@ pub(super) async fn create_datakey(
     with_plaintext: bool,
 ) -> Result<Response, KmsError> {
     let (key_id, length, context) = create_datakey_request(body)?;
-    let operation = if with_plaintext {
-        GrantOperation::CreateDatakey
+    let action = if with_plaintext {
+        Action::GenerateDataKey
     } else {
-        GrantOperation::CreateDatakeyWithoutPlaintext
+        Action::GenerateDataKeyWithoutPlaintext
     };
     let data_key = crypto::random_bytes(length);
-    let frame = state
+    let (_, frame) = state
         .kms
-        .encrypt(caller, &key_id, operation, &data_key, &context)
+        .encrypt(
+            caller,
+            &KeyRef::in_project(key_id.clone()),
+            action,
+            &data_key,
+            &context,
+            false,
+        )
         .await?;
     if with_plaintext {
         ok(
@@ -223,14 +235,15 @@ pub(super) async fn encrypt_datakey(
 ) -> Result<Response, KmsError> {
     let (key_id, data_key, context) = encrypt_datakey_request(body)?;
     let length = data_key.len();
-    let frame = state
+    let (_, frame) = state
         .kms
         .encrypt(
             caller,
-            &key_id,
-            GrantOperation::EncryptDatakey,
+            &KeyRef::in_project(key_id.clone()),
+            Action::EncryptDatakey,
             &data_key,
             &context,
+            false,
         )
         .await?;
     ok(
@@ -262,7 +275,7 @@ pub(super) async fn decrypt_datakey(
     let (key_id, frame, length, context) = decrypt_datakey_request(body)?;
     let data_key = state
         .kms
-        .decrypt_datakey(caller, &key_id, &frame, &context)
+        .decrypt_datakey(caller, &KeyRef::in_project(key_id), &frame, &context)
         .await?;
     if data_key.len() != length {
         return Err(KmsError::DekCipherLengthMismatch(format!(
@@ -293,7 +306,12 @@ pub(super) fn gen_random_request(body: &Body) -> Result<usize, KmsError> {
     Ok((bits / 8) as usize)
 }
 
-pub(super) fn gen_random(body: &Body) -> Result<Response, KmsError> {
+pub(super) async fn gen_random(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
     let length = gen_random_request(body)?;
-    ok(json!({"random_data": hex::upper(&crypto::random_bytes(length))}))
+    let random = state.kms.generate_random(caller, length).await?;
+    ok(json!({"random_data": hex::upper(&random)}))
 }

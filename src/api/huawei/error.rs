@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::api::{LoggedErrorCode, RequestId};
 use crate::domain::KmsError;
+use crate::domain::authz::evaluate::DenialScope;
 
 /// The documented status and code for each error (spec §11).
 pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
@@ -34,6 +35,11 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         // Pending import has no documented code; KMS.0209 ("not usable") is the closest.
         KeyDisabled | KeyPendingImport => (StatusCode::BAD_REQUEST, "KMS.0209"),
         KeyPendingDeletion => (StatusCode::BAD_REQUEST, "KMS.0210"),
+        // KMS.0307 ("no permission to access the API") for actions on no key, KMS.0306
+        // ("no permission to access the key") for the rest.
+        AccessDenied(denial) if denial.scope == DenialScope::NoKey => {
+            (StatusCode::FORBIDDEN, "KMS.0307")
+        }
         AccessDenied(_) => (StatusCode::FORBIDDEN, "KMS.0306"),
         AuthMissing(_) => (StatusCode::FORBIDDEN, "KMS.0301"),
         AuthInvalid => (StatusCode::FORBIDDEN, "KMS.0302"),
@@ -59,8 +65,11 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         DatakeyLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1903"),
         RandomLengthOutOfRange(_) => (StatusCode::BAD_REQUEST, "KMS.1801"),
         RandomLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1802"),
-        // Only the AWS dialect sets DryRun; should it ever reach here, it is a client-side condition.
-        DryRunSucceeded => (StatusCode::BAD_REQUEST, "KMS.0308"),
+        // Only the AWS dialect sets DryRun, key policies and an expected key for decryption;
+        // should they ever reach here, they are invalid parameters.
+        DryRunSucceeded | MalformedPolicy(_) | PolicyTooLarge { .. } | IncorrectKey => {
+            (StatusCode::BAD_REQUEST, "KMS.0308")
+        }
         // A timed-out request or a commit cut off mid-way: an outage too, with a message that says
         // the outcome is unknown.
         StoreUnavailable | OutcomeUnknown(_) => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
@@ -145,7 +154,10 @@ mod tests {
             (StatusCode::NOT_FOUND, "KMS.0207")
         );
         assert_eq!(
-            status_and_code(&KmsError::AccessDenied("x".into())),
+            status_and_code(&KmsError::AccessDenied(crate::domain::authz::Denial::rule(
+                DenialScope::OwnKey,
+                "x"
+            ))),
             (StatusCode::FORBIDDEN, "KMS.0306")
         );
         assert_eq!(

@@ -1,5 +1,7 @@
 //! A test harness that drives the service over HTTP, as a client would, on either backend.
 
+pub mod aws;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -46,34 +48,40 @@ pub struct User {
     pub project: &'static str,
 }
 
-/// Creates keys; the key creator.
+/// Creates keys; the key creator: an administrator ("KMS Administrator").
 pub const ALICE: User = User {
     id: "a11ce000000000000000000000000001",
     token: "demo-token-alice",
     project: PROJECT,
 };
-/// The usual grantee.
+/// The usual grantee: no KMS permission of its own.
 pub const BOB: User = User {
     id: "b0b00000000000000000000000000002",
     token: "demo-token-bob",
     project: PROJECT,
 };
-/// The usual retiring principal.
+/// The usual retiring principal: no KMS permission of its own.
 pub const CAROL: User = User {
     id: "ca401000000000000000000000000003",
     token: "demo-token-carol",
     project: PROJECT,
 };
-/// Another user of alice's project, with no role in the grants.
+/// Another user of alice's project, with no role in the grants: read-only.
 pub const DAVE: User = User {
     id: "da7e0000000000000000000000000004",
     token: "demo-token-dave",
     project: PROJECT,
 };
-/// A user of another account and project.
+/// A user of another account and project: its administrator.
 pub const ERIN: User = User {
     id: "e4140000000000000000000000000005",
     token: "demo-token-erin",
+    project: OTHER_PROJECT,
+};
+/// Read-only in erin's account.
+pub const FRANK: User = User {
+    id: "f4a4c000000000000000000000000006",
+    token: "demo-token-frank",
     project: OTHER_PROJECT,
 };
 
@@ -447,8 +455,31 @@ impl ServerProcess {
 }
 
 /// Runs each named `async fn name(app: &TestApp)` once per backend, each on a fresh database.
+/// With `with_config = |config| ...` first, each server starts with that configuration.
 #[macro_export]
 macro_rules! on_both_backends {
+    (with_config = $adjust:expr; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Sqlite, $adjust).await;
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Postgres, $adjust).await;
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(

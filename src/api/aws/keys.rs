@@ -1,0 +1,253 @@
+//! AWS key operations: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion, GetKeyPolicy, PutKeyPolicy, ListKeyPolicies.
+
+use serde_json::{Value, json};
+
+use super::body::constraint_failed;
+use super::call::{Call, paged};
+use super::error::AwsError;
+use super::wire;
+use crate::domain::{Dialect, Key, StateChange};
+use crate::service::CreateKey;
+
+/// AWS: ListKeys takes 1–1000 (default 100); ListKeyPolicies 1–1000 (default 100).
+const KEY_PAGE_MAX: i64 = 1000;
+const KEY_PAGE_DEFAULT: i64 = 100;
+/// AWS: PendingWindowInDays is 7–30, default 30.
+const MIN_PENDING_WINDOW: i64 = 7;
+const MAX_PENDING_WINDOW: i64 = 30;
+/// AWS's model: a key policy is 1–131072 characters of tab, LF, CR and U+0020–U+00FF
+/// (the service's own quota, 32 KB, is checked by the service).
+const MAX_POLICY_CHARS: usize = 131_072;
+/// The only policy name AWS lets users manage.
+const POLICY_NAME: &str = "default";
+
+fn metadata(call: &Call<'_>, key: &Key) -> Value {
+    json!({"KeyMetadata": wire::key_metadata(&call.state.identities, call.region(), key)})
+}
+
+/// A `Policy` field: present, within AWS's character set and length.
+fn policy_text<'b>(call: &'b Call<'_>) -> Result<Option<&'b str>, AwsError> {
+    let Some(policy) = call
+        .body
+        .optional_bounded_str("Policy", 1, MAX_POLICY_CHARS)?
+    else {
+        return Ok(None);
+    };
+    if !policy
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+    {
+        return Err(constraint_failed(
+            "policy",
+            "(the policy)",
+            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+        ));
+    }
+    Ok(Some(policy))
+}
+
+/// `PolicyName`: optional since botocore 1.35; `default` is the only one users manage.
+fn check_policy_name(call: &Call<'_>, arn: &str) -> Result<(), AwsError> {
+    match call.body.optional_bounded_str("PolicyName", 1, 128)? {
+        None | Some(POLICY_NAME) => Ok(()),
+        Some(other)
+            if other
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Err(AwsError::new(
+                "NotFoundException",
+                format!(
+                    "Policy {other} of key '{arn}' does not exist; the only key policy is named default."
+                ),
+            ))
+        }
+        Some(other) => Err(constraint_failed(
+            "policyName",
+            other,
+            "Member must satisfy regular expression pattern: [\\w]+",
+        )),
+    }
+}
+
+pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
+    let description = call
+        .body
+        .optional_bounded_str("Description", 0, 8192)?
+        .unwrap_or("");
+    if let Some(usage) = call.body.optional_str("KeyUsage")?
+        && usage != "ENCRYPT_DECRYPT"
+    {
+        return Err(constraint_failed(
+            "KeyUsage",
+            usage,
+            "this emulator makes ENCRYPT_DECRYPT keys only",
+        ));
+    }
+    for spec_field in ["KeySpec", "CustomerMasterKeySpec"] {
+        if let Some(spec) = call.body.optional_str(spec_field)?
+            && spec != "SYMMETRIC_DEFAULT"
+        {
+            return Err(constraint_failed(
+                spec_field,
+                spec,
+                "this emulator makes SYMMETRIC_DEFAULT keys only",
+            ));
+        }
+    }
+    let origin = match call.body.optional_str("Origin")? {
+        None | Some("AWS_KMS") => "kms",
+        Some("EXTERNAL") => "external",
+        Some(other) => {
+            return Err(constraint_failed(
+                "Origin",
+                other,
+                "Member must satisfy enum value set: [AWS_KMS, EXTERNAL]; this emulator has no custom key stores",
+            ));
+        }
+    };
+    if call.body.optional_bool("MultiRegion")? == Some(true) {
+        return Err(AwsError::new(
+            "UnsupportedOperationException",
+            "Multi-Region keys are not supported by this emulator.",
+        ));
+    }
+    let policy = policy_text(call)?.map(str::to_owned);
+    let bypass = call
+        .body
+        .optional_bool("BypassPolicyLockoutSafetyCheck")?
+        .unwrap_or(false);
+    // Huawei keys need a unique alias; AWS keys have none, so one is made up.
+    let alias = format!("aws-key-{}", uuid::Uuid::new_v4().simple());
+    let key = call
+        .state
+        .kms
+        .create_key(
+            &call.caller,
+            CreateKey {
+                key_alias: alias,
+                key_description: description.to_owned(),
+                key_spec: "AES_256".into(),
+                key_usage: "ENCRYPT_DECRYPT".into(),
+                origin: origin.into(),
+                policy,
+                bypass_policy_lockout_check: bypass,
+            },
+        )
+        .await
+        .map_err(|e| call.kms_error(None, e))?;
+    Ok(metadata(call, &key))
+}
+
+pub(super) async fn describe_key(call: &Call<'_>) -> Result<Value, AwsError> {
+    let named = call.required_key("KeyId")?;
+    call.check_grant_tokens()?;
+    let key = call
+        .state
+        .kms
+        .describe_key(&call.caller, &named.key)
+        .await
+        .map_err(call.key_error(&named))?;
+    Ok(metadata(call, &key))
+}
+
+pub(super) async fn list_keys(call: &Call<'_>) -> Result<Value, AwsError> {
+    let (after, limit) = call.page(KEY_PAGE_MAX, KEY_PAGE_DEFAULT)?;
+    let page = call
+        .state
+        .kms
+        .list_keys(&call.caller, None, after, limit)
+        .await
+        .map_err(|e| call.kms_error(None, e))?;
+    let keys: Vec<Value> = page
+        .items
+        .iter()
+        .map(|k| json!({"KeyId": k.key_id.as_str(), "KeyArn": call.key_arn(k)}))
+        .collect();
+    Ok(paged("Keys", keys, page.next_after))
+}
+
+/// EnableKey, DisableKey (idempotent in AWS), ScheduleKeyDeletion, CancelKeyDeletion.
+pub(super) async fn change_state(call: &Call<'_>, change: StateChange) -> Result<Key, AwsError> {
+    let named = call.required_key("KeyId")?;
+    call.state
+        .kms
+        .change_key_state(&call.caller, Dialect::Aws, &named.key, change)
+        .await
+        .map_err(call.key_error(&named))
+}
+
+pub(super) async fn schedule_deletion(call: &Call<'_>) -> Result<Value, AwsError> {
+    let days = call
+        .body
+        .optional_int(
+            "PendingWindowInDays",
+            MIN_PENDING_WINDOW,
+            MAX_PENDING_WINDOW,
+        )?
+        .unwrap_or(MAX_PENDING_WINDOW);
+    let key = change_state(call, StateChange::ScheduleDeletion { pending_days: days }).await?;
+    Ok(json!({
+        "KeyId": call.key_arn(&key),
+        "DeletionDate": key.scheduled_deletion_date.map(|ms| ms as f64 / 1000.0),
+        "KeyState": "PendingDeletion",
+        "PendingWindowInDays": days,
+    }))
+}
+
+pub(super) async fn cancel_deletion(call: &Call<'_>) -> Result<Value, AwsError> {
+    let key = change_state(call, StateChange::CancelDeletion).await?;
+    Ok(json!({"KeyId": call.key_arn(&key)}))
+}
+
+pub(super) async fn get_key_policy(call: &Call<'_>) -> Result<Value, AwsError> {
+    let named = call.required_key("KeyId")?;
+    check_policy_name(call, &named.arn)?;
+    let policy = call
+        .state
+        .kms
+        .get_key_policy(&call.caller, &named.key)
+        .await
+        .map_err(call.key_error(&named))?;
+    Ok(json!({"Policy": policy, "PolicyName": POLICY_NAME}))
+}
+
+pub(super) async fn put_key_policy(call: &Call<'_>) -> Result<(), AwsError> {
+    let named = call.required_key("KeyId")?;
+    let policy = policy_text(call)?.ok_or_else(|| super::body::missing("Policy"))?;
+    if let Some(name) = call.body.optional_bounded_str("PolicyName", 1, 128)?
+        && name != POLICY_NAME
+    {
+        return Err(AwsError::validation(format!(
+            "PolicyName {} cannot be put: the only key policy users manage is named default.",
+            crate::domain::ids::excerpt(name)
+        )));
+    }
+    let bypass = call
+        .body
+        .optional_bool("BypassPolicyLockoutSafetyCheck")?
+        .unwrap_or(false);
+    call.state
+        .kms
+        .put_key_policy(&call.caller, &named.key, policy, bypass)
+        .await
+        .map_err(call.key_error(&named))
+}
+
+pub(super) async fn list_key_policies(call: &Call<'_>) -> Result<Value, AwsError> {
+    let named = call.required_key("KeyId")?;
+    let (after, _limit) = call.page(KEY_PAGE_MAX, KEY_PAGE_DEFAULT)?;
+    call.state
+        .kms
+        .list_key_policies(&call.caller, &named.key)
+        .await
+        .map_err(call.key_error(&named))?;
+    // One policy, so any marker past it is the end of the list.
+    let names: Vec<Value> = if after == 0 {
+        vec![json!(POLICY_NAME)]
+    } else {
+        Vec::new()
+    };
+    Ok(paged("PolicyNames", names, None))
+}

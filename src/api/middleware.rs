@@ -1,0 +1,82 @@
+//! What every exchange gets, whichever API it is for: a request ID (`X-Request-Id`), a
+//! tracing span naming the operation, and one log line with the outcome. Only the method,
+//! path and operation are logged: headers carry tokens and signatures, bodies secrets.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+/// The request ID of the current exchange, also sent back as `X-Request-Id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Set by handlers on error responses so the access log names the error code.
+#[derive(Debug, Clone)]
+pub struct LoggedErrorCode(pub &'static str);
+
+/// A client-supplied request ID is kept when it is short and plain, so callers can
+/// correlate; otherwise a new 32-hex one is made, as the Huawei gateway does.
+fn request_id_for(request: &Request) -> String {
+    request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// The operation a request asks for, for the log: the AWS target's operation, or the
+/// last segment of a Huawei path (`create-grant`). Only printable ASCII, at most 64 bytes.
+fn operation_of(request: &Request) -> String {
+    let named = match request.headers().get("x-amz-target") {
+        Some(target) => target
+            .to_str()
+            .ok()
+            .map(|t| t.trim_start_matches("TrentService.").to_owned()),
+        None => request.uri().path().rsplit('/').next().map(str::to_owned),
+    };
+    named
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect()
+}
+
+pub(super) async fn request_context(mut request: Request, next: Next) -> Response {
+    let request_id = request_id_for(&request);
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        operation = %operation_of(&request),
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let error_code = response.extensions().get::<LoggedErrorCode>().map(|c| c.0);
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            error_code = error_code.unwrap_or(""),
+            latency_us = started.elapsed().as_micros() as u64,
+            "response"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}

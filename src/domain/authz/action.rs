@@ -1,0 +1,242 @@
+//! The actions of the authorization core: one per operation either dialect serves,
+//! each with its IAM name in each cloud's policy language and the grant operation
+//! that can allow it.
+//!
+//! A dialect maps its wire operation to one of these and nothing else, so a policy
+//! written in either language, and a grant made through either API, decides the same
+//! request the same way whichever API it arrives through.
+
+use std::fmt;
+
+use crate::domain::GrantOperation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    CreateKey,
+    DescribeKey,
+    ListKeys,
+    EnableKey,
+    DisableKey,
+    ScheduleKeyDeletion,
+    CancelKeyDeletion,
+    CreateGrant,
+    ListGrants,
+    ListRetirableGrants,
+    RevokeGrant,
+    RetireGrant,
+    /// Huawei encrypt-data, AWS Encrypt.
+    EncryptData,
+    /// Huawei decrypt-data, AWS Decrypt.
+    DecryptData,
+    /// Huawei encrypt-datakey (AWS has no separate operation: its `Encrypt` covers it).
+    EncryptDatakey,
+    /// Huawei decrypt-datakey (AWS: `Decrypt`).
+    DecryptDatakey,
+    /// Huawei create-datakey, AWS GenerateDataKey.
+    GenerateDataKey,
+    /// Huawei create-datakey-without-plaintext, AWS GenerateDataKeyWithoutPlaintext.
+    GenerateDataKeyWithoutPlaintext,
+    /// Huawei gen-random, AWS GenerateRandom.
+    GenerateRandom,
+    GetKeyPolicy,
+    PutKeyPolicy,
+    ListKeyPolicies,
+}
+
+impl Action {
+    pub const ALL: [Action; 22] = [
+        Self::CreateKey,
+        Self::DescribeKey,
+        Self::ListKeys,
+        Self::EnableKey,
+        Self::DisableKey,
+        Self::ScheduleKeyDeletion,
+        Self::CancelKeyDeletion,
+        Self::CreateGrant,
+        Self::ListGrants,
+        Self::ListRetirableGrants,
+        Self::RevokeGrant,
+        Self::RetireGrant,
+        Self::EncryptData,
+        Self::DecryptData,
+        Self::EncryptDatakey,
+        Self::DecryptDatakey,
+        Self::GenerateDataKey,
+        Self::GenerateDataKeyWithoutPlaintext,
+        Self::GenerateRandom,
+        Self::GetKeyPolicy,
+        Self::PutKeyPolicy,
+        Self::ListKeyPolicies,
+    ];
+
+    /// The action's name in AWS IAM and key policies, as a one-element list (the form
+    /// a policy query takes).
+    pub fn aws_names(self) -> &'static [&'static str] {
+        match self {
+            Self::CreateKey => &["kms:CreateKey"],
+            Self::DescribeKey => &["kms:DescribeKey"],
+            Self::ListKeys => &["kms:ListKeys"],
+            Self::EnableKey => &["kms:EnableKey"],
+            Self::DisableKey => &["kms:DisableKey"],
+            Self::ScheduleKeyDeletion => &["kms:ScheduleKeyDeletion"],
+            Self::CancelKeyDeletion => &["kms:CancelKeyDeletion"],
+            Self::CreateGrant => &["kms:CreateGrant"],
+            Self::ListGrants => &["kms:ListGrants"],
+            Self::ListRetirableGrants => &["kms:ListRetirableGrants"],
+            Self::RevokeGrant => &["kms:RevokeGrant"],
+            Self::RetireGrant => &["kms:RetireGrant"],
+            Self::EncryptData | Self::EncryptDatakey => &["kms:Encrypt"],
+            Self::DecryptData | Self::DecryptDatakey => &["kms:Decrypt"],
+            Self::GenerateDataKey => &["kms:GenerateDataKey"],
+            Self::GenerateDataKeyWithoutPlaintext => &["kms:GenerateDataKeyWithoutPlaintext"],
+            Self::GenerateRandom => &["kms:GenerateRandom"],
+            Self::GetKeyPolicy => &["kms:GetKeyPolicy"],
+            Self::PutKeyPolicy => &["kms:PutKeyPolicy"],
+            Self::ListKeyPolicies => &["kms:ListKeyPolicies"],
+        }
+    }
+
+    /// The action's name in AWS IAM and key policies.
+    pub fn aws_name(self) -> &'static str {
+        self.aws_names()[0]
+    }
+
+    /// The names a Huawei/OTC identity policy may use for the action: the role-era
+    /// names of OTC's permission table (`kms:cmk:crypto`, `kms:grant:create`, ...) and
+    /// the fine-grained names of Huawei's identity policies (`kms:cmk:encryptData`, ...).
+    /// A statement applies when any of them matches one of its action patterns.
+    pub fn huawei_names(self) -> &'static [&'static str] {
+        match self {
+            Self::CreateKey => &["kms:cmk:create"],
+            Self::DescribeKey => &["kms:cmk:get"],
+            Self::ListKeys => &["kms:cmk:list"],
+            Self::EnableKey => &["kms:cmk:enable"],
+            Self::DisableKey => &["kms:cmk:disable"],
+            Self::ScheduleKeyDeletion => &["kms:cmk:update", "kms:cmk:scheduleKeyDeletion"],
+            Self::CancelKeyDeletion => &["kms:cmk:update", "kms:cmk:cancelKeyDeletion"],
+            Self::CreateGrant => &["kms:grant:create", "kms:cmk:createGrant"],
+            Self::ListGrants => &["kms:grant:list", "kms:cmk:listGrants"],
+            // As Huawei's authorization page prints it: no resource type, hence `::`.
+            Self::ListRetirableGrants => &["kms:grant:list", "kms::listRetirableGrants"],
+            Self::RevokeGrant => &["kms:grant:revoke", "kms:cmk:revokeGrant"],
+            Self::RetireGrant => &["kms:grant:retire", "kms:cmk:retireGrant"],
+            Self::EncryptData => &["kms:cmk:crypto", "kms:cmk:encrypt", "kms:cmk:encryptData"],
+            Self::DecryptData => &["kms:cmk:crypto", "kms:cmk:decrypt", "kms:cmk:decryptData"],
+            Self::EncryptDatakey => &["kms:dek:crypto", "kms:cmk:encryptDataKey"],
+            Self::DecryptDatakey => &["kms:dek:crypto", "kms:cmk:decryptDataKey"],
+            Self::GenerateDataKey => &["kms:dek:create", "kms:cmk:createDataKey"],
+            Self::GenerateDataKeyWithoutPlaintext => {
+                &["kms:dek:create", "kms:cmk:createDataKeyWithoutPlaintext"]
+            }
+            Self::GenerateRandom => &["kms:cmk:generate"],
+            // Huawei has no key policies in AWS's sense (its `key-policies` API is about
+            // keyspace access points); these names let a Huawei policy govern the AWS
+            // operations on the same keys.
+            Self::GetKeyPolicy => &["kms:cmk:getKeyPolicy"],
+            Self::PutKeyPolicy => &["kms:cmk:putKeyPolicy"],
+            Self::ListKeyPolicies => &["kms:cmk:listKeyPolicies"],
+        }
+    }
+
+    /// The grant operation a grant must hold to allow this action, if grants can.
+    /// AWS: grants confer the cryptographic operations, DescribeKey, CreateGrant and
+    /// RetireGrant, never key administration, listing, revocation or policies.
+    pub fn grant_operation(self) -> Option<GrantOperation> {
+        use GrantOperation as Op;
+        Some(match self {
+            Self::DescribeKey => Op::DescribeKey,
+            Self::CreateGrant => Op::CreateGrant,
+            Self::RetireGrant => Op::RetireGrant,
+            Self::EncryptData => Op::EncryptData,
+            Self::DecryptData => Op::DecryptData,
+            Self::EncryptDatakey => Op::EncryptDatakey,
+            Self::DecryptDatakey => Op::DecryptDatakey,
+            Self::GenerateDataKey => Op::CreateDatakey,
+            Self::GenerateDataKeyWithoutPlaintext => Op::CreateDatakeyWithoutPlaintext,
+            _ => return None,
+        })
+    }
+
+    /// Whether the action is about one key (its resource is the key), rather than the
+    /// account (CreateKey, ListKeys, ListRetirableGrants, GenerateRandom: resource `*`).
+    pub fn on_key(self) -> bool {
+        !matches!(
+            self,
+            Self::CreateKey | Self::ListKeys | Self::ListRetirableGrants | Self::GenerateRandom
+        )
+    }
+
+    /// Whether a key policy and IAM policy may give this action to a principal of
+    /// another account (AWS: the cryptographic operations, CreateGrant, DescribeKey,
+    /// ListGrants, RetireGrant and RevokeGrant; "other actions have no effect").
+    pub fn crosses_accounts(self) -> bool {
+        matches!(
+            self,
+            Self::DescribeKey
+                | Self::CreateGrant
+                | Self::ListGrants
+                | Self::RetireGrant
+                | Self::RevokeGrant
+                | Self::EncryptData
+                | Self::DecryptData
+                | Self::EncryptDatakey
+                | Self::DecryptDatakey
+                | Self::GenerateDataKey
+                | Self::GenerateDataKeyWithoutPlaintext
+        )
+    }
+
+    /// Whether an encryption-context grant constraint applies (AWS: the cryptographic
+    /// operations; never DescribeKey, CreateGrant or RetireGrant).
+    pub fn takes_encryption_context(self) -> bool {
+        matches!(
+            self,
+            Self::EncryptData
+                | Self::DecryptData
+                | Self::EncryptDatakey
+                | Self::DecryptDatakey
+                | Self::GenerateDataKey
+                | Self::GenerateDataKeyWithoutPlaintext
+        )
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.aws_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_names_in_both_languages() {
+        for action in Action::ALL {
+            assert!(action.aws_name().starts_with("kms:"), "{action:?}");
+            assert!(!action.huawei_names().is_empty(), "{action:?}");
+            for name in action.huawei_names() {
+                assert_eq!(name.matches(':').count(), 2, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn grants_never_confer_administration() {
+        for action in [
+            Action::CreateKey,
+            Action::EnableKey,
+            Action::DisableKey,
+            Action::ScheduleKeyDeletion,
+            Action::CancelKeyDeletion,
+            Action::ListGrants,
+            Action::ListRetirableGrants,
+            Action::RevokeGrant,
+            Action::PutKeyPolicy,
+            Action::GetKeyPolicy,
+        ] {
+            assert_eq!(action.grant_operation(), None, "{action:?}");
+        }
+    }
+}
