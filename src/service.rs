@@ -129,9 +129,12 @@ impl From<StoreError> for KmsError {
     }
 }
 
+/// One answer for every ciphertext that does not open, whatever the reason (not a frame,
+/// a frame naming an unknown key or another account's, damage, the wrong context), so a
+/// prober learns nothing about which keys exist and who owns them.
 fn unopenable() -> KmsError {
     KmsError::InvalidCipherText(
-        "it was not made with this key, was altered, or the additional data differs from encryption.".into(),
+        "it was not made by this service with a key you may use, was altered, or the additional data differs from encryption.".into(),
     )
 }
 
@@ -1016,9 +1019,7 @@ impl Kms {
         context: &[u8],
         dry_run: bool,
     ) -> Result<(Key, Vec<u8>), KmsError> {
-        let framed = crypto::framed_key_id(frame).map_err(|_| {
-            KmsError::InvalidCipherText("it is not a ciphertext made by this service.".into())
-        })?;
+        let framed = crypto::framed_key_id(frame).map_err(|_| unopenable())?;
         let key_ref = match expected {
             Some(expected) if expected.id != framed => return Err(KmsError::IncorrectKey),
             Some(expected) => expected.clone(),

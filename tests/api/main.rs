@@ -14,6 +14,7 @@ mod identity;
 mod key_use;
 mod keys;
 mod openapi;
+mod oracles;
 mod races;
 mod revoke_retire;
 mod secrets;
