@@ -67,6 +67,13 @@ pub struct Kms {
     identities: Arc<Identities>,
 }
 
+/// The store and what it holds (`/ready`).
+pub struct Health {
+    pub backend: &'static str,
+    pub region: String,
+    pub census: crate::store::Census,
+}
+
 pub struct CreateKey {
     pub key_alias: String,
     pub key_description: String,
@@ -232,6 +239,16 @@ impl Kms {
     /// Whether the database answers (`/ready`).
     pub async fn ping(&self) -> Result<(), KmsError> {
         Ok(self.store.ping().await?)
+    }
+
+    /// What the service holds and serves, for the health document.
+    pub async fn health(&self) -> Result<Health, KmsError> {
+        let census = self.store.census().await?;
+        Ok(Health {
+            backend: self.store.backend(),
+            region: self.settings.region.clone(),
+            census,
+        })
     }
 
     fn account_of(&self, domain_id: &str) -> String {

@@ -14,12 +14,16 @@ pub use middleware::{LoggedErrorCode, RequestId};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::domain::KeyState;
 
 use crate::auth::Identities;
 use crate::service::Kms;
@@ -97,12 +101,79 @@ async fn health() -> &'static str {
     "ok"
 }
 
+fn state_label(state: KeyState) -> &'static str {
+    match state {
+        KeyState::PendingActivation => "pending_activation",
+        KeyState::Enabled => "enabled",
+        KeyState::Disabled => "disabled",
+        KeyState::PendingDeletion => "pending_deletion",
+        KeyState::PendingImport => "pending_import",
+    }
+}
+
+/// The health document (like LocalStack's `/_localstack/health`): 200 with what the
+/// store holds when it answers, 503 when it does not. Orchestrators need only the status;
+/// people and test suites read the body. Counts are of the whole store, every account:
+/// the endpoint is unauthenticated like `/health`, so it names no ids.
 async fn ready(State(state): State<AppState>) -> Response {
-    match state.kms.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
+    let served = json!({
+        "huawei": {
+            "path": "POST /v1.0/{project_id}/kms/{action}",
+            "actions": huawei::served_actions().collect::<Vec<_>>(),
+        },
+        "aws": {
+            "path": "POST / (X-Amz-Target: TrentService.<operation>)",
+            "operations": aws::served_operations().collect::<Vec<_>>(),
+        },
+    });
+    match state.kms.health().await {
+        Ok(health) => {
+            let keys: serde_json::Map<String, Value> = health
+                .census
+                .keys_by_state
+                .iter()
+                .map(|(code, count)| {
+                    let state = KeyState::from_code(*code).map_or_else(
+                        || format!("state {code}"),
+                        |state| state_label(state).into(),
+                    );
+                    (state, json!(count))
+                })
+                .collect();
+            let total: i64 = health
+                .census
+                .keys_by_state
+                .iter()
+                .map(|(_, count)| count)
+                .sum();
+            let body = json!({
+                "status": "ready",
+                "version": env!("CARGO_PKG_VERSION"),
+                "store": {
+                    "backend": health.backend,
+                    "reachable": true,
+                    "schema_version": health.census.schema_version,
+                },
+                "region": health.region,
+                "dialects": served,
+                "counts": {
+                    "projects": health.census.projects,
+                    "keys": total,
+                    "keys_by_state": keys,
+                    "grants": health.census.grants,
+                },
+            });
+            (StatusCode::OK, Json(body)).into_response()
+        }
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            let body = json!({
+                "status": "unavailable",
+                "version": env!("CARGO_PKG_VERSION"),
+                "store": {"reachable": false, "error": "database unreachable"},
+                "dialects": served,
+            });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
 }

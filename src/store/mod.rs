@@ -104,6 +104,10 @@ pub trait Store: TokenStore {
 
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// What the store holds, for the health document: the last applied migration and
+    /// counts of keys (by state code), grants and projects.
+    async fn census(&self) -> Result<Census, StoreError>;
+
     /// Inserts a new key unless its alias is taken in the project or the project is full.
     async fn insert_key(&self, key: &Key, max_keys_per_project: u32) -> Result<(), StoreError>;
 
@@ -198,6 +202,16 @@ pub trait Store: TokenStore {
     ) -> Result<Page<(Grant, Key)>, StoreError>;
 
     async fn close(&self);
+}
+
+/// What the store holds (the health document).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Census {
+    pub schema_version: i64,
+    /// `(key state code, number of keys)`, ordered by code.
+    pub keys_by_state: Vec<(i64, i64)>,
+    pub grants: i64,
+    pub projects: i64,
 }
 
 /// An audit record with its position in the trail (for paging).

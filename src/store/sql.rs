@@ -190,7 +190,7 @@ macro_rules! impl_sql_store {
         use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
         use $crate::store::sql::{into_page, AuditRow, GrantAndKeyRow, GrantRow, KeyRow};
         use $crate::store::{
-            audit_from_row, grant_from_row, key_from_row, AuditEntry, CreateGrantCheck, DeleteGrantCheck,
+            audit_from_row, grant_from_row, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
         };
 
@@ -358,6 +358,29 @@ macro_rules! impl_sql_store {
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("select 1").execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn census(&self) -> Result<Census, StoreError> {
+                // One read transaction, so the counts belong to one moment.
+                let mut tx = self.pool.begin().await?;
+                let (schema_version,): (i64,) = sqlx::query_as(
+                    "select coalesce(max(version), 0) from _sqlx_migrations where success",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                let keys_by_state: Vec<(i64, i64)> = sqlx::query_as(
+                    "select key_state, count(*) from kms_key group by key_state order by key_state",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let (grants,): (i64,) = sqlx::query_as("select count(*) from kms_grant")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let (projects,): (i64,) = sqlx::query_as("select count(*) from kms_project")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Census { schema_version, keys_by_state, grants, projects })
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %key.key_id))]

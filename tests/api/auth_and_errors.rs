@@ -125,6 +125,37 @@ async fn health_and_readiness(app: &TestApp) {
     assert_eq!(health.status, 200);
     let ready = app.raw(reqwest::Method::GET, "/ready", &[], vec![]).await;
     assert_eq!(ready.status, 200);
+    let empty = ready.body.clone();
+    assert_eq!(empty["status"], "ready", "{}", ready.raw);
+    assert_eq!(empty["store"]["reachable"], true);
+    assert!(
+        empty["store"]["schema_version"].as_i64().unwrap() >= 6,
+        "{}",
+        ready.raw
+    );
+    assert_eq!(empty["counts"]["keys"], 0);
+    let actions = empty["dialects"]["huawei"]["actions"].as_array().unwrap();
+    assert!(actions.contains(&json!("retire-grant")), "{}", ready.raw);
+    let operations = empty["dialects"]["aws"]["operations"].as_array().unwrap();
+    assert!(operations.contains(&json!("RetireGrant")), "{}", ready.raw);
+    // The counts follow what the store holds.
+    let (key_id, _) = app.key_with_grant(&["encrypt-data"]).await;
+    app.call(ALICE, "disable-key", json!({"key_id": key_id}))
+        .await
+        .ok();
+    app.create_key(ALICE, "second").await;
+    let ready = app.raw(reqwest::Method::GET, "/ready", &[], vec![]).await;
+    let counts = &ready.body["counts"];
+    assert_eq!(counts["keys"], 2, "{}", ready.raw);
+    assert_eq!(counts["keys_by_state"]["enabled"], 1, "{}", ready.raw);
+    assert_eq!(counts["keys_by_state"]["disabled"], 1, "{}", ready.raw);
+    assert_eq!(counts["grants"], 1, "{}", ready.raw);
+    assert_eq!(counts["projects"], 1, "{}", ready.raw);
+    let backend = match app.db {
+        crate::helpers::TestDb::Sqlite { .. } => "sqlite",
+        crate::helpers::TestDb::Postgres { .. } => "postgres",
+    };
+    assert_eq!(ready.body["store"]["backend"], backend, "{}", ready.raw);
     let versions = app.raw(reqwest::Method::GET, "/", &[], vec![]).await;
     assert_eq!(versions.body["versions"][0]["id"], "v1.0");
 }

@@ -120,6 +120,11 @@ impl Operation {
     }
 }
 
+/// The served operation names, for the health document.
+pub fn served_operations() -> impl Iterator<Item = &'static str> {
+    Operation::ALL.into_iter().map(Operation::name)
+}
+
 pub async fn dispatch(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,

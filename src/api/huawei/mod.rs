@@ -87,30 +87,43 @@ enum Action {
 }
 
 impl Action {
+    /// Every action served, by its name in the path.
+    const ALL: [(&'static str, Action); 19] = [
+        ("create-key", Self::CreateKey),
+        ("describe-key", Self::DescribeKey),
+        ("list-keys", Self::ListKeys),
+        ("create-grant", Self::CreateGrant),
+        ("list-grants", Self::ListGrants),
+        ("list-retirable-grants", Self::ListRetirableGrants),
+        ("revoke-grant", Self::RevokeGrant),
+        ("retire-grant", Self::RetireGrant),
+        ("enable-key", Self::EnableKey),
+        ("disable-key", Self::DisableKey),
+        ("schedule-key-deletion", Self::ScheduleKeyDeletion),
+        ("cancel-key-deletion", Self::CancelKeyDeletion),
+        ("encrypt-data", Self::EncryptData),
+        ("decrypt-data", Self::DecryptData),
+        ("create-datakey", Self::CreateDatakey),
+        (
+            "create-datakey-without-plaintext",
+            Self::CreateDatakeyWithoutPlaintext,
+        ),
+        ("encrypt-datakey", Self::EncryptDatakey),
+        ("decrypt-datakey", Self::DecryptDatakey),
+        ("gen-random", Self::GenRandom),
+    ];
+
     fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "create-key" => Self::CreateKey,
-            "describe-key" => Self::DescribeKey,
-            "list-keys" => Self::ListKeys,
-            "create-grant" => Self::CreateGrant,
-            "list-grants" => Self::ListGrants,
-            "list-retirable-grants" => Self::ListRetirableGrants,
-            "revoke-grant" => Self::RevokeGrant,
-            "retire-grant" => Self::RetireGrant,
-            "enable-key" => Self::EnableKey,
-            "disable-key" => Self::DisableKey,
-            "schedule-key-deletion" => Self::ScheduleKeyDeletion,
-            "cancel-key-deletion" => Self::CancelKeyDeletion,
-            "encrypt-data" => Self::EncryptData,
-            "decrypt-data" => Self::DecryptData,
-            "create-datakey" => Self::CreateDatakey,
-            "create-datakey-without-plaintext" => Self::CreateDatakeyWithoutPlaintext,
-            "encrypt-datakey" => Self::EncryptDatakey,
-            "decrypt-datakey" => Self::DecryptDatakey,
-            "gen-random" => Self::GenRandom,
-            _ => return None,
-        })
+        Self::ALL
+            .iter()
+            .find(|(served, _)| *served == name)
+            .map(|(_, action)| *action)
     }
+}
+
+/// The served action names, for the health document.
+pub fn served_actions() -> impl Iterator<Item = &'static str> {
+    Action::ALL.iter().map(|(name, _)| *name)
 }
 
 async fn dispatch(
