@@ -115,6 +115,15 @@ pub enum KmsError {
     /// AWS: a key policy over 32 KB is a LimitExceededException.
     #[error("The key policy exceeds the limit of {limit} bytes.")]
     PolicyTooLarge { limit: usize },
+    /// A key spec, usage, algorithm or message a key type refuses (domain::key_spec).
+    #[error("{0}")]
+    KeyType(super::key_spec::KeySpecError),
+    /// AWS KMSInvalidSignatureException (Huawei's verify answers `signature_valid: "false"`).
+    #[error("The signature is not valid for this message, key and signing algorithm.")]
+    InvalidSignature,
+    /// AWS KMSInvalidMacException (Huawei's verify-mac answers `mac_valid: false`).
+    #[error("The MAC is not valid for this message, key and MAC algorithm.")]
+    InvalidMac,
     /// AWS IncorrectKeyException: the request names another key than the ciphertext's.
     #[error("The key ID in the request does not identify the key that encrypted the ciphertext.")]
     IncorrectKey,

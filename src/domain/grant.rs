@@ -32,6 +32,14 @@ pub enum GrantOperation {
     ReEncryptTo,
     GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext,
+    // Key-pair and MAC operations: AWS names them in grants; Huawei's SDK 3.1.219
+    // CreateGrantRequestBody lists none of them, so, like the ones above, they are
+    // AWS-only in requests and shown by their stored names in Huawei listings.
+    Sign,
+    Verify,
+    GetPublicKey,
+    GenerateMac,
+    VerifyMac,
 }
 
 impl GrantOperation {
@@ -49,7 +57,7 @@ impl GrantOperation {
     ];
 
     /// Every operation a stored grant may hold.
-    pub const ALL: [GrantOperation; 13] = [
+    pub const ALL: [GrantOperation; 18] = [
         Self::CreateDatakey,
         Self::CreateDatakeyWithoutPlaintext,
         Self::EncryptDatakey,
@@ -63,6 +71,11 @@ impl GrantOperation {
         Self::ReEncryptTo,
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
+        Self::Sign,
+        Self::Verify,
+        Self::GetPublicKey,
+        Self::GenerateMac,
+        Self::VerifyMac,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +93,11 @@ impl GrantOperation {
             Self::ReEncryptTo => "aws:ReEncryptTo",
             Self::GenerateDataKeyPair => "aws:GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "aws:GenerateDataKeyPairWithoutPlaintext",
+            Self::Sign => "aws:Sign",
+            Self::Verify => "aws:Verify",
+            Self::GetPublicKey => "aws:GetPublicKey",
+            Self::GenerateMac => "aws:GenerateMac",
+            Self::VerifyMac => "aws:VerifyMac",
         }
     }
 
@@ -98,6 +116,11 @@ impl GrantOperation {
             Self::ReEncryptTo => "ReEncryptTo",
             Self::GenerateDataKeyPair => "GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+            Self::Sign => "Sign",
+            Self::Verify => "Verify",
+            Self::GetPublicKey => "GetPublicKey",
+            Self::GenerateMac => "GenerateMac",
+            Self::VerifyMac => "VerifyMac",
         }
     }
 
@@ -113,6 +136,30 @@ impl GrantOperation {
                     Self::HUAWEI.map(Self::as_str).join(", ")
                 ))
             })
+    }
+
+    /// What the operation does to a key, for the key type's rules (a grant for an
+    /// operation the key cannot do is refused).
+    pub fn key_operation(self) -> crate::domain::key_spec::KeyOperation {
+        use crate::domain::key_spec::KeyOperation as K;
+        match self {
+            Self::CreateDatakey => K::GenerateDataKey,
+            Self::CreateDatakeyWithoutPlaintext => K::GenerateDataKeyWithoutPlaintext,
+            Self::EncryptDatakey | Self::EncryptData => K::Encrypt,
+            Self::DecryptDatakey | Self::DecryptData => K::Decrypt,
+            Self::DescribeKey => K::DescribeKey,
+            Self::CreateGrant => K::CreateGrant,
+            Self::RetireGrant => K::RetireGrant,
+            Self::ReEncryptFrom => K::ReEncryptFrom,
+            Self::ReEncryptTo => K::ReEncryptTo,
+            Self::GenerateDataKeyPair => K::GenerateDataKeyPair,
+            Self::GenerateDataKeyPairWithoutPlaintext => K::GenerateDataKeyPairWithoutPlaintext,
+            Self::Sign => K::Sign,
+            Self::Verify => K::Verify,
+            Self::GetPublicKey => K::GetPublicKey,
+            Self::GenerateMac => K::GenerateMac,
+            Self::VerifyMac => K::VerifyMac,
+        }
     }
 
     /// An operation name as stored (any dialect's).

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::ids::excerpt;
+use super::key_spec::{Cloud, KeySpec, KeyUsage};
 use super::{KeyId, KmsError};
 
 static KEY_ALIAS: LazyLock<Regex> =
@@ -129,6 +130,17 @@ pub fn validate_pending_days(days: i64) -> Result<(), KmsError> {
 }
 
 impl Key {
+    /// The key's spec and usage. A stored name this build does not know is damage in
+    /// the store, never the caller's fault.
+    pub fn spec_and_usage(&self) -> Result<(KeySpec, KeyUsage), KmsError> {
+        let spec = KeySpec::from_stored(&self.key_spec);
+        let usage = KeyUsage::parse(Cloud::Huawei, &self.key_usage).ok();
+        match (spec, usage) {
+            (Some(spec), Some(usage)) => Ok((spec, usage)),
+            _ => Err(KmsError::Internal),
+        }
+    }
+
     /// The key after `change` at `now_millis`, or the documented refusal (spec §10.2).
     /// AWS's EnableKey and DisableKey succeed on a key already in that state; Huawei's
     /// answer KMS.1201 / KMS.1301.

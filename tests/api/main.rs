@@ -11,6 +11,7 @@ mod faults;
 mod grants;
 mod hostile_input;
 mod identity;
+mod key_types;
 mod key_use;
 mod keys;
 mod openapi;

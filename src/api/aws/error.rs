@@ -11,6 +11,7 @@ use crate::api::LoggedErrorCode;
 use crate::auth::sigv4::SigV4Error;
 use crate::domain::KmsError;
 use crate::domain::authz::{Denial, DenialBasis, evaluate::DenialScope};
+use crate::domain::key_spec::KeySpecError;
 
 /// An AWS error: its `__type` and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,11 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         // (another key, another context, damage), and neither do we.
         InvalidCipherText(_) => AwsError::new("InvalidCiphertextException", ""),
         DryRunSucceeded => AwsError::new("DryRunOperationException", error.to_string()),
+        KeyType(
+            KeySpecError::AlgorithmNotAllowed { .. } | KeySpecError::OperationNotAllowed { .. },
+        ) => AwsError::new("InvalidKeyUsageException", error.to_string()),
+        InvalidSignature => AwsError::new("KMSInvalidSignatureException", error.to_string()),
+        InvalidMac => AwsError::new("KMSInvalidMacException", error.to_string()),
         StoreUnavailable | OutcomeUnknown(_) => {
             AwsError::new("DependencyTimeoutException", error.to_string())
         }

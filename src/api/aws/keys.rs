@@ -7,7 +7,8 @@ use super::body::constraint_failed;
 use super::call::{Call, paged};
 use super::error::AwsError;
 use super::wire;
-use crate::domain::{Dialect, Key, StateChange};
+use crate::domain::key_spec::{Cloud, KeySpec, KeyUsage};
+use crate::domain::{Dialect, Key, KmsError, StateChange};
 use crate::service::CreateKey;
 
 /// AWS: ListKeys takes 1–1000 (default 100); ListKeyPolicies 1–1000 (default 100).
@@ -76,26 +77,30 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
         .body
         .optional_bounded_str("Description", 0, 8192)?
         .unwrap_or("");
-    if let Some(usage) = call.body.optional_str("KeyUsage")?
-        && usage != "ENCRYPT_DECRYPT"
-    {
-        return Err(constraint_failed(
-            "KeyUsage",
-            usage,
-            "this emulator makes ENCRYPT_DECRYPT keys only",
-        ));
-    }
-    for spec_field in ["KeySpec", "CustomerMasterKeySpec"] {
-        if let Some(spec) = call.body.optional_str(spec_field)?
-            && spec != "SYMMETRIC_DEFAULT"
-        {
-            return Err(constraint_failed(
-                spec_field,
-                spec,
-                "this emulator makes SYMMETRIC_DEFAULT keys only",
+    // CustomerMasterKeySpec is KeySpec's deprecated name; AWS refuses both at once.
+    let spec_name = match (
+        call.body.optional_str("KeySpec")?,
+        call.body.optional_str("CustomerMasterKeySpec")?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(AwsError::validation(
+                "You cannot specify both KeySpec and CustomerMasterKeySpec; use KeySpec.",
             ));
         }
-    }
+        (spec, deprecated) => spec.or(deprecated),
+    };
+    let key_spec = spec_name
+        .map(|name| KeySpec::parse(Cloud::Aws, name))
+        .transpose()
+        .map_err(|e| call.kms_error(None, KmsError::KeyType(e)))?
+        .unwrap_or_else(KeySpec::default_for_create);
+    let key_usage = call
+        .body
+        .optional_str("KeyUsage")?
+        .map(|name| KeyUsage::parse(Cloud::Aws, name))
+        .transpose()
+        .and_then(|usage| key_spec.resolve_usage(Cloud::Aws, usage))
+        .map_err(|e| call.kms_error(None, KmsError::KeyType(e)))?;
     let origin = match call.body.optional_str("Origin")? {
         None | Some("AWS_KMS") => "kms",
         Some("EXTERNAL") => "external",
@@ -128,8 +133,8 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
             CreateKey {
                 key_alias: alias,
                 key_description: description.to_owned(),
-                key_spec: "AES_256".into(),
-                key_usage: "ENCRYPT_DECRYPT".into(),
+                key_spec,
+                key_usage,
                 origin: origin.into(),
                 policy,
                 bypass_policy_lockout_check: bypass,

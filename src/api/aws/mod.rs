@@ -18,6 +18,7 @@ mod crypto_ops;
 pub mod error;
 mod grants;
 mod keys;
+mod signing;
 pub mod wire;
 
 use axum::Extension;
@@ -63,10 +64,15 @@ enum Operation {
     GenerateDataKey,
     GenerateDataKeyWithoutPlaintext,
     GenerateRandom,
+    Sign,
+    Verify,
+    GetPublicKey,
+    GenerateMac,
+    VerifyMac,
 }
 
 impl Operation {
-    const ALL: [Operation; 20] = [
+    const ALL: [Operation; 25] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -87,6 +93,11 @@ impl Operation {
         Self::GenerateDataKey,
         Self::GenerateDataKeyWithoutPlaintext,
         Self::GenerateRandom,
+        Self::Sign,
+        Self::Verify,
+        Self::GetPublicKey,
+        Self::GenerateMac,
+        Self::VerifyMac,
     ];
 
     fn name(self) -> &'static str {
@@ -111,6 +122,11 @@ impl Operation {
             Self::GenerateDataKey => "GenerateDataKey",
             Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
             Self::GenerateRandom => "GenerateRandom",
+            Self::Sign => "Sign",
+            Self::Verify => "Verify",
+            Self::GetPublicKey => "GetPublicKey",
+            Self::GenerateMac => "GenerateMac",
+            Self::VerifyMac => "VerifyMac",
         }
     }
 
@@ -242,6 +258,11 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::RevokeGrant => grants::revoke_grant(call).await.map(|_| None),
         Operation::RetireGrant => grants::retire_grant(call).await.map(|_| None),
         Operation::Encrypt => crypto_ops::encrypt(call).await.map(Some),
+        Operation::Sign => signing::sign(call).await.map(Some),
+        Operation::Verify => signing::verify(call).await.map(Some),
+        Operation::GetPublicKey => signing::get_public_key(call).await.map(Some),
+        Operation::GenerateMac => signing::generate_mac(call).await.map(Some),
+        Operation::VerifyMac => signing::verify_mac(call).await.map(Some),
         Operation::Decrypt => crypto_ops::decrypt(call).await.map(Some),
         Operation::GenerateDataKey => crypto_ops::generate_data_key(call, true).await.map(Some),
         Operation::GenerateDataKeyWithoutPlaintext => {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::error::AwsError;
 use crate::auth::Identities;
 use crate::domain::ids::excerpt;
+use crate::domain::key_spec::{Cloud, KeySpec, KeyUsage};
 use crate::domain::{Grant, GrantOperation, GranteeType, Key, KeyState};
 
 /// Every value of AWS's `GrantOperation` enum (botocore 1.44), in the model's order.
@@ -42,8 +43,9 @@ pub const AWS_GRANT_OPERATIONS: [&str; 19] = [
     "Decapsulate",
 ];
 
-/// The stored operations an AWS grant operation stands for on a symmetric key, or
-/// `None` for the ones a symmetric encryption key does not support.
+/// The stored operations an AWS grant operation stands for, or `None` for the ones this
+/// emulator does not serve (DeriveSharedSecret, Encapsulate, Decapsulate). Whether the
+/// key can do them is decided when the grant is made, against the key's type.
 pub fn stored_operations(aws: &str) -> Option<&'static [GrantOperation]> {
     use GrantOperation::*;
     Some(match aws {
@@ -58,6 +60,11 @@ pub fn stored_operations(aws: &str) -> Option<&'static [GrantOperation]> {
         "ReEncryptTo" => &[ReEncryptTo],
         "GenerateDataKeyPair" => &[GenerateDataKeyPair],
         "GenerateDataKeyPairWithoutPlaintext" => &[GenerateDataKeyPairWithoutPlaintext],
+        "Sign" => &[Sign],
+        "Verify" => &[Verify],
+        "GetPublicKey" => &[GetPublicKey],
+        "GenerateMac" => &[GenerateMac],
+        "VerifyMac" => &[VerifyMac],
         _ => return None,
     })
 }
@@ -83,7 +90,7 @@ pub fn parse_operations(values: &[&str]) -> Result<Vec<GrantOperation>, AwsError
     for value in values {
         let stored = stored_operations(value).ok_or_else(|| {
             AwsError::validation(format!(
-                "Operation {value} is not supported by a SYMMETRIC_DEFAULT key, the only key spec of this emulator."
+                "Operation {value} is not supported by this emulator."
             ))
         })?;
         for op in stored {
@@ -125,6 +132,11 @@ fn seconds(millis: i64) -> f64 {
 }
 
 pub fn key_metadata(identities: &Identities, region: &str, key: &Key) -> Value {
+    // A key whose stored spec is unknown (never written by this build) reads as the
+    // symmetric default it was before key types existed.
+    let (spec, usage) = key
+        .spec_and_usage()
+        .unwrap_or((KeySpec::Aes256, KeyUsage::EncryptDecrypt));
     let mut metadata = json!({
         "AWSAccountId": identities.account_of(&key.domain_id),
         "KeyId": key.key_id.as_str(),
@@ -132,15 +144,59 @@ pub fn key_metadata(identities: &Identities, region: &str, key: &Key) -> Value {
         "CreationDate": seconds(key.creation_date),
         "Enabled": key.key_state == KeyState::Enabled,
         "Description": key.key_description,
-        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyUsage": usage.name(),
         "KeyState": key_state_name(key.key_state),
         "Origin": if key.origin == "external" { "EXTERNAL" } else { "AWS_KMS" },
         "KeyManager": "CUSTOMER",
-        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
-        "KeySpec": "SYMMETRIC_DEFAULT",
-        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "CustomerMasterKeySpec": spec.name(Cloud::Aws),
+        "KeySpec": spec.name(Cloud::Aws),
         "MultiRegion": false,
     });
+    // AWS lists only the algorithm families the key has.
+    let names = |list: Vec<&'static str>| (!list.is_empty()).then(|| json!(list));
+    let fields = [
+        (
+            "EncryptionAlgorithms",
+            names(
+                spec.encryption_algorithms(usage)
+                    .iter()
+                    .map(|a| a.name(Cloud::Aws))
+                    .collect(),
+            ),
+        ),
+        (
+            "SigningAlgorithms",
+            names(
+                spec.signing_algorithms(usage)
+                    .iter()
+                    .map(|a| a.name(Cloud::Aws))
+                    .collect(),
+            ),
+        ),
+        (
+            "MacAlgorithms",
+            names(
+                spec.mac_algorithms(usage)
+                    .iter()
+                    .map(|a| a.name())
+                    .collect(),
+            ),
+        ),
+        (
+            "KeyAgreementAlgorithms",
+            names(
+                spec.key_agreement_algorithms(usage)
+                    .iter()
+                    .map(|a| a.name())
+                    .collect(),
+            ),
+        ),
+    ];
+    for (field, value) in fields {
+        if let Some(value) = value {
+            metadata[field] = value;
+        }
+    }
     if let Some(deletion) = key.scheduled_deletion_date {
         metadata["DeletionDate"] = json!(seconds(deletion));
     }

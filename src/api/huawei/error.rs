@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::api::{LoggedErrorCode, RequestId};
 use crate::domain::KmsError;
 use crate::domain::authz::evaluate::DenialScope;
+use crate::domain::key_spec::KeySpecError;
 
 /// The documented status and code for each error (spec §11).
 pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
@@ -65,6 +66,21 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         DatakeyLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1903"),
         RandomLengthOutOfRange(_) => (StatusCode::BAD_REQUEST, "KMS.1801"),
         RandomLengthNotByteAligned => (StatusCode::BAD_REQUEST, "KMS.1802"),
+        KeyType(KeySpecError::OperationNotAllowed {
+            operation, usage, ..
+        }) => match (*operation, usage.as_str()) {
+            ("Sign" | "Verify", _) => (StatusCode::BAD_REQUEST, "KMS.1115"),
+            (_, "SIGN_VERIFY") => (StatusCode::BAD_REQUEST, "KMS.0335"),
+            _ => (StatusCode::BAD_REQUEST, "KMS.0308"),
+        },
+        KeyType(KeySpecError::AlgorithmNotAllowed {
+            kind: "SigningAlgorithm",
+            ..
+        }) => (StatusCode::BAD_REQUEST, "KMS.0332"),
+        KeyType(_) => (StatusCode::BAD_REQUEST, "KMS.0308"),
+        // Huawei answers a signature or MAC that does not verify with 200 and
+        // `signature_valid` / `mac_valid` false; these never reach its wire.
+        InvalidSignature | InvalidMac => (StatusCode::BAD_REQUEST, "KMS.0308"),
         // Only the AWS dialect sets DryRun, key policies and an expected key for decryption;
         // should they ever reach here, they are invalid parameters.
         DryRunSucceeded | MalformedPolicy(_) | PolicyTooLarge { .. } | IncorrectKey => {

@@ -8,6 +8,7 @@ use super::body::Body;
 use super::wire::{CreatedKeyInfo, KeyDetails, KeyList};
 use super::{AppState, key_field, ok, page_params};
 use crate::domain::key::{validate_key_alias, validate_key_description, validate_pending_days};
+use crate::domain::key_spec::{Cloud, KeySpec, KeyUsage};
 use crate::domain::{Caller, Dialect, KeyState, KmsError, StateChange};
 use crate::service::CreateKey;
 
@@ -31,21 +32,16 @@ pub(super) fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
     validate_key_description(key_description)?;
     let key_spec = body
         .optional_str("key_spec", KmsError::InvalidParameter)?
-        .unwrap_or("AES_256");
-    if key_spec != "AES_256" {
-        return Err(KmsError::InvalidParameter(format!(
-            "key_spec {} is not supported by this emulator; use AES_256.",
-            crate::domain::ids::excerpt(key_spec)
-        )));
-    }
+        .map(|name| KeySpec::parse(Cloud::Huawei, name))
+        .transpose()
+        .map_err(KmsError::KeyType)?
+        .unwrap_or_else(KeySpec::default_for_create);
     let key_usage = body
         .optional_str("key_usage", KmsError::InvalidParameter)?
-        .unwrap_or("ENCRYPT_DECRYPT");
-    if key_usage != "ENCRYPT_DECRYPT" {
-        return Err(KmsError::InvalidParameter(
-            "key_usage must be ENCRYPT_DECRYPT for AES_256 keys.".into(),
-        ));
-    }
+        .map(|name| KeyUsage::parse(Cloud::Huawei, name))
+        .transpose()
+        .and_then(|usage| key_spec.resolve_usage(Cloud::Huawei, usage))
+        .map_err(KmsError::KeyType)?;
     let origin = body
         .optional_str("origin", KmsError::InvalidParameter)?
         .unwrap_or("kms");
@@ -57,8 +53,8 @@ pub(super) fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
     Ok(CreateKey {
         key_alias: key_alias.to_owned(),
         key_description: key_description.to_owned(),
-        key_spec: key_spec.to_owned(),
-        key_usage: key_usage.to_owned(),
+        key_spec,
+        key_usage,
         origin: origin.to_owned(),
         // Huawei's key-policies API is about keyspaces, not keys: a key made here starts
         // with the default policy, under which its account's IAM policies decide.

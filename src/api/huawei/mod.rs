@@ -11,6 +11,7 @@ mod crypto_ops;
 pub mod error;
 mod grants;
 mod keys;
+mod signing;
 pub mod wire;
 
 use std::sync::LazyLock;
@@ -84,11 +85,16 @@ enum Action {
     EncryptDatakey,
     DecryptDatakey,
     GenRandom,
+    Sign,
+    Verify,
+    GetPublicKey,
+    GenerateMac,
+    VerifyMac,
 }
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 19] = [
+    const ALL: [(&'static str, Action); 24] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -111,6 +117,11 @@ impl Action {
         ("encrypt-datakey", Self::EncryptDatakey),
         ("decrypt-datakey", Self::DecryptDatakey),
         ("gen-random", Self::GenRandom),
+        ("sign", Self::Sign),
+        ("verify", Self::Verify),
+        ("get-publickey", Self::GetPublicKey),
+        ("generate-mac", Self::GenerateMac),
+        ("verify-mac", Self::VerifyMac),
     ];
 
     fn parse(name: &str) -> Option<Self> {
@@ -199,6 +210,11 @@ async fn handle(
         Action::EncryptDatakey => crypto_ops::encrypt_datakey(state, &caller, &body).await,
         Action::DecryptDatakey => crypto_ops::decrypt_datakey(state, &caller, &body).await,
         Action::GenRandom => crypto_ops::gen_random(state, &caller, &body).await,
+        Action::Sign => signing::sign(state, &caller, &body).await,
+        Action::Verify => signing::verify(state, &caller, &body).await,
+        Action::GetPublicKey => signing::get_public_key(state, &caller, &body).await,
+        Action::GenerateMac => signing::generate_mac(state, &caller, &body).await,
+        Action::VerifyMac => signing::verify_mac(state, &caller, &body).await,
     }
 }
 
@@ -248,6 +264,19 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             Action::EncryptDatakey => encrypt_datakey_request(&body).map(drop),
             Action::DecryptDatakey => decrypt_datakey_request(&body).map(drop),
             Action::GenRandom => gen_random_request(&body).map(drop),
+            Action::Sign => signing::signing_request(&body).map(drop),
+            Action::Verify => {
+                signing::signing_request(&body)?;
+                body.required_str("signature", KmsError::InvalidParameter)
+                    .map(drop)
+            }
+            Action::GetPublicKey => key_id_field(&body).map(drop),
+            Action::GenerateMac => signing::mac_request(&body).map(drop),
+            Action::VerifyMac => {
+                signing::mac_request(&body)?;
+                body.required_str("mac", KmsError::InvalidParameter)
+                    .map(drop)
+            }
         }
     });
     Some(decoded)

@@ -41,10 +41,20 @@ pub enum Action {
     GetKeyPolicy,
     PutKeyPolicy,
     ListKeyPolicies,
+    /// Huawei sign, AWS Sign.
+    Sign,
+    /// Huawei verify, AWS Verify.
+    Verify,
+    /// Huawei get-publickey, AWS GetPublicKey.
+    GetPublicKey,
+    /// Huawei generate-mac, AWS GenerateMac.
+    GenerateMac,
+    /// Huawei verify-mac, AWS VerifyMac.
+    VerifyMac,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 27] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -67,6 +77,11 @@ impl Action {
         Self::GetKeyPolicy,
         Self::PutKeyPolicy,
         Self::ListKeyPolicies,
+        Self::Sign,
+        Self::Verify,
+        Self::GetPublicKey,
+        Self::GenerateMac,
+        Self::VerifyMac,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -93,6 +108,11 @@ impl Action {
             Self::GetKeyPolicy => &["kms:GetKeyPolicy"],
             Self::PutKeyPolicy => &["kms:PutKeyPolicy"],
             Self::ListKeyPolicies => &["kms:ListKeyPolicies"],
+            Self::Sign => &["kms:Sign"],
+            Self::Verify => &["kms:Verify"],
+            Self::GetPublicKey => &["kms:GetPublicKey"],
+            Self::GenerateMac => &["kms:GenerateMac"],
+            Self::VerifyMac => &["kms:VerifyMac"],
         }
     }
 
@@ -135,6 +155,13 @@ impl Action {
             Self::GetKeyPolicy => &["kms:cmk:getKeyPolicy"],
             Self::PutKeyPolicy => &["kms:cmk:putKeyPolicy"],
             Self::ListKeyPolicies => &["kms:cmk:listKeyPolicies"],
+            // Huawei's identity-policy names (ShowPublicKey, Sign, ... "Authorization
+            // information"); OTC's role-era table files signing under kms:cmk:crypto.
+            Self::Sign => &["kms:cmk:crypto", "kms:cmk:sign"],
+            Self::Verify => &["kms:cmk:crypto", "kms:cmk:verify"],
+            Self::GetPublicKey => &["kms:cmk:get", "kms:cmk:getPublicKey"],
+            Self::GenerateMac => &["kms:cmk:crypto", "kms:cmk:generateMac"],
+            Self::VerifyMac => &["kms:cmk:crypto", "kms:cmk:verifyMac"],
         }
     }
 
@@ -153,6 +180,11 @@ impl Action {
             Self::DecryptDatakey => Op::DecryptDatakey,
             Self::GenerateDataKey => Op::CreateDatakey,
             Self::GenerateDataKeyWithoutPlaintext => Op::CreateDatakeyWithoutPlaintext,
+            Self::Sign => Op::Sign,
+            Self::Verify => Op::Verify,
+            Self::GetPublicKey => Op::GetPublicKey,
+            Self::GenerateMac => Op::GenerateMac,
+            Self::VerifyMac => Op::VerifyMac,
             _ => return None,
         })
     }
@@ -183,6 +215,11 @@ impl Action {
                 | Self::DecryptDatakey
                 | Self::GenerateDataKey
                 | Self::GenerateDataKeyWithoutPlaintext
+                | Self::Sign
+                | Self::Verify
+                | Self::GetPublicKey
+                | Self::GenerateMac
+                | Self::VerifyMac
         )
     }
 
