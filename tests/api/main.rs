@@ -17,3 +17,4 @@ mod openapi;
 mod races;
 mod revoke_retire;
 mod secrets;
+mod signature_replay;
