@@ -8,6 +8,7 @@ mod authority;
 mod aws;
 mod concurrency;
 mod faults;
+mod free_text;
 mod grants;
 mod hostile_input;
 mod identity;

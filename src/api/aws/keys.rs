@@ -7,7 +7,7 @@ use super::body::constraint_failed;
 use super::call::{Call, paged};
 use super::error::AwsError;
 use super::wire;
-use crate::domain::{Dialect, Key, StateChange};
+use crate::domain::{Dialect, Key, StateChange, text};
 use crate::service::CreateKey;
 
 /// AWS: ListKeys takes 1–1000 (default 100); ListKeyPolicies 1–1000 (default 100).
@@ -74,8 +74,8 @@ fn check_policy_name(call: &Call<'_>, arn: &str) -> Result<(), AwsError> {
 pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
     let description = call
         .body
-        .optional_bounded_str("Description", 0, 8192)?
-        .unwrap_or("");
+        .optional_text("Description", &text::AWS_DESCRIPTION)?;
+    let description = description.unwrap_or("");
     if let Some(usage) = call.body.optional_str("KeyUsage")?
         && usage != "ENCRYPT_DECRYPT"
     {
