@@ -18,9 +18,14 @@ pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// How far `X-Sdk-Date` may be from the server's clock, either way.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
 const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-/// When present and signed, the SDK uses this header's value instead of the body hash
-/// (it sends `UNSIGNED-PAYLOAD` for non-JSON bodies).
+/// When present and signed, the SDK puts this header's value in the canonical request
+/// instead of the body hash (huaweicloudsdkcore `signer.py`: `find_header(request,
+/// HeaderContentSha256)`, else `sha256(body)`). It sends `UNSIGNED-PAYLOAD` for bodies it
+/// does not hash; any other value must be the body's hex SHA-256, or a request signed
+/// over one body could be replayed with another.
 const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
+/// The `X-Sdk-Content-Sha256` value by which a signer says the body is not signed.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 pub use super::RequestParts;
 
@@ -200,14 +205,25 @@ pub fn canonical_request(
         headers.push_str(&values.join(","));
         headers.push('\n');
     }
+    let body_hash = || {
+        if request.body.is_empty() {
+            EMPTY_BODY_SHA256.to_owned()
+        } else {
+            sha256_hex(request.body)
+        }
+    };
     let payload_hash = match request.headers.get(CONTENT_SHA256_HEADER) {
-        Some(value) if signed_headers.iter().any(|h| h == CONTENT_SHA256_HEADER) => value
-            .to_str()
-            .map_err(|_| rejected("X-Sdk-Content-Sha256 is not text."))?
-            .trim()
-            .to_owned(),
-        _ if request.body.is_empty() => EMPTY_BODY_SHA256.to_owned(),
-        _ => sha256_hex(request.body),
+        Some(value) if signed_headers.iter().any(|h| h == CONTENT_SHA256_HEADER) => {
+            let value = value
+                .to_str()
+                .map_err(|_| rejected("X-Sdk-Content-Sha256 is not text."))?
+                .trim();
+            if value != UNSIGNED_PAYLOAD {
+                check_content_sha256(value, &body_hash())?;
+            }
+            value.to_owned()
+        }
+        _ => body_hash(),
     };
     Ok(format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
@@ -218,6 +234,23 @@ pub fn canonical_request(
         signed_headers.join(";"),
         payload_hash
     ))
+}
+
+/// A signed `X-Sdk-Content-Sha256` other than `UNSIGNED-PAYLOAD` must be the hex SHA-256
+/// of the body that came (either case, as hex goes). A mismatch is the gateway's
+/// signature failure: the signature covers a body other than this one.
+fn check_content_sha256(value: &str, body_hash: &str) -> Result<(), KmsError> {
+    if value.len() == 64
+        && value.bytes().all(|b| b.is_ascii_hexdigit())
+        && value.eq_ignore_ascii_case(body_hash)
+    {
+        Ok(())
+    } else {
+        Err(rejected(
+            "verify aksk signature fail: X-Sdk-Content-Sha256 is neither UNSIGNED-PAYLOAD \
+             nor the SHA-256 of the request body.",
+        ))
+    }
 }
 
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
@@ -523,6 +556,65 @@ mod tests {
         changed.insert("authorization", HeaderValue::from_str(&auth).unwrap());
         assert_rejected(
             verify(&ids, &post(&changed, POST_PATH, body), NOW),
+            "signature fail",
+        );
+    }
+
+    /// A request signed with `X-Sdk-Content-Sha256` over one body, sent with `body`.
+    fn with_content_sha256(value: &str, signed_body: &[u8]) -> HeaderMap {
+        let mut h = post_headers();
+        h.remove("authorization");
+        h.insert(
+            "x-sdk-content-sha256",
+            HeaderValue::from_str(value).unwrap(),
+        );
+        let auth = authorization_for(AK, SK, &post(&h, POST_PATH, signed_body)).unwrap();
+        h.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        h
+    }
+
+    #[test]
+    fn a_signed_content_hash_must_be_the_body_hash() {
+        let ids = Identities::demo();
+        let body_a = POST_BODY.as_bytes();
+        let body_b = POST_BODY.replace("describe-key", "decrypt-data");
+        let hash_a = sha256_hex(body_a);
+        for given in [hash_a.clone(), hash_a.to_ascii_uppercase()] {
+            let h = with_content_sha256(&given, body_a);
+            assert!(verify(&ids, &post(&h, POST_PATH, body_a), NOW).is_ok());
+            // The signature covers the header, not the body: only the comparison stops this.
+            assert_rejected(
+                verify(&ids, &post(&h, POST_PATH, body_b.as_bytes()), NOW),
+                "signature fail",
+            );
+            assert_rejected(
+                verify(&ids, &post(&h, POST_PATH, b""), NOW),
+                "signature fail",
+            );
+        }
+        // UNSIGNED-PAYLOAD keeps the SDK's meaning: the body is not signed.
+        let h = with_content_sha256(UNSIGNED_PAYLOAD, body_a);
+        assert!(verify(&ids, &post(&h, POST_PATH, body_b.as_bytes()), NOW).is_ok());
+        // Anything else is refused, even when signed.
+        let mut h = post_headers();
+        h.remove("authorization");
+        h.insert(
+            "x-sdk-content-sha256",
+            HeaderValue::from_static("not-a-hash"),
+        );
+        assert!(matches!(
+            authorization_for(AK, SK, &post(&h, POST_PATH, body_a)),
+            Err(KmsError::SignatureRejected(_))
+        ));
+        // An unsigned header is ignored: the body hash is what was signed.
+        let mut h = post_headers();
+        h.insert(
+            "x-sdk-content-sha256",
+            HeaderValue::from_str(&sha256_hex(body_b.as_bytes())).unwrap(),
+        );
+        assert!(verify(&ids, &post(&h, POST_PATH, body_a), NOW).is_ok());
+        assert_rejected(
+            verify(&ids, &post(&h, POST_PATH, body_b.as_bytes()), NOW),
             "signature fail",
         );
     }

@@ -406,13 +406,47 @@ pub fn authorization_for(
     ))
 }
 
-/// Checks a signed request and returns the user its access key belongs to.
+/// Headers that, when the request carries them, must be among `SignedHeaders`: `host`
+/// (the endpoint), `x-amz-target` (the operation: unsigned, a DescribeKey's signature
+/// could be replayed as DisableKey) and `content-type` (how the body is read). botocore
+/// signs every header but those in `SIGNED_HEADERS_BLACKLIST` (connection, expect,
+/// keep-alive, proxy-*, te, trailer, transfer-encoding, upgrade, user-agent,
+/// x-amzn-trace-id), so boto3 and the AWS CLI sign all three, as do the other AWS SDKs.
+///
+/// AWS's answer to an unsigned `Host` is known from the field: IncompleteSignatureException
+/// `'Host' must be a 'SignedHeader' in the AWS Authorization.` (API Gateway and JSON
+/// services, seen in client issue threads); the same wording is used for the others.
+const MUST_BE_SIGNED: [(&str, &str); 3] = [
+    ("host", "Host"),
+    ("x-amz-target", "X-Amz-Target"),
+    ("content-type", "Content-Type"),
+];
+
+/// Refuses a request that carries one of `MUST_BE_SIGNED` without signing it.
+fn check_required_signed(
+    request: &RequestParts<'_>,
+    auth: &Authorization,
+) -> Result<(), SigV4Error> {
+    for (name, display) in MUST_BE_SIGNED {
+        let present = name == "host" || request.headers.contains_key(name);
+        if present && !auth.signed_headers.iter().any(|h| h == name) {
+            return Err(incomplete(format!(
+                "'{display}' must be a 'SignedHeader' in the AWS Authorization."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a signed request for the region this server serves and returns the user
+/// its access key belongs to.
 ///
 /// Errors carry AWS's types and, where AWS's wording is known, its messages; they
 /// never contain secrets.
 pub fn verify<'i>(
     identities: &'i Identities,
     request: &RequestParts<'_>,
+    region: &str,
     now: OffsetDateTime,
 ) -> Result<&'i User, SigV4Error> {
     let header = request
@@ -427,12 +461,23 @@ pub fn verify<'i>(
         .to_str()
         .map_err(|_| incomplete("The Authorization header is not text."))?;
     let auth = parse_authorization(header)?;
-    if !auth.signed_headers.iter().any(|h| h == "host") {
+    // AWS (IAM user guide, "Troubleshoot signed requests"): a scope for another region
+    // fails with "Credential should be scoped to a valid Region, not <region>"; KMS, a JSON
+    // service, sends it as InvalidSignatureException (client threads quote
+    // "Credential should be scoped to a valid region, not 'us-east-1'. "). AWS's JSON
+    // services answer it with 400, like this server's other signature errors. Checked
+    // before the signature: the signing key depends on the region, and a signature for
+    // another region is a replay from another endpoint, not a typo in the secret.
+    if auth.region != region {
         return Err(fail(
             SigV4ErrorKind::InvalidSignature,
-            "The 'Host' header must be signed.",
+            format!(
+                "Credential should be scoped to a valid region, not '{}'. ",
+                excerpt(&auth.region)
+            ),
         ));
     }
+    check_required_signed(request, &auth)?;
     let amz_date_text = request
         .headers
         .get("x-amz-date")
@@ -572,6 +617,15 @@ mod tests {
         }
     }
 
+    /// Verifies for this server's region, `eu-de`, like the captured vectors.
+    fn verify_at<'i>(
+        ids: &'i Identities,
+        request: &RequestParts<'_>,
+        now: OffsetDateTime,
+    ) -> Result<&'i User, SigV4Error> {
+        verify(ids, request, "eu-de", now)
+    }
+
     fn kind_of(result: Result<&User, SigV4Error>) -> SigV4ErrorKind {
         result.map(|u| u.name.clone()).unwrap_err().kind
     }
@@ -581,7 +635,9 @@ mod tests {
         let ids = Identities::demo();
         let h = post_headers(POST_AUTHORIZATION);
         assert_eq!(
-            verify(&ids, &post(&h, BODY.as_bytes()), NOW).unwrap().name,
+            verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)
+                .unwrap()
+                .name,
             "alice"
         );
         let h = headers(&[
@@ -598,7 +654,7 @@ mod tests {
             headers: &h,
             body: b"",
         };
-        assert_eq!(verify(&ids, &get, NOW).unwrap().name, "alice");
+        assert_eq!(verify_at(&ids, &get, NOW).unwrap().name, "alice");
     }
 
     #[test]
@@ -627,7 +683,7 @@ mod tests {
         let h = post_headers(POST_AUTHORIZATION);
         let tampered_body = BODY.replace("Encrypt", "Decrypt");
         assert_eq!(
-            kind_of(verify(&ids, &post(&h, tampered_body.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h, tampered_body.as_bytes()), NOW)),
             SigV4ErrorKind::InvalidSignature
         );
         let mut h2 = h.clone();
@@ -636,27 +692,86 @@ mod tests {
             HeaderValue::from_static("TrentService.RevokeGrant"),
         );
         assert_eq!(
-            kind_of(verify(&ids, &post(&h2, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h2, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::InvalidSignature
         );
         let mut h3 = h.clone();
         h3.insert("host", HeaderValue::from_static("127.0.0.1:18081"));
         assert_eq!(
-            kind_of(verify(&ids, &post(&h3, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h3, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::InvalidSignature
         );
         let flipped = POST_AUTHORIZATION.replace("Signature=9", "Signature=8");
         let h4 = post_headers(&flipped);
         assert_eq!(
-            kind_of(verify(&ids, &post(&h4, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h4, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::InvalidSignature
         );
-        // Another region in the scope changes the signing key.
+        // Another region in the scope is refused for the region, before the signature.
         let other_region = POST_AUTHORIZATION.replace("/eu-de/", "/us-east-1/");
         let h5 = post_headers(&other_region);
+        let refused = verify_at(&ids, &post(&h5, BODY.as_bytes()), NOW).unwrap_err();
+        assert_eq!(refused.kind, SigV4ErrorKind::InvalidSignature);
+        assert!(
+            refused
+                .message
+                .contains("Credential should be scoped to a valid region, not 'us-east-1'"),
+            "{}",
+            refused.message
+        );
+    }
+
+    /// A request signed correctly over `signed` (and host, x-amz-date), then sent with
+    /// the other headers added after signing.
+    fn signed_over(signed: &[(&str, &str)], added: &[(&str, &str)]) -> HeaderMap {
+        let mut pairs = vec![("X-Amz-Date", DATE), ("Host", "127.0.0.1:18080")];
+        pairs.extend_from_slice(signed);
+        let mut h = headers(&pairs);
+        let auth = authorization_for(
+            AK,
+            "demo-alice-secret-key-0000000000000001",
+            "eu-de",
+            &post(&h, BODY.as_bytes()),
+        )
+        .unwrap();
+        h.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        for (name, value) in added {
+            h.insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn target_and_content_type_must_be_signed_when_sent() {
+        let ids = Identities::demo();
+        let target = ("X-Amz-Target", "TrentService.DisableKey");
+        let content_type = ("Content-Type", "application/x-amz-json-1.1");
+        for (signed, added, unsigned) in [
+            (vec![], vec![target, content_type], "X-Amz-Target"),
+            (vec![content_type], vec![target], "X-Amz-Target"),
+            (vec![target], vec![content_type], "Content-Type"),
+        ] {
+            let h = signed_over(&signed, &added);
+            let refused = verify_at(&ids, &post(&h, BODY.as_bytes()), NOW).unwrap_err();
+            assert_eq!(refused.kind, SigV4ErrorKind::IncompleteSignature);
+            assert_eq!(
+                refused.message,
+                format!("'{unsigned}' must be a 'SignedHeader' in the AWS Authorization.")
+            );
+        }
+        let h = signed_over(&[target, content_type], &[]);
+        assert!(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW).is_ok());
+        // Host is always required.
+        let h = post_headers(&POST_AUTHORIZATION.replace(
+            "content-type;host;x-amz-date;x-amz-target",
+            "content-type;x-amz-date;x-amz-target",
+        ));
         assert_eq!(
-            kind_of(verify(&ids, &post(&h5, BODY.as_bytes()), NOW)),
-            SigV4ErrorKind::InvalidSignature
+            kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
+            SigV4ErrorKind::IncompleteSignature
         );
     }
 
@@ -666,14 +781,14 @@ mod tests {
         let h = post_headers(POST_AUTHORIZATION);
         let signed_at = datetime!(2026-11-24 20:46:48 UTC);
         assert!(
-            verify(
+            verify_at(
                 &ids,
                 &post(&h, BODY.as_bytes()),
                 signed_at + Duration::minutes(15)
             )
             .is_ok()
         );
-        let late = verify(
+        let late = verify_at(
             &ids,
             &post(&h, BODY.as_bytes()),
             signed_at + Duration::minutes(15) + Duration::seconds(1),
@@ -686,7 +801,7 @@ mod tests {
             "{}",
             late.message
         );
-        let early = verify(
+        let early = verify_at(
             &ids,
             &post(&h, BODY.as_bytes()),
             signed_at - Duration::minutes(15) - Duration::seconds(1),
@@ -700,13 +815,13 @@ mod tests {
         let ids = Identities::demo();
         let h = post_headers(&POST_AUTHORIZATION.replace(AK, "AKIAUNKNOWN000000000"));
         assert_eq!(
-            kind_of(verify(&ids, &post(&h, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::UnrecognizedClient
         );
         let mut h = post_headers(POST_AUTHORIZATION);
         h.insert("x-amz-security-token", HeaderValue::from_static("FwoG"));
         assert_eq!(
-            kind_of(verify(&ids, &post(&h, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::UnrecognizedClient
         );
     }
@@ -717,7 +832,7 @@ mod tests {
         let mut h = post_headers(POST_AUTHORIZATION);
         h.remove("authorization");
         assert_eq!(
-            kind_of(verify(&ids, &post(&h, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::MissingAuthentication
         );
         for bad in [
@@ -731,7 +846,7 @@ mod tests {
         ] {
             let h = post_headers(bad);
             assert_eq!(
-                kind_of(verify(&ids, &post(&h, BODY.as_bytes()), NOW)),
+                kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
                 SigV4ErrorKind::IncompleteSignature,
                 "{bad}"
             );
@@ -739,12 +854,12 @@ mod tests {
         let mut h = post_headers(POST_AUTHORIZATION);
         h.insert("x-amz-date", HeaderValue::from_static("yesterday"));
         assert_eq!(
-            kind_of(verify(&ids, &post(&h, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::IncompleteSignature
         );
         let h = post_headers(&POST_AUTHORIZATION.replace("/kms/", "/s3/"));
         assert_eq!(
-            kind_of(verify(&ids, &post(&h, BODY.as_bytes()), NOW)),
+            kind_of(verify_at(&ids, &post(&h, BODY.as_bytes()), NOW)),
             SigV4ErrorKind::InvalidSignature
         );
     }

@@ -90,7 +90,13 @@ impl AuditRecord {
             // Actions on no key (CreateKey, ListKeys, ...) record an empty key ID.
             key_id: key_id.map(KeyId::to_string).unwrap_or_default(),
             grant_id: grant_id.map(GrantId::to_string),
-            detail,
+            // Details quote request material (refusal messages, constraints): control
+            // characters are replaced, so none can fail a PostgreSQL write (U+0000) or
+            // forge lines in the trail.
+            detail: match super::text::printable(&detail) {
+                std::borrow::Cow::Borrowed(_) => detail,
+                std::borrow::Cow::Owned(clean) => clean,
+            },
         }
     }
 }
@@ -116,6 +122,32 @@ mod tests {
         }
         assert_eq!(AuditEvent::parse("grant-deleted"), None);
         assert_eq!(AuditEvent::parse(""), None);
+    }
+
+    #[test]
+    fn details_never_carry_control_characters() {
+        let caller = crate::domain::Caller {
+            user_id: "u".into(),
+            user_name: "n".into(),
+            domain_id: "d".into(),
+            project_id: "p".into(),
+            request_id: "r".into(),
+            aws_arn: "arn".into(),
+            aws_account: "111122223333".into(),
+            policies: Default::default(),
+        };
+        let record = AuditRecord::new(
+            AuditEvent::ALL[0],
+            0,
+            &caller,
+            None,
+            None,
+            "context {\"k\":\"a\0b\"}\nforged".into(),
+        );
+        assert_eq!(
+            record.detail,
+            "context {\"k\":\"a\u{fffd}b\"}\u{fffd}forged"
+        );
     }
 
     #[test]

@@ -35,8 +35,8 @@ pub enum KmsError {
     InvalidMarker(String),
     #[error("Invalid key_alias: {0}")]
     InvalidKeyAlias(String),
-    #[error("Invalid key_description: it must be at most 255 characters.")]
-    InvalidKeyDescription,
+    #[error("Invalid key_description: {0}")]
+    InvalidKeyDescription(String),
     #[error("Duplicate key aliases: a key with alias {0} already exists in this project.")]
     DuplicateKeyAlias(String),
     #[error("Too many keys: a project may hold at most {0} keys.")]

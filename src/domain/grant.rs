@@ -2,15 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::ids::excerpt;
+use super::text::{self, HUAWEI_GRANT_NAME};
 use super::{GrantId, KeyId, KmsError};
-
-static GRANT_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9:/_-]{1,255}$").unwrap());
 
 /// The nine operations a Huawei Cloud grant can allow (OTC's API reference lists
 /// seven; its console offers all nine, and so do we).
@@ -242,14 +237,13 @@ impl GranteeType {
 
 /// Validates an optional grant name.
 pub fn validate_grant_name(value: &str) -> Result<(), KmsError> {
-    if GRANT_NAME.is_match(value) {
-        Ok(())
-    } else {
-        Err(KmsError::InvalidParameter(format!(
-            "name '{}' must be 1 to 255 characters from a-z, A-Z, 0-9, ':', '/', '_' and '-'.",
-            excerpt(value)
-        )))
-    }
+    text::check(&HUAWEI_GRANT_NAME, value).map_err(|violation| {
+        KmsError::InvalidParameter(format!(
+            "name '{}': {}",
+            excerpt(value),
+            violation.huawei_message("name", &HUAWEI_GRANT_NAME)
+        ))
+    })
 }
 
 /// An AWS grant constraint on the encryption context of cryptographic operations.
@@ -475,6 +469,7 @@ mod tests {
             "semi;colon",
             &"n".repeat(256),
             "'; drop table kms_grant; --",
+            "nul\0",
         ] {
             assert!(validate_grant_name(bad).is_err(), "{bad:?}");
         }

@@ -1,15 +1,9 @@
 //! Customer master keys and their lifecycle states.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::ids::excerpt;
 use super::key_spec::{Cloud, KeySpec, KeyUsage};
+use super::text::{self, HUAWEI_KEY_ALIAS, HUAWEI_KEY_DESCRIPTION};
 use super::{KeyId, KmsError};
-
-static KEY_ALIAS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9:/_-]{1,255}$").unwrap());
 
 /// The documented `key_state` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +52,11 @@ impl KeyState {
 /// Validates a key alias: the documented pattern, and never a service default key's
 /// `*/default` alias, which users cannot create.
 pub fn validate_key_alias(value: &str) -> Result<(), KmsError> {
-    if !KEY_ALIAS.is_match(value) {
+    if let Err(violation) = text::check(&HUAWEI_KEY_ALIAS, value) {
         return Err(KmsError::InvalidKeyAlias(format!(
-            "'{}' must be 1 to 255 characters from a-z, A-Z, 0-9, ':', '/', '_' and '-'.",
-            excerpt(value)
+            "'{}': {}",
+            excerpt(value),
+            violation.huawei_message("key_alias", &HUAWEI_KEY_ALIAS)
         )));
     }
     if value.ends_with("/default") {
@@ -73,12 +68,14 @@ pub fn validate_key_alias(value: &str) -> Result<(), KmsError> {
     Ok(())
 }
 
+/// Validates a key description (either dialect's stored description comes through
+/// its own rule in `text`; this is Huawei's).
 pub fn validate_key_description(value: &str) -> Result<(), KmsError> {
-    if value.chars().count() <= 255 {
-        Ok(())
-    } else {
-        Err(KmsError::InvalidKeyDescription)
-    }
+    text::check(&HUAWEI_KEY_DESCRIPTION, value).map_err(|violation| {
+        KmsError::InvalidKeyDescription(
+            violation.huawei_message("key_description", &HUAWEI_KEY_DESCRIPTION),
+        )
+    })
 }
 
 /// A stored key. Key material arrives with the cryptography; what grants need is here.
@@ -396,11 +393,16 @@ mod tests {
     }
 
     #[test]
-    fn descriptions_are_limited_to_255_characters() {
+    fn descriptions_are_limited_to_255_printable_characters() {
         assert!(validate_key_description(&"é".repeat(255)).is_ok());
-        assert_eq!(
-            validate_key_description(&"d".repeat(256)),
-            Err(KmsError::InvalidKeyDescription)
-        );
+        for bad in ["d".repeat(256), "a\0b".to_owned(), "line\nbreak".to_owned()] {
+            assert!(
+                matches!(
+                    validate_key_description(&bad),
+                    Err(KmsError::InvalidKeyDescription(_))
+                ),
+                "{bad:?}"
+            );
+        }
     }
 }

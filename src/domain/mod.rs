@@ -12,6 +12,7 @@ pub mod ids;
 pub mod key;
 pub mod key_spec;
 pub mod listing;
+pub mod text;
 
 use std::sync::Arc;
 

@@ -9,8 +9,8 @@ use crate::helpers::{
     ALICE, BOB, Backend, CAROL, DOMAIN, OTHER_PROJECT, PROJECT, Reply, ServerProcess, TestApp,
 };
 
-const ALICE_AK: &str = "DEMOALICEACCESSKEY01";
-const ALICE_SK: &str = "demo-alice-secret-key-0000000000000001";
+pub(crate) const ALICE_AK: &str = "DEMOALICEACCESSKEY01";
+pub(crate) const ALICE_SK: &str = "demo-alice-secret-key-0000000000000001";
 const BOB_AK: &str = "DEMOBOBACCESSKEY0002";
 const BOB_SK: &str = "demo-bob-secret-key-00000000000000002";
 
@@ -218,7 +218,7 @@ async fn wrong_credentials_get_one_answer(app: &TestApp) {
 }
 
 /// Signs a request the way the SDK does, with our signer (itself checked against the SDK's vectors).
-async fn signed(
+pub(crate) async fn signed(
     app: &TestApp,
     method: reqwest::Method,
     path_and_query: &str,

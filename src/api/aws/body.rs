@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::error::AwsError;
 use crate::domain::ids::excerpt;
+use crate::domain::text::{self, TextRule};
 
 pub struct Body(Map<String, Value>);
 
@@ -65,6 +66,16 @@ impl Body {
     }
 
     /// A string with AWS's length constraint.
+    /// A free-text member under its documented rule (`domain::text`).
+    pub fn optional_text(&self, name: &str, rule: &TextRule) -> Result<Option<&str>, AwsError> {
+        let Some(value) = self.optional_str(name)? else {
+            return Ok(None);
+        };
+        text::check(rule, value)
+            .map_err(|violation| constraint_failed(name, value, &violation.aws_constraint()))?;
+        Ok(Some(value))
+    }
+
     pub fn optional_bounded_str(
         &self,
         name: &str,

@@ -3,11 +3,12 @@
 
 use serde_json::{Value, json};
 
-use super::body::{constraint_failed, missing};
+use super::body::missing;
 use super::call::{Call, invalid_grant_token, paged};
 use super::error::AwsError;
 use super::wire;
 use crate::domain::ids::excerpt;
+use crate::domain::text;
 use crate::domain::{ContextConstraint, Dialect, GrantFilter, GrantId, GranteeType};
 use crate::service::{CreateGrant, Deletion, GrantWrite};
 
@@ -84,18 +85,7 @@ pub(super) async fn create_grant(call: &Call<'_>) -> Result<Value, AwsError> {
         .optional_bounded_str("RetiringPrincipal", 1, 256)?
         .map(|value| wire::resolve_principal(identities, "RetiringPrincipal", value))
         .transpose()?;
-    let name = call.body.optional_bounded_str("Name", 1, 256)?;
-    if let Some(name) = name
-        && !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b))
-    {
-        return Err(constraint_failed(
-            "Name",
-            name,
-            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
-        ));
-    }
+    let name = call.body.optional_text("Name", &text::AWS_GRANT_NAME)?;
     let constraint = constraint(call)?;
     call.check_grant_tokens()?;
     let dry_run = call.body.dry_run()?;

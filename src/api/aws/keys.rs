@@ -8,7 +8,7 @@ use super::call::{Call, paged};
 use super::error::AwsError;
 use super::wire;
 use crate::domain::key_spec::{Cloud, KeySpec, KeyUsage};
-use crate::domain::{Dialect, Key, KmsError, StateChange};
+use crate::domain::{Dialect, Key, KmsError, StateChange, text};
 use crate::service::CreateKey;
 
 /// AWS: ListKeys takes 1–1000 (default 100); ListKeyPolicies 1–1000 (default 100).
@@ -75,8 +75,8 @@ fn check_policy_name(call: &Call<'_>, arn: &str) -> Result<(), AwsError> {
 pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
     let description = call
         .body
-        .optional_bounded_str("Description", 0, 8192)?
-        .unwrap_or("");
+        .optional_text("Description", &text::AWS_DESCRIPTION)?;
+    let description = description.unwrap_or("");
     // CustomerMasterKeySpec is KeySpec's deprecated name; AWS refuses both at once.
     let spec_name = match (
         call.body.optional_str("KeySpec")?,

@@ -195,7 +195,12 @@ async fn handle(
         headers,
         body: &bytes,
     };
-    let user = sigv4::verify(&state.identities, &parts, OffsetDateTime::now_utc())?;
+    let user = sigv4::verify(
+        &state.identities,
+        &parts,
+        &state.kms.settings().region,
+        OffsetDateTime::now_utc(),
+    )?;
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

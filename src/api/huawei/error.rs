@@ -28,7 +28,7 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         InvalidLimit(_) => (StatusCode::BAD_REQUEST, "KMS.1601"),
         InvalidMarker(_) => (StatusCode::BAD_REQUEST, "KMS.1602"),
         InvalidKeyAlias(_) => (StatusCode::BAD_REQUEST, "KMS.1101"),
-        InvalidKeyDescription => (StatusCode::BAD_REQUEST, "KMS.1103"),
+        InvalidKeyDescription(_) => (StatusCode::BAD_REQUEST, "KMS.1103"),
         DuplicateKeyAlias(_) => (StatusCode::BAD_REQUEST, "KMS.1104"),
         TooManyKeys(_) => (StatusCode::BAD_REQUEST, "KMS.1105"),
         TooManyGrants { .. } => (StatusCode::BAD_REQUEST, "KMS.2404"),

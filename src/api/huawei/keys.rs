@@ -27,7 +27,7 @@ pub(super) fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
     let key_alias = body.required_str("key_alias", KmsError::InvalidKeyAlias)?;
     validate_key_alias(key_alias)?;
     let key_description = body
-        .optional_str("key_description", |_| KmsError::InvalidKeyDescription)?
+        .optional_str("key_description", KmsError::InvalidKeyDescription)?
         .unwrap_or("");
     validate_key_description(key_description)?;
     let key_spec = body
