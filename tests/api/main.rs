@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audit;
+mod audit_chain;
 mod auth_and_errors;
 mod authority;
 mod aws;
@@ -13,6 +14,7 @@ mod hostile_input;
 mod identity;
 mod key_use;
 mod keys;
+mod login_guard;
 mod openapi;
 mod races;
 mod revoke_retire;
