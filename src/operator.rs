@@ -114,6 +114,11 @@ async fn verify_with(
     use crate::domain::audit::ChainVerifier;
     let read = |e: store::StoreError| format!("cannot read the audit trail: {e}");
     let state = store.audit_chain().await.map_err(read)?;
+    // A head that does not verify under this key usually means the wrong key, not tampering.
+    let head_verifies = state
+        .head_mac
+        .as_deref()
+        .is_none_or(|mac| mac == key.head_mac(state.head_seq, &state.head_chain));
     let checkpoint = (state.checkpoint_seq > 0).then(|| {
         json!({"seq": state.checkpoint_seq, "pruned_records": state.pruned_records,
                "pruned_at_ms": state.pruned_at})
@@ -157,10 +162,16 @@ async fn verify_with(
                    "unchained_prefix": verified.unchained_prefix, "checkpoint": checkpoint,
                    "head": head, "key": key.describe()}),
         ),
-        Err(finding) => (
-            false,
-            json!({"verified": false, "finding": finding.kind(), "seq": finding.seq(),
-                   "message": finding.to_string(), "checkpoint": checkpoint, "key": key.describe()}),
-        ),
+        Err(finding) => {
+            let mut report = json!({"verified": false, "finding": finding.kind(), "seq": finding.seq(),
+                   "message": finding.to_string(), "checkpoint": checkpoint, "key": key.describe()});
+            if !head_verifies {
+                report["hint"] = json!(
+                    "the chain head does not verify under this key either: give audit verify the \
+                     service's --master-key (or none, if the service runs without one)"
+                );
+            }
+            (false, report)
+        }
     })
 }

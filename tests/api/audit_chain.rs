@@ -344,8 +344,12 @@ mod keyed {
             report["key"].as_str().unwrap().starts_with("hmac-sha256"),
             "{report}"
         );
-        let (code, _) = verify(app, &[]);
+        let (code, report) = verify(app, &[]);
         assert_eq!(code, 1, "without the key nothing verifies");
+        assert!(
+            report["hint"].as_str().unwrap().contains("--master-key"),
+            "{report}"
+        );
 
         // The attacker recomputes a chain value and the head as the plain mode would.
         drop_append_only_triggers(app).await;
