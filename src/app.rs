@@ -23,6 +23,8 @@ pub struct App {
     store: Arc<dyn Store>,
     banner: String,
     shutdown_timeout: Duration,
+    maintenance: crate::maintenance::Maintenance,
+    maintenance_interval: Duration,
 }
 
 impl App {
@@ -53,6 +55,11 @@ impl App {
                 MasterKey::from_hex(&stored)?
             }
         };
+        // The audit chain is keyed only by a master key given from outside: a generated one is
+        // kept in the same database, so a chain keyed with it would prove nothing to its readers.
+        store.set_audit_key(audit_chain_key(
+            config.master_key.as_ref().map(|_| &master_key),
+        ));
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -74,6 +81,7 @@ impl App {
             tokens: store.clone(),
             max_body_bytes: config.max_body_bytes,
             token_lifetime: time::Duration::seconds(config.token_lifetime_secs as i64),
+            login_lockout: config.login_lockout(),
         };
         let mut banner = format!(
             "kms-emulator listening on http://{local_addr} (store: {} {})\n",
@@ -90,6 +98,8 @@ impl App {
             store,
             banner,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
+            maintenance: crate::maintenance::Maintenance::of(config),
+            maintenance_interval: Duration::from_secs(config.maintenance_interval_secs),
         })
     }
 
@@ -110,6 +120,9 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let maintenance = self
+            .maintenance
+            .spawn(self.store.clone(), self.maintenance_interval);
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal_stopping = stopping.clone();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
@@ -129,6 +142,7 @@ impl App {
             }
         };
         tracing::info!("shutting down");
+        maintenance.abort();
         if in_time {
             self.store.close().await;
         } else {
@@ -140,6 +154,12 @@ impl App {
         }
         result
     }
+}
+
+/// The key the audit trail is chained with: derived from the master key when one is
+/// configured, plain SHA-256 otherwise. The service and `audit verify` both use this.
+pub fn audit_chain_key(configured: Option<&MasterKey>) -> crate::domain::ChainKey {
+    configured.map_or(crate::domain::ChainKey::Plain, MasterKey::audit_chain_key)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

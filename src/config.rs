@@ -88,17 +88,55 @@ pub struct Config {
     /// not care about permissions. Grants, key policies and each cloud's grant rules still apply.
     #[arg(long, env = "KMS_EVERYONE_ADMIN", default_value_t = false)]
     pub everyone_admin: bool,
+
+    /// Days audit records are kept; older ones are deleted by the maintenance task, which
+    /// leaves a checkpoint so `audit verify` still verifies the rest. 0 keeps them forever.
+    #[arg(long, env = "KMS_AUDIT_RETENTION_DAYS", default_value_t = 0)]
+    pub audit_retention_days: u32,
+
+    /// Seconds between maintenance rounds (expired IAM tokens, old failed-login counts, audit
+    /// retention); one round also runs at start.
+    #[arg(long, env = "KMS_MAINTENANCE_INTERVAL_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub maintenance_interval_secs: u64,
+
+    /// Failed logins (POST /v3/auth/tokens) of one user within --login-lockout-minutes that
+    /// lock it for that long (IAM's login protection). 0 turns the lockout off.
+    #[arg(long, env = "KMS_LOGIN_LOCKOUT_FAILURES", default_value_t = 5)]
+    pub login_lockout_failures: u32,
+
+    /// The window failed logins are counted in, and how long a user stays locked (IAM: 15).
+    /// Fractions are allowed (0.05 is 3 seconds).
+    #[arg(long, env = "KMS_LOGIN_LOCKOUT_MINUTES", default_value_t = 15.0, value_parser = parse_minutes)]
+    pub login_lockout_minutes: f64,
+}
+
+fn parse_minutes(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(minutes) if (0.0..=1440.0).contains(&minutes) => Ok(minutes),
+        _ => Err("minutes between 0 and 1440 (fractions allowed)".into()),
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Print the audit trail of the grant lifecycle (create, revoke, retire, denials) from
-    /// the database as JSON lines, oldest first, then exit.
+    /// the database as JSON lines, oldest first, then exit; `audit verify` checks its chain.
     Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditAction {
+    /// Check the audit trail's hash chain: names the first record altered, inserted or
+    /// missing and exits 1, or prints what was verified and exits 0. Give the service's
+    /// --master-key (or KMS_MASTER_KEY) when it runs with one.
+    Verify,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct AuditArgs {
+    #[command(subcommand)]
+    pub action: Option<AuditAction>,
     /// Only records about this key.
     #[arg(long)]
     pub key_id: Option<String>,
@@ -112,7 +150,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub user_id: Option<String>,
     /// Only records of this event: grant-created, grant-revoked, grant-retired,
-    /// create-grant-denied, revoke-grant-denied, retire-grant-denied or key-use-denied.
+    /// create-grant-denied, revoke-grant-denied, retire-grant-denied, key-use-denied or
+    /// access-denied.
     #[arg(long, value_parser = parse_audit_event)]
     pub event: Option<crate::domain::AuditEvent>,
     /// Print at most this many records (the oldest matching ones).
@@ -137,6 +176,17 @@ impl Config {
         config.database_url = database_url.into();
         config
     }
+
+    /// The failed-login lockout, or `None` when turned off (either setting 0).
+    pub fn login_lockout(&self) -> Option<crate::auth::iam::LoginLockout> {
+        let window_ms = (self.login_lockout_minutes * 60_000.0).round() as i64;
+        (self.login_lockout_failures > 0 && window_ms > 0).then_some(
+            crate::auth::iam::LoginLockout {
+                max_failures: self.login_lockout_failures,
+                window_ms,
+            },
+        )
+    }
 }
 
 impl fmt::Debug for Config {
@@ -159,6 +209,10 @@ impl fmt::Debug for Config {
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("token_lifetime_secs", &self.token_lifetime_secs)
             .field("everyone_admin", &self.everyone_admin)
+            .field("audit_retention_days", &self.audit_retention_days)
+            .field("maintenance_interval_secs", &self.maintenance_interval_secs)
+            .field("login_lockout_failures", &self.login_lockout_failures)
+            .field("login_lockout_minutes", &self.login_lockout_minutes)
             .finish()
     }
 }

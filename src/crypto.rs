@@ -64,6 +64,15 @@ impl MasterKey {
         crate::hex::lower(&self.0)
     }
 
+    /// The key of the audit trail's hash chain: HMAC-SHA256 of the master key under a label,
+    /// so the chain key reveals nothing of the key wrapping key material.
+    pub fn audit_chain_key(&self) -> crate::domain::ChainKey {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
+        mac.update(b"kms-emulator audit chain key v1");
+        crate::domain::ChainKey::Keyed(mac.finalize().into_bytes().into())
+    }
+
     /// Wraps new key material for `key_id`.
     pub fn wrap(&self, key_id: &KeyId, material: &[u8]) -> Vec<u8> {
         seal(&self.0, material, key_id.as_str().as_bytes())

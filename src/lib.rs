@@ -6,7 +6,8 @@
 //! - `api`: the HTTP front ends (`api::huawei`) and shared middleware.
 //! - `auth`: identities and credentials.
 //! - `config`, `telemetry`, `app`: configuration, logging, and running the server.
-//! - `operator`: commands for operators (the audit trail).
+//! - `operator`: commands for operators (the audit trail and its verification).
+//! - `maintenance`: the periodic pruning of tokens, login counts and old audit records.
 
 pub mod api;
 pub mod app;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod hex;
+pub mod maintenance;
 pub mod operator;
 pub mod service;
 pub mod store;

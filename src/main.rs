@@ -1,13 +1,26 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kms_emulator::config::Command;
+use kms_emulator::config::{AuditAction, Command};
 use kms_emulator::{App, Config, app, operator, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
     if let Some(Command::Audit(args)) = &config.command {
+        if let Some(AuditAction::Verify) = args.action {
+            return match operator::verify_audit(&config, &mut std::io::stdout().lock()).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => {
+                    eprintln!("kms-emulator audit verify: the audit trail does not verify");
+                    ExitCode::FAILURE
+                }
+                Err(error) => {
+                    eprintln!("kms-emulator audit verify: {error}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         return match operator::print_audit(&config, args, &mut std::io::stdout().lock()).await {
             Ok(_) => ExitCode::SUCCESS,
             Err(error) => {

@@ -54,7 +54,7 @@ fn iam_error(status: StatusCode, title: &str, message: &str) -> Response {
 
 fn iam_failure(error: IamError, request_id: &RequestId) -> Response {
     match error {
-        IamError::BadCredentials | IamError::ScopeDenied(_) => {
+        IamError::BadCredentials | IamError::Locked | IamError::ScopeDenied(_) => {
             iam_error(StatusCode::UNAUTHORIZED, "Unauthorized", &error.message())
         }
         IamError::BadRequest(_) => {
@@ -157,6 +157,7 @@ async fn issue_token(
         body,
         OffsetDateTime::now_utc(),
         state.token_lifetime,
+        state.login_lockout,
     )
     .await
     {

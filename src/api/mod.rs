@@ -39,6 +39,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Lifetime of the IAM tokens `POST /v3/auth/tokens` issues.
     pub token_lifetime: time::Duration,
+    /// Failed-login lockout of `POST /v3/auth/tokens`; `None` when off.
+    pub login_lockout: Option<crate::auth::iam::LoginLockout>,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {

@@ -18,6 +18,9 @@ use crate::store::{StoredToken, TokenStore};
 pub enum IamError {
     /// Unknown domain or user, no password, or a wrong one: deliberately one answer for all.
     BadCredentials,
+    /// Too many failed logins of this user name in the lockout window (IAM's login
+    /// protection): refused whatever the password, until the window has passed.
+    Locked,
     /// The request is not a password authentication IAM understands.
     BadRequest(String),
     /// Authenticated, but the requested scope is not the user's.
@@ -30,6 +33,8 @@ impl IamError {
     pub fn message(&self) -> String {
         match self {
             Self::BadCredentials => "The username or password is wrong.".into(),
+            // IAM's answer to a password API call for a locked user (IAM FAQ "Why Is My Account Locked?").
+            Self::Locked => "The account is locked.".into(),
             Self::BadRequest(m) | Self::ScopeDenied(m) => m.clone(),
             Self::Kms(e) => e.to_string(),
         }
@@ -123,6 +128,41 @@ fn resolve_domain<'i>(
     }
 }
 
+/// The failed-login policy: `max_failures` within `window_ms` lock the user for `window_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLockout {
+    pub max_failures: u32,
+    pub window_ms: i64,
+}
+
+/// The user a password request names, if it exists.
+fn find_user<'i>(identities: &'i Identities, user: &PasswordUser) -> Option<&'i User> {
+    user.domain
+        .as_ref()
+        .and_then(|d| resolve_domain(identities, d))
+        .zip(user.name.as_deref())
+        .and_then(|(domain, name)| identities.user_by_name(&domain.id, name))
+}
+
+/// Whose failed logins a password request counts toward: the user's id, or, for a name that
+/// is no user, a stand-in derived from the names given, counted and locked the same way, so
+/// a lockout tells nothing about which users exist.
+fn login_subject(identities: &Identities, user: &PasswordUser) -> String {
+    match find_user(identities, user) {
+        Some(found) => found.id.clone(),
+        None => {
+            let domain = user.domain.as_ref();
+            let given = [
+                domain.and_then(|d| d.id.as_deref()).unwrap_or(""),
+                domain.and_then(|d| d.name.as_deref()).unwrap_or(""),
+                user.name.as_deref().unwrap_or(""),
+            ]
+            .join("\u{0}");
+            format!("unknown:{}", crate::crypto::sha256_hex(given.as_bytes()))
+        }
+    }
+}
+
 /// Checks the password of a token request and finds the user.
 ///
 /// The password comparison runs whether or not the user exists (against a dummy when
@@ -131,12 +171,7 @@ fn check_password<'i>(
     identities: &'i Identities,
     user: &PasswordUser,
 ) -> Result<&'i User, IamError> {
-    let found = user
-        .domain
-        .as_ref()
-        .and_then(|d| resolve_domain(identities, d))
-        .zip(user.name.as_deref())
-        .and_then(|(domain, name)| identities.user_by_name(&domain.id, name));
+    let found = find_user(identities, user);
     let stored = found.and_then(|u| u.password.as_deref());
     // Hashing first makes both sides 32 bytes, so the compare's length check leaks nothing.
     let expected = Sha256::digest(stored.unwrap_or("\u{0}no password\u{0}").as_bytes());
@@ -219,35 +254,90 @@ pub fn authenticate_token_request<'i>(
     identities: &'i Identities,
     body: &[u8],
 ) -> Result<(&'i User, Option<&'i ProjectEntry>), IamError> {
-    let request: TokenRequest = serde_json::from_slice(body).map_err(|e| {
-        IamError::BadRequest(format!(
-            "the body is not a token request ({e}); send {{\"auth\":{{\"identity\":{{\"methods\":[\"password\"],\"password\":{{\"user\":{{\"name\":..,\"password\":..,\"domain\":{{\"name\":..}}}}}}}},\"scope\":{{\"project\":{{\"id\":..}}}}}}}}."
-        ))
-    })?;
-    let identity = &request.auth.identity;
-    let password = identity
-        .password
-        .as_ref()
-        .filter(|_| identity.methods.iter().any(|m| m == "password"))
-        .ok_or_else(|| {
-            IamError::BadRequest(
-                "only the password method is supported: methods must list \"password\" and identity.password must be given.".into(),
-            )
-        })?;
-    let user = check_password(identities, &password.user)?;
+    let request = parse_token_request(body)?;
+    let user = check_password(identities, password_user(&request)?)?;
     let project = resolve_scope(identities, user, request.auth.scope.as_ref())?;
     Ok((user, project))
 }
 
-/// Handles a `POST /v3/auth/tokens` body: authenticates, resolves the scope, stores the token.
+fn parse_token_request(body: &[u8]) -> Result<TokenRequest, IamError> {
+    serde_json::from_slice(body).map_err(|e| {
+        IamError::BadRequest(format!(
+            "the body is not a token request ({e}); send {{\"auth\":{{\"identity\":{{\"methods\":[\"password\"],\"password\":{{\"user\":{{\"name\":..,\"password\":..,\"domain\":{{\"name\":..}}}}}}}},\"scope\":{{\"project\":{{\"id\":..}}}}}}}}."
+        ))
+    })
+}
+
+fn password_user(request: &TokenRequest) -> Result<&PasswordUser, IamError> {
+    let identity = &request.auth.identity;
+    identity
+        .password
+        .as_ref()
+        .filter(|_| identity.methods.iter().any(|m| m == "password"))
+        .map(|p| &p.user)
+        .ok_or_else(|| {
+            IamError::BadRequest(
+                "only the password method is supported: methods must list \"password\" and identity.password must be given.".into(),
+            )
+        })
+}
+
+/// Checks the password of a request under the lockout: a locked subject is refused before
+/// its password is looked at; a failure is counted in the database (so every process sharing
+/// it counts together); a success forgets the failures.
+async fn check_password_guarded<'i>(
+    identities: &'i Identities,
+    store: &dyn TokenStore,
+    user: &PasswordUser,
+    now_ms: i64,
+    lockout: Option<LoginLockout>,
+) -> Result<&'i User, IamError> {
+    let Some(lockout) = lockout else {
+        return check_password(identities, user);
+    };
+    let kms = |e: crate::store::StoreError| IamError::Kms(e.into());
+    let subject = login_subject(identities, user);
+    let guard = store.login_guard(&subject).await.map_err(kms)?;
+    if guard.is_some_and(|g| g.locked_until > now_ms) {
+        return Err(IamError::Locked);
+    }
+    match check_password(identities, user) {
+        Ok(found) => {
+            if guard.is_some() {
+                store.clear_login_failures(&subject).await.map_err(kms)?;
+            }
+            Ok(found)
+        }
+        Err(error) => {
+            store
+                .record_login_failure(&subject, now_ms, lockout.max_failures, lockout.window_ms)
+                .await
+                .map_err(kms)?;
+            Err(error)
+        }
+    }
+}
+
+/// Handles a `POST /v3/auth/tokens` body: authenticates (under the lockout, when one is
+/// set), resolves the scope, stores the token.
 pub async fn issue_token<'i>(
     identities: &'i Identities,
     store: &dyn TokenStore,
     body: &[u8],
     now: OffsetDateTime,
     lifetime: Duration,
+    lockout: Option<LoginLockout>,
 ) -> Result<IssuedToken<'i>, IamError> {
-    let (user, project) = authenticate_token_request(identities, body)?;
+    let request = parse_token_request(body)?;
+    let user = check_password_guarded(
+        identities,
+        store,
+        password_user(&request)?,
+        unix_ms(now),
+        lockout,
+    )
+    .await?;
+    let project = resolve_scope(identities, user, request.auth.scope.as_ref())?;
     let domain = identities
         .domain_by_id(&user.domain_id)
         .ok_or(IamError::Kms(KmsError::Internal))?;

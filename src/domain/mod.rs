@@ -16,7 +16,7 @@ pub mod text;
 
 use std::sync::Arc;
 
-pub use audit::{AuditEvent, AuditQuery, AuditRecord};
+pub use audit::{AuditEvent, AuditQuery, AuditRecord, ChainKey, ChainState, RawAuditRow};
 pub use error::KmsError;
 pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};

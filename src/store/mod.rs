@@ -95,6 +95,29 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// The token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
     async fn find_token(&self, token_sha256: &str) -> Result<Option<StoredToken>, StoreError>;
+
+    /// Deletes the tokens that expired before `now_ms`; returns how many.
+    async fn prune_tokens(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// The failed-login count and lock of `subject` (a user id, or a stand-in for an unknown name).
+    async fn login_guard(&self, subject: &str) -> Result<Option<LoginGuard>, StoreError>;
+
+    /// Counts a failed login of `subject`: the count restarts when its window of `window_ms`
+    /// has passed, and reaching `max_failures` locks the subject for `window_ms`. Returns
+    /// whether this failure locked it.
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        now_ms: i64,
+        max_failures: u32,
+        window_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Forgets the failures of `subject` (after a successful login).
+    async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError>;
+
+    /// Deletes the counts whose window and lock are over; returns how many.
+    async fn prune_login_guard(&self, now_ms: i64, window_ms: i64) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
@@ -202,6 +225,19 @@ pub trait Store: TokenStore {
     ) -> Result<Page<(Grant, Key)>, StoreError>;
 
     async fn close(&self);
+
+    /// Sets the key that audit records are chained with (see `domain::audit`); must be
+    /// called before the first write that records one.
+    fn set_audit_key(&self, key: crate::domain::ChainKey);
+
+    /// The chain's head, start and retention checkpoint.
+    async fn audit_chain(&self) -> Result<crate::domain::ChainState, StoreError>;
+
+    /// Retention: deletes the oldest records, up to the last one that occurred before
+    /// `older_than_ms` (at most a batch per call), after checking that they verify, and
+    /// records the last one's chain value as the checkpoint verification starts from.
+    /// Returns how many were deleted.
+    async fn prune_audit(&self, older_than_ms: i64, now_ms: i64) -> Result<u64, StoreError>;
 }
 
 /// What the store holds (the health document).
@@ -214,11 +250,22 @@ pub struct Census {
     pub projects: i64,
 }
 
-/// An audit record with its position in the trail (for paging).
+/// An audit row with its position in the trail (for paging): the record, or why the row is
+/// not one this service wrote (it is still listed, marked unreadable), and the row as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub seq: i64,
-    pub record: AuditRecord,
+    pub record: Result<AuditRecord, String>,
+    pub raw: crate::domain::RawAuditRow,
+}
+
+/// Failed logins of one subject (`iam_login_guard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginGuard {
+    pub window_start: i64,
+    pub failures: i64,
+    /// Milliseconds since the epoch; in the past when not locked.
+    pub locked_until: i64,
 }
 
 /// An IAM token as the database keeps it: the hash, never the token itself.
@@ -353,21 +400,11 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
 }
 
 fn audit_from_row(row: sql::AuditRow) -> Result<AuditEntry, StoreError> {
-    use crate::domain::AuditEvent;
-    let event = AuditEvent::parse(&row.event)
-        .ok_or_else(|| StoreError::Corrupt(format!("audit record {}: event", row.seq)))?;
+    let raw = crate::domain::RawAuditRow::from(row);
     Ok(AuditEntry {
-        seq: row.seq,
-        record: AuditRecord {
-            event,
-            occurred_at: row.occurred_at,
-            request_id: row.request_id,
-            actor_user_id: row.actor_user_id,
-            actor_project_id: row.actor_project_id,
-            key_id: row.key_id,
-            grant_id: row.grant_id,
-            detail: row.detail,
-        },
+        seq: raw.seq,
+        record: raw.parse(),
+        raw,
     })
 }
 

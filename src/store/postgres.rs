@@ -9,6 +9,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgr
 
 pub struct PgStore {
     pool: PgPool,
+    audit_key: std::sync::OnceLock<crate::domain::ChainKey>,
 }
 
 impl PgStore {
@@ -23,7 +24,10 @@ impl PgStore {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            audit_key: std::sync::OnceLock::new(),
+        })
     }
 
     /// Postgres locks the rows a decision reads (`for update`), so a plain

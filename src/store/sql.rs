@@ -111,18 +111,87 @@ impl GrantAndKeyRow {
     }
 }
 
+/// An audit row as stored, every column read as text, so a row this service did not write
+/// (an unknown event, a number column holding text on SQLite) still reads.
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct AuditRow {
     pub seq: i64,
-    pub event: String,
-    pub occurred_at: i64,
-    pub request_id: String,
-    pub actor_user_id: String,
-    pub actor_project_id: String,
-    pub key_id: String,
+    pub event: Option<String>,
+    pub occurred_at: Option<String>,
+    pub request_id: Option<String>,
+    pub actor_user_id: Option<String>,
+    pub actor_project_id: Option<String>,
+    pub key_id: Option<String>,
     pub grant_id: Option<String>,
-    pub detail: String,
+    pub detail: Option<String>,
+    pub chain: Option<String>,
 }
+
+impl From<AuditRow> for crate::domain::RawAuditRow {
+    fn from(row: AuditRow) -> Self {
+        Self {
+            seq: row.seq,
+            event: row.event,
+            occurred_at: row.occurred_at,
+            request_id: row.request_id,
+            actor_user_id: row.actor_user_id,
+            actor_project_id: row.actor_project_id,
+            key_id: row.key_id,
+            grant_id: row.grant_id,
+            detail: row.detail,
+            chain: row.chain,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct ChainRow {
+    pub start_seq: i64,
+    pub head_seq: i64,
+    pub head_chain: String,
+    pub head_mac: Option<String>,
+    pub checkpoint_seq: i64,
+    pub checkpoint_chain: String,
+    pub checkpoint_mac: Option<String>,
+    pub pruned_records: i64,
+    pub pruned_at: Option<i64>,
+}
+
+impl From<ChainRow> for crate::domain::ChainState {
+    fn from(row: ChainRow) -> Self {
+        Self {
+            start_seq: row.start_seq,
+            head_seq: row.head_seq,
+            head_chain: row.head_chain,
+            head_mac: row.head_mac,
+            checkpoint_seq: row.checkpoint_seq,
+            checkpoint_chain: row.checkpoint_chain,
+            checkpoint_mac: row.checkpoint_mac,
+            pruned_records: row.pruned_records,
+            pruned_at: row.pruned_at,
+        }
+    }
+}
+
+macro_rules! audit_columns {
+    () => {
+        "seq, cast(event as text) as event, cast(occurred_at as text) as occurred_at, \
+         cast(request_id as text) as request_id, cast(actor_user_id as text) as actor_user_id, \
+         cast(actor_project_id as text) as actor_project_id, cast(key_id as text) as key_id, \
+         cast(grant_id as text) as grant_id, cast(detail as text) as detail, cast(chain as text) as chain"
+    };
+}
+
+macro_rules! chain_columns {
+    () => {
+        "start_seq, head_seq, head_chain, head_mac, checkpoint_seq, checkpoint_chain, checkpoint_mac, \
+         pruned_records, pruned_at"
+    };
+}
+
+/// Records a retention round verifies and deletes at most, so a first run on a large trail
+/// stays a short transaction; the next rounds take the rest.
+pub(super) const PRUNE_BATCH: i64 = 10_000;
 
 macro_rules! key_columns {
     () => {
@@ -188,20 +257,38 @@ pub(super) fn into_page<R, T>(
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal, lock_grant = $lock_grant:literal) => {
         use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
-        use $crate::store::sql::{into_page, AuditRow, GrantAndKeyRow, GrantRow, KeyRow};
+        use $crate::store::sql::{into_page, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyRow};
         use $crate::store::{
             audit_from_row, grant_from_row, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
         };
 
-        async fn write_audit<'e, E>(executor: E, audit: &AuditRecord) -> Result<(), StoreError>
-        where
-            E: sqlx::Executor<'e, Database = $db>,
-        {
+        /// Appends `audit` to the chain inside the caller's transaction: the head row is locked
+        /// first (`for update` on PostgreSQL; SQLite's write lock is already held), so appends of
+        /// every process sharing the database form one chain. The record's seq follows both the
+        /// head and any row already present, so a row inserted behind the service's back is
+        /// never overwritten nor linked to.
+        async fn write_audit(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            key: &$crate::domain::ChainKey,
+            audit: &AuditRecord,
+        ) -> Result<(), StoreError> {
+            let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
+                "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
+            ))
+            .fetch_one(&mut *conn)
+            .await?;
+            let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
+                .fetch_one(&mut *conn)
+                .await?;
+            let seq = max_seq.max(head_seq) + 1;
+            let row = $crate::domain::RawAuditRow::of(seq, audit);
+            let chain = key.link(&head_chain, &row);
             sqlx::query(
-                "insert into kms_audit (event, occurred_at, request_id, actor_user_id, actor_project_id, \
-                 key_id, grant_id, detail) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
+                 key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
+            .bind(seq)
             .bind(audit.event.as_str())
             .bind(audit.occurred_at)
             .bind(&audit.request_id)
@@ -210,8 +297,15 @@ macro_rules! impl_sql_store {
             .bind(&audit.key_id)
             .bind(&audit.grant_id)
             .bind(&audit.detail)
-            .execute(executor)
+            .bind(&chain)
+            .execute(&mut *conn)
             .await?;
+            sqlx::query("update kms_audit_chain set head_seq = $1, head_chain = $2, head_mac = $3 where id = 1")
+                .bind(seq)
+                .bind(&chain)
+                .bind(key.head_mac(seq, &chain))
+                .execute(&mut *conn)
+                .await?;
             Ok(())
         }
 
@@ -233,6 +327,13 @@ macro_rules! impl_sql_store {
         }
 
         impl $store {
+            /// The key the audit chain is extended with; set once the master key is known.
+            fn chain_key(&self) -> Result<&$crate::domain::ChainKey, StoreError> {
+                self.audit_key
+                    .get()
+                    .ok_or_else(|| StoreError::Corrupt("the audit chain key was never set".into()))
+            }
+
             /// One transaction: lock the key, let `check` decide, enforce the per-key
             /// limit, insert. With `reuse_named`, a grant on the key with the same name,
             /// issuer and properties is returned instead of inserting (AWS's CreateGrant
@@ -304,7 +405,7 @@ macro_rules! impl_sql_store {
                 .await?;
                 // Only a grant that was inserted is recorded: a retry answered with the stored
                 // grant changed nothing.
-                write_audit(&mut *tx, audit).await?;
+                write_audit(&mut *tx, self.chain_key()?, audit).await?;
                 commit_or_resolve(tx, &self.pool, "select count(*) from kms_grant where grant_id = $1", grant.grant_id.as_str(), true).await?;
                 Ok(grant.clone())
             }
@@ -645,7 +746,7 @@ macro_rules! impl_sql_store {
                 if deleted != 1 {
                     return Err(KmsError::GrantNotFound(grant_id.to_string()).into());
                 }
-                write_audit(&mut *tx, audit).await?;
+                write_audit(&mut *tx, self.chain_key()?, audit).await?;
                 commit_or_resolve(tx, &self.pool, "select count(*) from kms_grant where grant_id = $1", grant_id.as_str(), false).await?;
                 Ok(())
             }
@@ -653,7 +754,7 @@ macro_rules! impl_sql_store {
             async fn append_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
                 // Through the write path like every write, so SQLite's writers queue.
                 let mut tx = self.begin_write().await?;
-                write_audit(&mut *tx, audit).await?;
+                write_audit(&mut *tx, self.chain_key()?, audit).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -675,8 +776,7 @@ macro_rules! impl_sql_store {
                         .fetch_one(&self.pool)
                         .await?;
                 let rows: Vec<AuditRow> = sqlx::query_as(concat!(
-                    "select seq, event, occurred_at, request_id, actor_user_id, actor_project_id, ",
-                    "key_id, grant_id, detail from kms_audit where ", audit_filter!(),
+                    "select ", audit_columns!(), " from kms_audit where ", audit_filter!(),
                     " and seq > $6 order by seq limit ($7 + 0)"
                 ))
                 .bind(&query.key_id)
@@ -747,6 +847,89 @@ macro_rules! impl_sql_store {
                 self.close_pools().await;
             }
 
+            fn set_audit_key(&self, key: $crate::domain::ChainKey) {
+                // The first key set stays: one process, one master key.
+                let _ = self.audit_key.set(key);
+            }
+
+            async fn audit_chain(&self) -> Result<$crate::domain::ChainState, StoreError> {
+                let row: ChainRow = sqlx::query_as(concat!("select ", chain_columns!(), " from kms_audit_chain where id = 1"))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.into())
+            }
+
+            async fn prune_audit(&self, older_than_ms: i64, now_ms: i64) -> Result<u64, StoreError> {
+                let key = self.chain_key()?;
+                let mut tx = self.begin_write().await?;
+                let state: $crate::domain::ChainState = sqlx::query_as::<_, ChainRow>(concat!(
+                    "select ", chain_columns!(), " from kms_audit_chain where id = 1", $lock
+                ))
+                .fetch_one(&mut *tx)
+                .await?
+                .into();
+                let (last,): (Option<i64>,) =
+                    sqlx::query_as("select max(seq) from kms_audit where occurred_at < $1 and seq <= $2")
+                        .bind(older_than_ms)
+                        .bind(state.head_seq)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let Some(last) = last.filter(|&last| last > state.checkpoint_seq) else {
+                    return Ok(0);
+                };
+                let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+                    "select ", audit_columns!(), " from kms_audit where seq > $1 and seq <= $2 order by seq limit ($3 + 0)"
+                ))
+                .bind(state.checkpoint_seq)
+                .bind(last)
+                .bind($crate::store::sql::PRUNE_BATCH)
+                .fetch_all(&mut *tx)
+                .await?;
+                // Only a trail that verifies is pruned: deleting a tampered record would hide it.
+                let (mut prev_seq, mut prev_chain) = state.origin();
+                for row in rows {
+                    let row = $crate::domain::RawAuditRow::from(row);
+                    if row.seq <= state.start_seq {
+                        prev_seq = row.seq;
+                        continue;
+                    }
+                    if row.chain.as_deref() != Some(key.link(&prev_chain, &row).as_str()) {
+                        return Err(StoreError::Corrupt(format!(
+                            "audit record {} does not verify; retention deleted nothing (run `kms-emulator audit verify`)",
+                            row.seq
+                        )));
+                    }
+                    prev_seq = row.seq;
+                    prev_chain = row.chain.unwrap_or_default();
+                }
+                if prev_seq <= state.checkpoint_seq {
+                    return Ok(0);
+                }
+                let checkpoint_chain = if prev_seq > state.start_seq { prev_chain } else { $crate::domain::audit::GENESIS.to_owned() };
+                // The checkpoint moves first: the database lets only records it covers be deleted.
+                sqlx::query(
+                    "update kms_audit_chain set checkpoint_seq = $1, checkpoint_chain = $2, checkpoint_mac = $3, \
+                     pruned_at = $4 where id = 1",
+                )
+                .bind(prev_seq)
+                .bind(&checkpoint_chain)
+                .bind(key.checkpoint_mac(prev_seq, &checkpoint_chain))
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                let deleted = sqlx::query("delete from kms_audit where seq <= $1")
+                    .bind(prev_seq)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query("update kms_audit_chain set pruned_records = pruned_records + $1 where id = 1")
+                    .bind(deleted as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
         }
 
         #[async_trait::async_trait]
@@ -775,6 +958,90 @@ macro_rules! impl_sql_store {
                 .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn prune_tokens(&self, now_ms: i64) -> Result<u64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let deleted = sqlx::query("delete from iam_token where expires_at < $1")
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
+            async fn login_guard(&self, subject: &str) -> Result<Option<$crate::store::LoginGuard>, StoreError> {
+                let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                    "select window_start, cast(failures as bigint), locked_until from iam_login_guard where subject = $1",
+                )
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(window_start, failures, locked_until)| $crate::store::LoginGuard {
+                    window_start,
+                    failures,
+                    locked_until,
+                }))
+            }
+
+            async fn record_login_failure(
+                &self,
+                subject: &str,
+                now_ms: i64,
+                max_failures: u32,
+                window_ms: i64,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                // One statement counts, so concurrent failures of several processes all count:
+                // the row is locked by the upsert until the transaction ends.
+                let (failures,): (i64,) = sqlx::query_as(
+                    "insert into iam_login_guard (subject, window_start, failures, locked_until) values ($1, $2, 1, 0) \
+                     on conflict (subject) do update set \
+                     failures = case when iam_login_guard.window_start > $3 then iam_login_guard.failures + 1 else 1 end, \
+                     window_start = case when iam_login_guard.window_start > $3 then iam_login_guard.window_start else $2 end \
+                     returning cast(failures as bigint)",
+                )
+                .bind(subject)
+                .bind(now_ms)
+                .bind(now_ms - window_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+                let locked = failures >= i64::from(max_failures);
+                if locked {
+                    sqlx::query(
+                        "update iam_login_guard set locked_until = $2, failures = 0, window_start = $3 where subject = $1",
+                    )
+                    .bind(subject)
+                    .bind(now_ms + window_ms)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(locked)
+            }
+
+            async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("delete from iam_login_guard where subject = $1")
+                    .bind(subject)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn prune_login_guard(&self, now_ms: i64, window_ms: i64) -> Result<u64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let deleted = sqlx::query("delete from iam_login_guard where locked_until < $1 and window_start < $2")
+                    .bind(now_ms)
+                    .bind(now_ms - window_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(deleted)
             }
 
             async fn find_token(

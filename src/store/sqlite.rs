@@ -11,6 +11,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    audit_key: std::sync::OnceLock<crate::domain::ChainKey>,
     /// One connection for write transactions. SQLite admits one writer at a time; with
     /// writers on every pooled connection they contend for the write lock, and SQLite's busy
     /// handler sleeps up to 100 ms between retries (p99 of 180+ ms at 16 clients). Here
@@ -37,7 +38,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            audit_key: std::sync::OnceLock::new(),
+        })
     }
 
     /// SQLite has no row locks: `BEGIN IMMEDIATE` takes the database's write lock

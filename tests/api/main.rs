@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audit;
+mod audit_chain;
 mod auth_and_errors;
 mod authority;
 mod aws;
@@ -15,6 +16,7 @@ mod identity;
 mod key_types;
 mod key_use;
 mod keys;
+mod login_guard;
 mod openapi;
 mod oracles;
 mod races;
