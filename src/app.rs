@@ -11,6 +11,7 @@ use crate::api::{self, AppState};
 use crate::auth::Identities;
 use crate::config::Config;
 use crate::crypto::MasterKey;
+use crate::server;
 use crate::service::{Kms, Settings};
 use crate::store::{self, Store};
 
@@ -20,6 +21,8 @@ const CLOSE_AFTER_DEADLINE: Duration = Duration::from_millis(500);
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    overflow_router: axum::Router,
+    limits: server::Limits,
     store: Arc<dyn Store>,
     banner: String,
     shutdown_timeout: Duration,
@@ -37,19 +40,30 @@ impl App {
         } else {
             identities
         });
+        let configured_key = configured_master_key(config)?;
         let store = store::connect(
             &config.database_url,
             config.db_max_connections,
             Duration::from_secs(config.db_connect_retry_secs),
         )
         .await?;
-        let master_key = match &config.master_key {
-            Some(hex) => MasterKey::from_hex(hex)?,
+        let master_key = match configured_key {
+            Some(key) => key,
             None => {
                 let stored = store
                     .setting_or_insert("master_key", &MasterKey::generate().to_hex())
                     .await
                     .map_err(|e| format!("cannot read or store the master key: {e}"))?;
+                if store.backend() == "postgres" {
+                    tracing::warn!(
+                        "no master key configured: the generated one is kept in plain text in the \
+                         PostgreSQL table kms_setting, so anyone who can read that table can decrypt \
+                         every key. Copy it into a file only this service can read (psql -Atc \
+                         \"select value from kms_setting where name = 'master_key'\" > master-key), \
+                         start with --master-key-file (KMS_MASTER_KEY_FILE) naming that file, then \
+                         delete the row"
+                    );
+                }
                 MasterKey::from_hex(&stored)?
             }
         };
@@ -83,10 +97,20 @@ impl App {
         if demo {
             banner.push_str(&state.identities.demo_usage(&format!("http://{local_addr}")));
         }
-        let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
+        let request_timeout = Duration::from_secs(config.request_timeout_secs);
+        let router = api::router(state.clone(), request_timeout);
+        let overflow_router = api::overflow_router(state, request_timeout);
+        let limits = server::Limits {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+            max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+        };
+        warn_if_short_of_file_descriptors(config);
         Ok(Self {
             listener,
             router,
+            overflow_router,
+            limits,
             store,
             banner,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
@@ -112,11 +136,17 @@ impl App {
     ) -> std::io::Result<()> {
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal_stopping = stopping.clone();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested; finishing requests in flight");
-            signal_stopping.notify_one();
-        });
+        let serve = server::serve(
+            self.listener,
+            self.router,
+            self.overflow_router,
+            self.limits,
+            async move {
+                shutdown.await;
+                tracing::info!("shutdown requested; finishing requests in flight");
+                signal_stopping.notify_one();
+            },
+        );
         let deadline = async {
             stopping.notified().await;
             tokio::time::sleep(self.shutdown_timeout).await;
@@ -139,6 +169,46 @@ impl App {
             let _ = tokio::time::timeout(CLOSE_AFTER_DEADLINE, self.store.close()).await;
         }
         result
+    }
+}
+
+/// The master key given by --master-key or --master-key-file, if any.
+fn configured_master_key(config: &Config) -> Result<Option<MasterKey>, String> {
+    match (&config.master_key, &config.master_key_file) {
+        (Some(_), Some(_)) => Err(
+            "both --master-key (KMS_MASTER_KEY) and --master-key-file (KMS_MASTER_KEY_FILE) are \
+             set; give only one"
+                .to_owned(),
+        ),
+        (Some(hex), None) => MasterKey::from_hex(hex).map(Some),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the master key file {}: {e}", path.display()))?;
+            MasterKey::from_hex(&text)
+                .map(Some)
+                .map_err(|e| format!("master key file {}: {e}", path.display()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Connections past the process's open-files limit fail at accept, probes included.
+fn warn_if_short_of_file_descriptors(config: &Config) {
+    // The listener, log and database files, and some slack.
+    const OTHER_FILES: u64 = 32;
+    let needed = config.max_connections
+        + server::OVERFLOW_CONNECTIONS as u64
+        + u64::from(config.db_max_connections)
+        + OTHER_FILES;
+    if let Some(limit) = server::open_files_limit()
+        && limit < needed
+    {
+        tracing::warn!(
+            open_files_limit = limit,
+            max_connections = config.max_connections,
+            "the open-files limit is below what --max-connections needs ({needed}): raise it \
+             (ulimit -n) or lower --max-connections, or a full server cannot answer /health"
+        );
     }
 }
 

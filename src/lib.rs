@@ -5,7 +5,7 @@
 //! - `service`: the use cases both API dialects share.
 //! - `api`: the HTTP front ends (`api::huawei`) and shared middleware.
 //! - `auth`: identities and credentials.
-//! - `config`, `telemetry`, `app`: configuration, logging, and running the server.
+//! - `config`, `telemetry`, `app`, `server`: configuration, logging, and running the server.
 //! - `operator`: commands for operators (the audit trail).
 
 pub mod api;
@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod domain;
 pub mod hex;
 pub mod operator;
+pub mod server;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -7,6 +7,7 @@ mod auth_and_errors;
 mod authority;
 mod aws;
 mod concurrency;
+mod connections;
 mod faults;
 mod grants;
 mod hostile_input;

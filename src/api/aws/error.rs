@@ -114,7 +114,7 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         // (another key, another context, damage), and neither do we.
         InvalidCipherText(_) => AwsError::new("InvalidCiphertextException", ""),
         DryRunSucceeded => AwsError::new("DryRunOperationException", error.to_string()),
-        StoreUnavailable | OutcomeUnknown(_) => {
+        StoreUnavailable | OutcomeUnknown(_) | Overloaded => {
             AwsError::new("DependencyTimeoutException", error.to_string())
         }
         Internal => AwsError::new("KMSInternalException", error.to_string()),
