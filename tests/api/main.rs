@@ -14,6 +14,7 @@ mod hostile_input;
 mod identity;
 mod key_use;
 mod keys;
+mod master_key;
 mod openapi;
 mod races;
 mod revoke_retire;
