@@ -189,6 +189,8 @@ async fn logs(server: &ServerProcess, needle: &str) -> bool {
     false
 }
 
+const REMAINS: &str = "a generated master key is still stored in plain text in table kms_setting";
+
 const WARNING: &str = "generated one is kept in plain text in the PostgreSQL table kms_setting";
 
 /// A generated master key kept in PostgreSQL is warned about, with what to do; a key from a
@@ -206,13 +208,46 @@ async fn a_generated_master_key_in_postgres_is_warned_about() {
     assert_eq!(stored_master_keys(&db).await, 1);
     server.stop().await;
 
+    // Configuring a key afterwards: the generated one left in the table is pointed out, and
+    // whether it is the configured one.
     let key_file = temp_file("master-key", KEY_A);
     let server = ServerProcess::start_with(
         &db.url(),
         &["--master-key-file", key_file.to_str().unwrap()],
     )
     .await;
-    assert!(!logs(&server, WARNING).await, "{}", server.log());
+    assert!(logs(&server, REMAINS).await, "{}", server.log());
+    assert!(
+        server.log().contains("It differs from the configured one"),
+        "{}",
+        server.log()
+    );
+    assert!(!server.log().contains(WARNING), "{}", server.log());
+    server.stop().await;
+
+    let mut conn = sqlx::PgConnection::connect(&db.url()).await.unwrap();
+    let (stored,): (String,) =
+        sqlx::query_as("select value from kms_setting where name = 'master_key'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    let moved = temp_file("master-key", &format!("{stored}\n"));
+    let server =
+        ServerProcess::start_with(&db.url(), &["--master-key-file", moved.to_str().unwrap()]).await;
+    assert!(
+        logs(&server, "It is the configured one: delete the row").await,
+        "{}",
+        server.log()
+    );
+    server.stop().await;
+    sqlx::query("delete from kms_setting where name = 'master_key'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let server =
+        ServerProcess::start_with(&db.url(), &["--master-key-file", moved.to_str().unwrap()]).await;
+    assert!(!logs(&server, REMAINS).await, "{}", server.log());
     server.stop().await;
     db.drop_database().await;
 
