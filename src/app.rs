@@ -11,6 +11,7 @@ use crate::api::{self, AppState};
 use crate::auth::Identities;
 use crate::config::Config;
 use crate::crypto::MasterKey;
+use crate::server;
 use crate::service::{Kms, Settings};
 use crate::store::{self, Store};
 
@@ -20,6 +21,8 @@ const CLOSE_AFTER_DEADLINE: Duration = Duration::from_millis(500);
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    overflow_router: axum::Router,
+    limits: server::Limits,
     store: Arc<dyn Store>,
     banner: String,
     shutdown_timeout: Duration,
@@ -39,27 +42,40 @@ impl App {
         } else {
             identities
         });
+        let configured_key = configured_master_key(config)?;
+        let key_is_configured = configured_key.is_some();
         let store = store::connect(
             &config.database_url,
             config.db_max_connections,
             Duration::from_secs(config.db_connect_retry_secs),
         )
         .await?;
-        let master_key = match &config.master_key {
-            Some(hex) => MasterKey::from_hex(hex)?,
+        let master_key = match configured_key {
+            Some(key) => {
+                warn_if_a_generated_key_remains(store.as_ref(), &key).await;
+                key
+            }
             None => {
                 let stored = store
                     .setting_or_insert("master_key", &MasterKey::generate().to_hex())
                     .await
                     .map_err(|e| format!("cannot read or store the master key: {e}"))?;
+                if store.backend() == "postgres" {
+                    tracing::warn!(
+                        "no master key configured: the generated one is kept in plain text in the \
+                         PostgreSQL table kms_setting, so anyone who can read that table can decrypt \
+                         every key. Copy it into a file only this service can read (psql -Atc \
+                         \"select value from kms_setting where name = 'master_key'\" > master-key), \
+                         start with --master-key-file (KMS_MASTER_KEY_FILE) naming that file, then \
+                         delete the row"
+                    );
+                }
                 MasterKey::from_hex(&stored)?
             }
         };
         // The audit chain is keyed only by a master key given from outside: a generated one is
         // kept in the same database, so a chain keyed with it would prove nothing to its readers.
-        store.set_audit_key(audit_chain_key(
-            config.master_key.as_ref().map(|_| &master_key),
-        ));
+        store.set_audit_key(audit_chain_key(key_is_configured.then_some(&master_key)));
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -91,10 +107,20 @@ impl App {
         if demo {
             banner.push_str(&state.identities.demo_usage(&format!("http://{local_addr}")));
         }
-        let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
+        let request_timeout = Duration::from_secs(config.request_timeout_secs);
+        let router = api::router(state.clone(), request_timeout);
+        let overflow_router = api::overflow_router(state, request_timeout);
+        let limits = server::Limits {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+            max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+        };
+        warn_if_short_of_file_descriptors(config);
         Ok(Self {
             listener,
             router,
+            overflow_router,
+            limits,
             store,
             banner,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
@@ -125,11 +151,17 @@ impl App {
             .spawn(self.store.clone(), self.maintenance_interval);
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal_stopping = stopping.clone();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested; finishing requests in flight");
-            signal_stopping.notify_one();
-        });
+        let serve = server::serve(
+            self.listener,
+            self.router,
+            self.overflow_router,
+            self.limits,
+            async move {
+                shutdown.await;
+                tracing::info!("shutdown requested; finishing requests in flight");
+                signal_stopping.notify_one();
+            },
+        );
         let deadline = async {
             stopping.notified().await;
             tokio::time::sleep(self.shutdown_timeout).await;
@@ -160,6 +192,67 @@ impl App {
 /// configured, plain SHA-256 otherwise. The service and `audit verify` both use this.
 pub fn audit_chain_key(configured: Option<&MasterKey>) -> crate::domain::ChainKey {
     configured.map_or(crate::domain::ChainKey::Plain, MasterKey::audit_chain_key)
+}
+
+/// The master key given by --master-key or --master-key-file, if any.
+pub(crate) fn configured_master_key(config: &Config) -> Result<Option<MasterKey>, String> {
+    match (&config.master_key, &config.master_key_file) {
+        (Some(_), Some(_)) => Err(
+            "both --master-key (KMS_MASTER_KEY) and --master-key-file (KMS_MASTER_KEY_FILE) are \
+             set; give only one"
+                .to_owned(),
+        ),
+        (Some(hex), None) => MasterKey::from_hex(hex).map(Some),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the master key file {}: {e}", path.display()))?;
+            MasterKey::from_hex(&text)
+                .map(Some)
+                .map_err(|e| format!("master key file {}: {e}", path.display()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// A master key generated by an earlier start without one stays readable in the database, so
+/// configuring a key does not protect what it wrapped until that row is gone.
+async fn warn_if_a_generated_key_remains(store: &dyn Store, configured: &MasterKey) {
+    let Ok(Some(stored)) = store.setting("master_key").await else {
+        return;
+    };
+    let same =
+        MasterKey::from_hex(&stored).is_ok_and(|stored| stored.to_hex() == configured.to_hex());
+    tracing::warn!(
+        same_as_configured = same,
+        "a generated master key is still stored in plain text in table kms_setting; anyone who can \
+         read that table can decrypt what it wrapped. {}",
+        if same {
+            "It is the configured one: delete the row (delete from kms_setting where name = 'master_key')"
+        } else {
+            "It differs from the configured one, so keys created under it will not open: configure \
+             that key instead, or delete the row if those keys are not needed"
+        }
+    );
+}
+
+/// Connections past the process's open-files limit fail at accept, probes included.
+fn warn_if_short_of_file_descriptors(config: &Config) {
+    // The listener, log and database files, and some slack.
+    const OTHER_FILES: u64 = 32;
+    let needed = config.max_connections
+        + server::OVERFLOW_CONNECTIONS as u64
+        + u64::from(config.db_max_connections)
+        + OTHER_FILES;
+    if let Some(limit) = server::open_files_limit()
+        && limit < needed
+    {
+        tracing::warn!(
+            open_files_limit = limit,
+            max_connections = config.max_connections,
+            "the open-files limit is below what --max-connections needs ({needed}): raise it \
+             (ulimit -n) or lower --max-connections, or a full server cannot answer /health"
+        );
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -69,10 +69,35 @@ pub struct Config {
     #[arg(long, env = "KMS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
 
-    /// 64 hex characters wrapping every key's material. Without it a master key is
-    /// generated once and kept in the database (fine for tests, not for secrets that matter).
+    /// 64 hex characters wrapping every key's material. Without it (or --master-key-file) a
+    /// master key is generated once and kept in the database, in plain text (fine for tests,
+    /// not for secrets that matter).
     #[arg(long, env = "KMS_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+
+    /// File holding the master key, as --master-key takes it (64 hex characters; a trailing
+    /// newline is fine), e.g. a container secret. Keeps the key off the command line and the
+    /// environment.
+    #[arg(long, env = "KMS_MASTER_KEY_FILE", conflicts_with = "master_key")]
+    pub master_key_file: Option<PathBuf>,
+
+    /// Seconds a client has to send a complete request head, from connecting or from the first
+    /// byte of a later request on the connection; then the connection is closed.
+    #[arg(long, env = "KMS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "KMS_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub idle_timeout_secs: u64,
+
+    /// Connections served at once. Past it, 32 more answer only /health and /ready (others
+    /// get 503) and further ones are closed. Keep it, plus 32, plus the database pool, below
+    /// the open-files limit (`ulimit -n`).
+    #[arg(long, env = "KMS_MAX_CONNECTIONS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 
     /// Seconds a request may take before it is answered with 503.
     #[arg(long, env = "KMS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
@@ -206,6 +231,10 @@ impl fmt::Debug for Config {
             .field("db_connect_retry_secs", &self.db_connect_retry_secs)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("master_key_file", &self.master_key_file)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("max_connections", &self.max_connections)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("token_lifetime_secs", &self.token_lifetime_secs)
             .field("everyone_admin", &self.everyone_admin)

@@ -5,7 +5,7 @@
 //! - `service`: the use cases both API dialects share.
 //! - `api`: the HTTP front ends (`api::huawei`) and shared middleware.
 //! - `auth`: identities and credentials.
-//! - `config`, `telemetry`, `app`: configuration, logging, and running the server.
+//! - `config`, `telemetry`, `app`, `server`: configuration, logging, and running the server.
 //! - `operator`: commands for operators (the audit trail and its verification).
 //! - `maintenance`: the periodic pruning of tokens, login counts and old audit records.
 
@@ -18,6 +18,7 @@ pub mod domain;
 pub mod hex;
 pub mod maintenance;
 pub mod operator;
+pub mod server;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -88,11 +88,7 @@ fn audit_line(entry: &AuditEntry) -> serde_json::Value {
 /// JSON object: what was verified, or the first record found altered, inserted or missing.
 /// Returns whether the trail verified.
 pub async fn verify_audit(config: &Config, out: &mut impl Write) -> Result<bool, String> {
-    let master_key = config
-        .master_key
-        .as_deref()
-        .map(crate::crypto::MasterKey::from_hex)
-        .transpose()?;
+    let master_key = crate::app::configured_master_key(config)?;
     let key = crate::app::audit_chain_key(master_key.as_ref());
     let store = store::connect(
         &config.database_url,

@@ -74,9 +74,11 @@ def main():
     image = json.load(open(sys.argv[3]))["Docker"]["config"]
 
     services = resolved.get("services") or {}
-    check(set(services) == {"db", "kms", "kms-embedded"}, f"services are db, kms, kms-embedded (got {sorted(services)})")
-    db, kms, embedded = (services.get(name) or {} for name in ("db", "kms", "kms-embedded"))
-    check(not db.get("profiles") and not kms.get("profiles"), "db and kms start with a plain `docker compose up`")
+    check(set(services) == {"db", "kms-master-key", "kms", "kms-embedded"},
+          f"services are db, kms-master-key, kms, kms-embedded (got {sorted(services)})")
+    db, master_key, kms, embedded = (services.get(name) or {} for name in ("db", "kms-master-key", "kms", "kms-embedded"))
+    check(not db.get("profiles") and not master_key.get("profiles") and not kms.get("profiles"),
+          "db, kms-master-key and kms start with a plain `docker compose up`")
     check(embedded.get("profiles") == ["embedded"], "kms-embedded starts only with --profile embedded")
 
     # Published ports: on loopback only, and each one named in the README's Docker section.
@@ -84,7 +86,7 @@ def main():
         for host_ip, published, _ in ports(service):
             check(host_ip == "127.0.0.1", f"{name}: port {published} is published on 127.0.0.1 only")
             check(re.search(rf"\b{published}\b", readme) is not None, f"{name}: the README's Docker section names port {published}")
-    check(bool(ports(db)) and ports(db)[0][2] == "5432", "db: PostgreSQL's port 5432 is the one published")
+    check(not ports(db), "db: PostgreSQL is not published (its superuser's password is in this file)")
 
     # The emulator services: built from this repository, listening where they publish and probe.
     image_env = dict(item.split("=", 1) for item in image.get("Env") or [])
@@ -128,6 +130,19 @@ def main():
     db_test = " ".join((db.get("healthcheck") or {}).get("test") or [])
     check("pg_isready" in db_test and f"-U {db_env.get('POSTGRES_USER')}" in db_test
           and f"-d {db_env.get('POSTGRES_DB')}" in db_test, "db: healthcheck is pg_isready for db's user and database")
+    # The master key: a file in a volume the kms-master-key service fills before kms starts, never the database.
+    def mounts_of(service):
+        return [(v.get("source"), v.get("target")) if isinstance(v, dict) else tuple(str(v).split(":")[:2])
+                for v in service.get("volumes") or []]
+    key_file = environment(kms).get("KMS_MASTER_KEY_FILE") or ""
+    check(key_file.startswith("/") and "KMS_MASTER_KEY" not in environment(kms),
+          f"kms: the master key comes from a file (KMS_MASTER_KEY_FILE {key_file!r}), not the environment")
+    key_volume = [source for source, target in mounts_of(kms) if target == key_file.rsplit("/", 1)[0]]
+    check(len(key_volume) == 1, f"kms: a volume is mounted at the master key's directory {key_file.rsplit('/', 1)[0]}")
+    check(bool(key_volume) and key_volume[0] in [source for source, _ in mounts_of(master_key)],
+          "kms-master-key: writes the volume kms reads the master key from")
+    key_condition = depends.get("kms-master-key", {}).get("condition") if isinstance(depends, dict) else None
+    check(key_condition == "service_completed_successfully", "kms: starts once kms-master-key has made the key")
     check(any(str(v).split(":")[1:2] == ["/var/lib/postgresql/data"] or
               (isinstance(v, dict) and v.get("target") == "/var/lib/postgresql/data") for v in db.get("volumes") or []),
           "db: its data lives in a named volume")

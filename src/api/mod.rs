@@ -44,6 +44,19 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    with_request_layers(routes(state), request_timeout)
+}
+
+/// What connections past the connection limit get (see `server`): `/health` and `/ready` as
+/// usual, every other request a 503 in its dialect's format.
+pub fn overflow_router(state: AppState, request_timeout: Duration) -> Router {
+    with_request_layers(
+        routes(state).layer(axum::middleware::from_fn(only_probes)),
+        request_timeout,
+    )
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -62,17 +75,20 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 ),
         )
         .with_state(state)
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(axum::middleware::from_fn(middleware::request_context))
-                .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                    huawei::error::panic_response,
-                ))
-                .layer(axum::middleware::from_fn_with_state(
-                    request_timeout,
-                    answer_within,
-                )),
-        )
+}
+
+fn with_request_layers(routes: Router, request_timeout: Duration) -> Router {
+    routes.layer(
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(middleware::request_context))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                huawei::error::panic_response,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                request_timeout,
+                answer_within,
+            )),
+    )
 }
 
 /// Answers a request still running after `timeout` with a KMS error (503) instead of an empty
@@ -80,7 +96,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 /// its transaction, unless it was cut off inside its commit: hence "may or may not".
 /// Each dialect answers in its own error format (AWS: DependencyTimeoutException).
 async fn answer_within(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
-    let aws = request.uri().path() == "/" && request.headers().contains_key("x-amz-target");
+    let aws = is_aws(&request);
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -89,13 +105,30 @@ async fn answer_within(State(timeout): State<Duration>, request: Request, next: 
                 "The request did not complete within {} s and was abandoned.",
                 timeout.as_secs()
             ));
-            if aws {
-                aws::error::AwsError::new("DependencyTimeoutException", error.to_string())
-                    .into_response()
-            } else {
-                huawei::error::HuaweiError(error).into_response()
-            }
+            error_response(aws, error)
         }
+    }
+}
+
+/// Whether a request is in the AWS dialect (JSON 1.1 on `POST /`), for errors answered
+/// before any handler runs.
+fn is_aws(request: &Request) -> bool {
+    request.uri().path() == "/" && request.headers().contains_key("x-amz-target")
+}
+
+/// An outage-class error (503) in the dialect's format.
+fn error_response(aws: bool, error: crate::domain::KmsError) -> Response {
+    if aws {
+        aws::error::AwsError::new("DependencyTimeoutException", error.to_string()).into_response()
+    } else {
+        huawei::error::HuaweiError(error).into_response()
+    }
+}
+
+async fn only_probes(request: Request, next: Next) -> Response {
+    match request.uri().path() {
+        "/health" | "/ready" => next.run(request).await,
+        _ => error_response(is_aws(&request), crate::domain::KmsError::Overloaded),
     }
 }
 

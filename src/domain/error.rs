@@ -129,6 +129,9 @@ pub enum KmsError {
     IncorrectKey,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
+    /// The service is at its connection limit (`--max-connections`).
+    #[error("The service is at its connection limit; retry the request later.")]
+    Overloaded,
     /// A write that may or may not have happened: the client must look before retrying.
     #[error("{0} It may or may not have taken effect; check before retrying.")]
     OutcomeUnknown(String),

@@ -395,7 +395,12 @@ mod tests {
     #[test]
     fn descriptions_are_limited_to_255_printable_characters() {
         assert!(validate_key_description(&"é".repeat(255)).is_ok());
-        for bad in ["d".repeat(256), "a\0b".to_owned(), "line\nbreak".to_owned()] {
+        assert!(validate_key_description("line\nbreak\tand\r\n").is_ok());
+        for bad in [
+            "d".repeat(256),
+            "a\0b".to_owned(),
+            "esc\u{1b}ape".to_owned(),
+        ] {
             assert!(
                 matches!(
                     validate_key_description(&bad),

@@ -143,6 +143,9 @@ pub trait Store: TokenStore {
     /// Concurrent callers all get the value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError>;
 
+    /// The stored value of a service-wide setting, if any.
+    async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
+
     async fn list_keys(
         &self,
         project_id: &str,

@@ -584,6 +584,14 @@ macro_rules! impl_sql_store {
                 Ok(stored)
             }
 
+            async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+                let stored: Option<(String,)> = sqlx::query_as("select value from kms_setting where name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(stored.map(|(value,)| value))
+            }
+
             async fn list_keys(
                 &self,
                 project_id: &str,

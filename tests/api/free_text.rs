@@ -150,7 +150,11 @@ async fn aws_descriptions(app: &TestApp) {
         .await,
         "ValidationException",
     );
-    assert_eq!(aws_key_count(app).await, before + 2, "the multi-line and the longest");
+    assert_eq!(
+        aws_key_count(app).await,
+        before + 2,
+        "the multi-line and the longest"
+    );
 }
 
 async fn aws_grant_count(app: &TestApp, key: &Value) -> usize {

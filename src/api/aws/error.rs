@@ -120,7 +120,7 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         ) => AwsError::new("InvalidKeyUsageException", error.to_string()),
         InvalidSignature => AwsError::new("KMSInvalidSignatureException", error.to_string()),
         InvalidMac => AwsError::new("KMSInvalidMacException", error.to_string()),
-        StoreUnavailable | OutcomeUnknown(_) => {
+        StoreUnavailable | OutcomeUnknown(_) | Overloaded => {
             AwsError::new("DependencyTimeoutException", error.to_string())
         }
         Internal => AwsError::new("KMSInternalException", error.to_string()),

@@ -88,7 +88,9 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         }
         // A timed-out request or a commit cut off mid-way: an outage too, with a message that says
         // the outcome is unknown.
-        StoreUnavailable | OutcomeUnknown(_) => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104"),
+        StoreUnavailable | OutcomeUnknown(_) | Overloaded => {
+            (StatusCode::SERVICE_UNAVAILABLE, "KMS.0104")
+        }
         Internal => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0103"),
     }
 }

@@ -113,7 +113,8 @@ impl TestDb {
                     panic!(
                         "cannot reach PostgreSQL at {admin_url} ({e}). The Postgres half of the suite needs a server: \
                          start one with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
-                         (or `docker compose up -d db` and DATABASE_URL=postgres://kms:kms@127.0.0.1:5433/kms), \
+                         (or `docker compose up -d db` with its `ports:` line uncommented, and \
+                         DATABASE_URL=postgres://kms:kms@127.0.0.1:5433/kms), \
                          or point DATABASE_URL at one."
                     )
                 });
@@ -400,6 +401,7 @@ async fn start(config: &Config) -> (String, oneshot::Sender<()>, tokio::task::Jo
 pub struct ServerProcess {
     pub base: String,
     child: tokio::process::Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl ServerProcess {
@@ -409,22 +411,53 @@ impl ServerProcess {
 
     /// Starts the binary with more command-line flags, e.g. `["--max-grants-per-key", "5"]`.
     pub async fn start_with(database_url: &str, flags: &[&str]) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kms-emulator"));
+        command.args(flags);
+        Self::spawn(command, database_url).await
+    }
+
+    /// Starts the binary with at most `limit` open file descriptors (`ulimit -n`).
+    pub async fn start_with_open_files_limit(
+        database_url: &str,
+        flags: &[&str],
+        limit: u32,
+    ) -> Self {
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\"")])
+            .arg(env!("CARGO_BIN_EXE_kms-emulator"))
+            .args(flags);
+        Self::spawn(command, database_url).await
+    }
+
+    async fn spawn(mut command: tokio::process::Command, database_url: &str) -> Self {
+        let mut child = command
             .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
-            .args(flags)
             .env("RUST_LOG", "warn")
+            .env("KMS_LOG_FORMAT", "pretty")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("the binary starts");
+        // Collect the log as it comes, so the child never blocks on a full pipe.
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut log_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let log = stderr.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = log_lines.next_line().await {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
             .expect("the server prints its address")
             .unwrap()
-            .expect("a banner line");
+            .unwrap_or_else(|| panic!("no banner; log: {}", stderr.lock().unwrap()));
         let base = first
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -432,7 +465,16 @@ impl ServerProcess {
             .to_owned();
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { base, child }
+        Self {
+            base,
+            child,
+            stderr,
+        }
+    }
+
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
     }
 
     /// Sends SIGTERM and waits for the exit status.
