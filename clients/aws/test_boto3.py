@@ -632,3 +632,51 @@ def test_unsigned_requests_are_refused():
     except urllib.error.HTTPError as e:
         assert e.code == 400
         assert b"MissingAuthenticationTokenException" in e.read()
+
+
+def test_sign_verify_and_public_key_checked_by_cryptography(alice, bob):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    meta = alice.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    assert meta["KeySpec"] == "RSA_2048" and meta["KeyUsage"] == "SIGN_VERIFY"
+    assert "RSASSA_PKCS1_V1_5_SHA_256" in meta["SigningAlgorithms"]
+    key_id = meta["KeyId"]
+    message = b"artifact sha: 1234"
+    signed = alice.sign(KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")
+    public = serialization.load_der_public_key(alice.get_public_key(KeyId=key_id)["PublicKey"])
+    public.verify(signed["Signature"], message, padding.PKCS1v15(), hashes.SHA256())
+    assert alice.verify(KeyId=key_id, Message=message, MessageType="RAW", Signature=signed["Signature"],
+                        SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["SignatureValid"] is True
+    with pytest.raises(alice.exceptions.KMSInvalidSignatureException):
+        alice.verify(KeyId=key_id, Message=b"another", MessageType="RAW", Signature=signed["Signature"],
+                     SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")
+    with pytest.raises(alice.exceptions.InvalidKeyUsageException):
+        alice.encrypt(KeyId=key_id, Plaintext=b"x")
+    # Bob signs only once a grant allows Sign.
+    with pytest.raises(bob.exceptions.ClientError) as refused:
+        bob.sign(KeyId=meta["Arn"], Message=message, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    grant = alice.create_grant(KeyId=key_id, GranteePrincipal=BOB[2], Operations=["Sign"])
+    bob.sign(KeyId=meta["Arn"], Message=message, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")
+    alice.revoke_grant(KeyId=key_id, GrantId=grant["GrantId"])
+
+
+def test_ecdsa_signatures_verify_with_cryptography(alice):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key_id = alice.create_key(KeySpec="ECC_NIST_P384", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    message = b"token payload"
+    signature = alice.sign(KeyId=key_id, Message=message, SigningAlgorithm="ECDSA_SHA_384")["Signature"]
+    public = serialization.load_der_public_key(alice.get_public_key(KeyId=key_id)["PublicKey"])
+    public.verify(signature, message, ec.ECDSA(hashes.SHA384()))
+
+
+def test_hmac_keys(alice):
+    meta = alice.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    assert meta["MacAlgorithms"] == ["HMAC_SHA_256"]
+    mac = alice.generate_mac(KeyId=meta["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert alice.verify_mac(KeyId=meta["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=mac)["MacValid"] is True
+    with pytest.raises(alice.exceptions.KMSInvalidMacException):
+        alice.verify_mac(KeyId=meta["KeyId"], Message=b"n", MacAlgorithm="HMAC_SHA_256", Mac=mac)

@@ -34,6 +34,8 @@ from huaweicloudsdkkms.v2 import (
     EncryptDataRequest,
     EncryptDataRequestBody,
     GenRandomRequestBody,
+    GenerateMacRequest,
+    GenerateMacRequestBody,
     KmsClient,
     ListGrantsRequest,
     ListGrantsRequestBody,
@@ -45,6 +47,13 @@ from huaweicloudsdkkms.v2 import (
     OperateKeyRequestBody,
     RevokeGrantRequestBody,
     ScheduleKeyDeletionRequestBody,
+    ShowPublicKeyRequest,
+    SignRequest,
+    SignRequestBody,
+    ValidateSignatureRequest,
+    VerifyMacRequest,
+    VerifyMacRequestBody,
+    VerifyRequestBody,
 )
 
 URL = os.environ.get("KMS_EMULATOR_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -495,3 +504,63 @@ def test_iam_token_errors():
     assert "X-Subject-Token" not in wrong.headers
     kms_error(call("MIIkms-not-a-token", "list-keys", {}), 403, "KMS.0302")
     kms_error(call("", "list-keys", {}), 403, "KMS.0301")
+
+
+def test_sign_and_verify_with_a_key_pair_checked_by_cryptography():
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-ec-" + uuid.uuid4().hex[:12], key_spec="EC_P256", key_usage="SIGN_VERIFY")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    info = describe(alice, key_id)
+    assert (info.key_spec, info.key_usage) == ("EC_P256", "SIGN_VERIFY")
+
+    message = b"ship release 4.2"
+    digest = hashlib.sha256(message).digest()
+    signed = alice.sign(SignRequest(body=SignRequestBody(
+        key_id=key_id, message=base64.b64encode(digest).decode(), signing_algorithm="ECDSA_SHA_256", message_type="DIGEST")))
+    signature = base64.b64decode(signed.signature)
+
+    # The public key, as PEM, verifies the signature outside the emulator.
+    pem = alice.show_public_key(ShowPublicKeyRequest(body=OperateKeyRequestBody(key_id=key_id))).public_key
+    public = serialization.load_pem_public_key(pem.encode())
+    public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+
+    def verify(sig, msg):
+        body = VerifyRequestBody(key_id=key_id, message=base64.b64encode(msg).decode(),
+                                 signature=base64.b64encode(sig).decode(),
+                                 signing_algorithm="ECDSA_SHA_256", message_type="DIGEST")
+        return alice.validate_signature(ValidateSignatureRequest(body=body)).signature_valid
+
+    assert verify(signature, digest) == "true"
+    assert verify(signature, hashlib.sha256(b"ship release 6.6").digest()) == "false"
+    # A symmetric key does not sign: KMS.1115.
+    aes = create_key(alice)
+    expect_error(lambda: alice.sign(SignRequest(body=SignRequestBody(
+        key_id=aes, message=base64.b64encode(digest).decode(), signing_algorithm="ECDSA_SHA_256"))), 400, "KMS.1115")
+
+
+def test_hmac_keys_generate_and_verify_macs():
+    import base64
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-mac-" + uuid.uuid4().hex[:12], key_spec="HMAC_256")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    assert describe(alice, key_id).key_usage == "GENERATE_VERIFY_MAC"
+    message = base64.b64encode(b"webhook body").decode()
+    mac = alice.generate_mac(GenerateMacRequest(body=GenerateMacRequestBody(
+        key_id=key_id, mac_algorithm="HMAC_SHA_256", message=message))).mac
+    assert len(base64.b64decode(mac)) == 32
+
+    def verify(tag):
+        body = VerifyMacRequestBody(key_id=key_id, mac_algorithm="HMAC_SHA_256", message=message, mac=tag)
+        return alice.verify_mac(VerifyMacRequest(body=body)).mac_valid
+
+    assert verify(mac) is True
+    forged = bytearray(base64.b64decode(mac))
+    forged[0] ^= 1
+    assert verify(base64.b64encode(bytes(forged)).decode()) is False
