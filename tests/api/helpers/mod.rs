@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every action of the Huawei dialect.
-pub const ALL_ACTIONS: [&str; 19] = [
+pub const ALL_ACTIONS: [&str; 24] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -33,6 +33,11 @@ pub const ALL_ACTIONS: [&str; 19] = [
     "encrypt-datakey",
     "decrypt-datakey",
     "gen-random",
+    "sign",
+    "verify",
+    "get-publickey",
+    "generate-mac",
+    "verify-mac",
 ];
 
 pub const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
