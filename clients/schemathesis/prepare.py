@@ -15,6 +15,7 @@
   Generated cases mostly name keys that do not exist (404) or break a rule (400).
 """
 
+import base64
 import hashlib
 import json
 import sys
@@ -50,6 +51,13 @@ grant(["describe-key", "encrypt-data", "decrypt-data"])
 cipher = call("encrypt-data", {"key_id": key, "plain_text": "hello"})["cipher_text"]
 datakey = call("create-datakey", {"key_id": key, "datakey_length": "128"})["cipher_text"]
 dek = bytes(range(16))
+# A key pair and an HMAC key for the signing and MAC examples, with a real signature and MAC.
+signer = call("create-key", {"key_alias": "schemathesis-signer", "key_spec": "EC_P256"})["key_info"]["key_id"]
+mac_key = call("create-key", {"key_alias": "schemathesis-mac", "key_spec": "HMAC_256"})["key_info"]["key_id"]
+digest = base64.b64encode(hashlib.sha256(b"schemathesis").digest()).decode()
+signature = call("sign", {"key_id": signer, "message": digest, "signing_algorithm": "ECDSA_SHA_256"})["signature"]
+message = base64.b64encode(b"schemathesis").decode()
+mac = call("generate-mac", {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message})["mac"]
 
 examples = {
     "create-key": {"key_alias": "schemathesis-example", "key_description": "made by schemathesis"},
@@ -74,6 +82,11 @@ examples = {
                         "datakey_plain_length": "16"},
     "decrypt-datakey": {"key_id": key, "cipher_text": datakey, "datakey_cipher_length": "16"},
     "gen-random": {"random_data_length": "512"},
+    "sign": {"key_id": signer, "message": digest, "signing_algorithm": "ECDSA_SHA_256", "message_type": "DIGEST"},
+    "verify": {"key_id": signer, "message": digest, "signature": signature, "signing_algorithm": "ECDSA_SHA_256"},
+    "get-publickey": {"key_id": signer},
+    "generate-mac": {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message},
+    "verify-mac": {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message, "mac": mac},
 }
 
 with urllib.request.urlopen(f"{base}/openapi.json") as response:
