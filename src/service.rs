@@ -630,6 +630,46 @@ impl Kms {
         Ok(key)
     }
 
+    /// update-key-description / UpdateKeyDescription, decided on the locked row. A key
+    /// pending deletion keeps its description (AWS: KMSInvalidStateException); a
+    /// disabled key's may change, as in AWS.
+    pub async fn update_key_description(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        description: &str,
+    ) -> Result<Key, KmsError> {
+        let action = Action::UpdateKeyDescription;
+        let update = |key: Option<&Key>| {
+            self.decide(&KeyQuestion {
+                caller,
+                action,
+                key_ref,
+                key,
+                grants: &[],
+                context: None,
+                new_grant: None,
+            })
+            .map_err(Refusal::Denied)?;
+            let key = key.expect("the decision found the key");
+            if key.key_state == KeyState::PendingDeletion {
+                return Err(Refusal::Denied(KmsError::KeyPendingDeletion));
+            }
+            let mut next = key.clone();
+            next.key_description = description.to_owned();
+            Ok(next)
+        };
+        let result = self.store.update_key(&key_ref.id, &update).await;
+        let result = self
+            .shown_through_grants(caller, key_ref, action, result)
+            .await;
+        let key = self
+            .audited(result, caller, action, &key_ref.id, None)
+            .await?;
+        tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key description updated");
+        Ok(key)
+    }
+
     // ---- Key policies (AWS)
 
     /// The key's policy text: the one put, or the default policy with the key's account.

@@ -680,3 +680,11 @@ def test_hmac_keys(alice):
     assert alice.verify_mac(KeyId=meta["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=mac)["MacValid"] is True
     with pytest.raises(alice.exceptions.KMSInvalidMacException):
         alice.verify_mac(KeyId=meta["KeyId"], Message=b"n", MacAlgorithm="HMAC_SHA_256", Mac=mac)
+
+
+def test_update_key_description(alice, dave, key):
+    alice.update_key_description(KeyId=key["KeyId"], Description="rotated quarterly")
+    assert alice.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"] == "rotated quarterly"
+    with pytest.raises(dave.exceptions.ClientError) as refused:
+        dave.update_key_description(KeyId=key["KeyId"], Description="mine")
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

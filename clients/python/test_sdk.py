@@ -50,6 +50,8 @@ from huaweicloudsdkkms.v2 import (
     ShowPublicKeyRequest,
     SignRequest,
     SignRequestBody,
+    UpdateKeyDescriptionRequest,
+    UpdateKeyDescriptionRequestBody,
     ValidateSignatureRequest,
     VerifyMacRequest,
     VerifyMacRequestBody,
@@ -564,3 +566,13 @@ def test_hmac_keys_generate_and_verify_macs():
     forged = bytearray(base64.b64decode(mac))
     forged[0] ^= 1
     assert verify(base64.b64encode(bytes(forged)).decode()) is False
+
+
+def test_update_key_description():
+    alice = kms("alice")
+    key_id = create_key(alice)
+    body = UpdateKeyDescriptionRequestBody(key_id=key_id, key_description="rotated quarterly")
+    reply = alice.update_key_description(UpdateKeyDescriptionRequest(body=body))
+    assert reply.key_info.key_description == "rotated quarterly"
+    assert describe(alice, key_id).key_description == "rotated quarterly"
+    expect_error(lambda: kms("dave").update_key_description(UpdateKeyDescriptionRequest(body=body)), 403, "KMS.0306")

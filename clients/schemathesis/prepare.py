@@ -85,6 +85,7 @@ examples = {
     "sign": {"key_id": signer, "message": digest, "signing_algorithm": "ECDSA_SHA_256", "message_type": "DIGEST"},
     "verify": {"key_id": signer, "message": digest, "signature": signature, "signing_algorithm": "ECDSA_SHA_256"},
     "get-publickey": {"key_id": signer},
+    "update-key-description": {"key_id": other, "key_description": "described by schemathesis"},
     "generate-mac": {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message},
     "verify-mac": {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message, "mac": mac},
 }

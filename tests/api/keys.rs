@@ -189,3 +189,132 @@ mod restart {
         state_survives_a_restart(Backend::Postgres).await;
     }
 }
+
+/// update-key-description and UpdateKeyDescription: the creator's administrator changes
+/// it, read-only users and grantees may not, and a key pending deletion keeps its own.
+mod descriptions {
+    use serde_json::json;
+
+    use crate::helpers::aws::{AWS_ALICE, AWS_DAVE, aws, aws_error};
+    use crate::helpers::{ALICE, DAVE, ERIN, TestApp};
+
+    async fn descriptions_change_in_both_dialects(app: &TestApp) {
+        let key_id = app.create_key(ALICE, "described").await;
+        let reply = app
+            .call(
+                ALICE,
+                "update-key-description",
+                json!({"key_id": key_id, "key_description": "payroll\nkey"}),
+            )
+            .await;
+        assert_eq!(reply.ok()["key_info"]["key_description"], "payroll\nkey");
+        assert_eq!(reply.ok()["key_info"]["key_id"], key_id);
+        let described = app
+            .call(ALICE, "describe-key", json!({"key_id": key_id}))
+            .await;
+        assert_eq!(
+            described.ok()["key_info"]["key_description"],
+            "payroll\nkey"
+        );
+        // Through AWS, on the same key; DescribeKey shows it in both dialects.
+        aws(
+            app,
+            AWS_ALICE,
+            "UpdateKeyDescription",
+            json!({"KeyId": key_id, "Description": "from aws"}),
+        )
+        .await
+        .ok();
+        let described = app
+            .call(ALICE, "describe-key", json!({"key_id": key_id}))
+            .await;
+        assert_eq!(described.ok()["key_info"]["key_description"], "from aws");
+        // An empty description is a description.
+        aws(
+            app,
+            AWS_ALICE,
+            "UpdateKeyDescription",
+            json!({"KeyId": key_id, "Description": ""}),
+        )
+        .await
+        .ok();
+        // Refusals: missing and invalid values, read-only users, other accounts.
+        app.call(ALICE, "update-key-description", json!({"key_id": key_id}))
+            .await
+            .error(400, "KMS.0204");
+        app.call(
+            ALICE,
+            "update-key-description",
+            json!({"key_id": key_id, "key_description": "d".repeat(256)}),
+        )
+        .await
+        .error(400, "KMS.1103");
+        aws_error(
+            &aws(
+                app,
+                AWS_ALICE,
+                "UpdateKeyDescription",
+                json!({"KeyId": key_id}),
+            )
+            .await,
+            "ValidationException",
+        );
+        app.call(
+            DAVE,
+            "update-key-description",
+            json!({"key_id": key_id, "key_description": "mine"}),
+        )
+        .await
+        .error(403, "KMS.0306");
+        let denied = aws(
+            app,
+            AWS_DAVE,
+            "UpdateKeyDescription",
+            json!({"KeyId": key_id, "Description": "mine"}),
+        )
+        .await;
+        assert_eq!(
+            denied.body["__type"], "AccessDeniedException",
+            "{}",
+            denied.raw
+        );
+        app.call(
+            ERIN,
+            "update-key-description",
+            json!({"key_id": key_id, "key_description": "mine"}),
+        )
+        .await
+        .error(404, "KMS.0207");
+        // A key pending deletion keeps its description.
+        app.call(
+            ALICE,
+            "schedule-key-deletion",
+            json!({"key_id": key_id, "pending_days": 7}),
+        )
+        .await
+        .ok();
+        app.call(
+            ALICE,
+            "update-key-description",
+            json!({"key_id": key_id, "key_description": "late"}),
+        )
+        .await
+        .error(400, "KMS.0210");
+        aws_error(
+            &aws(
+                app,
+                AWS_ALICE,
+                "UpdateKeyDescription",
+                json!({"KeyId": key_id, "Description": "late"}),
+            )
+            .await,
+            "KMSInvalidStateException",
+        );
+        let described = app
+            .call(ALICE, "describe-key", json!({"key_id": key_id}))
+            .await;
+        assert_eq!(described.ok()["key_info"]["key_description"], "");
+    }
+
+    crate::on_both_backends!(descriptions_change_in_both_dialects);
+}

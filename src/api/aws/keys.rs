@@ -145,6 +145,23 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
     Ok(metadata(call, &key))
 }
 
+/// UpdateKeyDescription: `Description` is required (botocore), 0–8192 characters.
+pub(super) async fn update_description(call: &Call<'_>) -> Result<(), AwsError> {
+    let named = call.required_key("KeyId")?;
+    let description = call
+        .body
+        .optional_text("Description", &text::AWS_DESCRIPTION)?
+        .or_else(|| call.body.has("Description").then_some(""))
+        .ok_or_else(|| super::body::missing("Description"))?
+        .to_owned();
+    call.state
+        .kms
+        .update_key_description(&call.caller, &named.key, &description)
+        .await
+        .map_err(call.key_error(&named))?;
+    Ok(())
+}
+
 pub(super) async fn describe_key(call: &Call<'_>) -> Result<Value, AwsError> {
     let named = call.required_key("KeyId")?;
     call.check_grant_tokens()?;

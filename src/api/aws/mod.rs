@@ -69,10 +69,11 @@ enum Operation {
     GetPublicKey,
     GenerateMac,
     VerifyMac,
+    UpdateKeyDescription,
 }
 
 impl Operation {
-    const ALL: [Operation; 25] = [
+    const ALL: [Operation; 26] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -98,6 +99,7 @@ impl Operation {
         Self::GetPublicKey,
         Self::GenerateMac,
         Self::VerifyMac,
+        Self::UpdateKeyDescription,
     ];
 
     fn name(self) -> &'static str {
@@ -127,6 +129,7 @@ impl Operation {
             Self::GetPublicKey => "GetPublicKey",
             Self::GenerateMac => "GenerateMac",
             Self::VerifyMac => "VerifyMac",
+            Self::UpdateKeyDescription => "UpdateKeyDescription",
         }
     }
 
@@ -263,6 +266,7 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::RevokeGrant => grants::revoke_grant(call).await.map(|_| None),
         Operation::RetireGrant => grants::retire_grant(call).await.map(|_| None),
         Operation::Encrypt => crypto_ops::encrypt(call).await.map(Some),
+        Operation::UpdateKeyDescription => keys::update_description(call).await.map(|_| None),
         Operation::Sign => signing::sign(call).await.map(Some),
         Operation::Verify => signing::verify(call).await.map(Some),
         Operation::GetPublicKey => signing::get_public_key(call).await.map(Some),

@@ -9,7 +9,7 @@ use super::wire::{CreatedKeyInfo, KeyDetails, KeyList};
 use super::{AppState, key_field, ok, page_params};
 use crate::domain::key::{validate_key_alias, validate_key_description, validate_pending_days};
 use crate::domain::key_spec::{Cloud, KeySpec, KeyUsage};
-use crate::domain::{Caller, Dialect, KeyState, KmsError, StateChange};
+use crate::domain::{Caller, Dialect, KeyRef, KeyState, KmsError, StateChange};
 use crate::service::CreateKey;
 
 /// Key listings: Terraform's Huawei provider asks for 2000 keys a page.
@@ -77,6 +77,29 @@ pub(super) async fn create_key(
         domain_id: key.domain_id,
         region_id: state.kms.settings().region.clone(),
     }}))
+}
+
+/// `(key, description)` of an update-key-description request.
+pub(super) fn update_description_request(body: &Body) -> Result<(KeyRef, String), KmsError> {
+    let key = key_field(body)?;
+    let description = body.required_str("key_description", |_| {
+        KmsError::InvalidKeyDescription("key_description must be a string.".into())
+    })?;
+    validate_key_description(description)?;
+    Ok((key, description.to_owned()))
+}
+
+pub(super) async fn update_description(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (key_ref, description) = update_description_request(body)?;
+    let key = state
+        .kms
+        .update_key_description(caller, &key_ref, &description)
+        .await?;
+    ok(json!({"key_info": {"key_id": key.key_id.as_str(), "key_description": key.key_description}}))
 }
 
 pub(super) async fn describe_key(

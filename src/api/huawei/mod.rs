@@ -90,11 +90,12 @@ enum Action {
     GetPublicKey,
     GenerateMac,
     VerifyMac,
+    UpdateKeyDescription,
 }
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 24] = [
+    const ALL: [(&'static str, Action); 25] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -122,6 +123,7 @@ impl Action {
         ("get-publickey", Self::GetPublicKey),
         ("generate-mac", Self::GenerateMac),
         ("verify-mac", Self::VerifyMac),
+        ("update-key-description", Self::UpdateKeyDescription),
     ];
 
     fn parse(name: &str) -> Option<Self> {
@@ -215,6 +217,7 @@ async fn handle(
         Action::GetPublicKey => signing::get_public_key(state, &caller, &body).await,
         Action::GenerateMac => signing::generate_mac(state, &caller, &body).await,
         Action::VerifyMac => signing::verify_mac(state, &caller, &body).await,
+        Action::UpdateKeyDescription => keys::update_description(state, &caller, &body).await,
     }
 }
 
@@ -277,6 +280,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                 body.required_str("mac", KmsError::InvalidParameter)
                     .map(drop)
             }
+            Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
         }
     });
     Some(decoded)

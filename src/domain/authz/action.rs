@@ -51,10 +51,12 @@ pub enum Action {
     GenerateMac,
     /// Huawei verify-mac, AWS VerifyMac.
     VerifyMac,
+    /// Huawei update-key-description, AWS UpdateKeyDescription.
+    UpdateKeyDescription,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -82,6 +84,7 @@ impl Action {
         Self::GetPublicKey,
         Self::GenerateMac,
         Self::VerifyMac,
+        Self::UpdateKeyDescription,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -113,6 +116,7 @@ impl Action {
             Self::GetPublicKey => &["kms:GetPublicKey"],
             Self::GenerateMac => &["kms:GenerateMac"],
             Self::VerifyMac => &["kms:VerifyMac"],
+            Self::UpdateKeyDescription => &["kms:UpdateKeyDescription"],
         }
     }
 
@@ -162,6 +166,7 @@ impl Action {
             Self::GetPublicKey => &["kms:cmk:get", "kms:cmk:getPublicKey"],
             Self::GenerateMac => &["kms:cmk:crypto", "kms:cmk:generateMac"],
             Self::VerifyMac => &["kms:cmk:crypto", "kms:cmk:verifyMac"],
+            Self::UpdateKeyDescription => &["kms:cmk:update", "kms:cmk:updateKeyDescription"],
         }
     }
 

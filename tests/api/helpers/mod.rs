@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every action of the Huawei dialect.
-pub const ALL_ACTIONS: [&str; 24] = [
+pub const ALL_ACTIONS: [&str; 25] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -38,6 +38,7 @@ pub const ALL_ACTIONS: [&str; 24] = [
     "get-publickey",
     "generate-mac",
     "verify-mac",
+    "update-key-description",
 ];
 
 pub const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
