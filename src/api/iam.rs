@@ -34,9 +34,32 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
 
 pub fn routes(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
+        .route("/v3", get(identity_version))
+        .route("/v3/", get(identity_version))
         .route("/v3/auth/tokens", post(issue_token))
         .route("/v3/projects", get(list_projects))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+/// Keystone's version document, which keystoneauth (openstacksdk, otcextensions) fetches
+/// from `auth_url` before it authenticates; without it every connect logs "Failed to
+/// discover available identity versions". The links name the host the client used.
+async fn identity_version(headers: axum::http::HeaderMap) -> Json<serde_json::Value> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .filter(|host| {
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("127.0.0.1:8080");
+    Json(json!({"version": {
+        "id": "v3.0",
+        "status": "stable",
+        "updated": "2018-09-05T00:00:00Z",
+        "links": [{"rel": "self", "href": format!("http://{host}/v3/")}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}],
+    }}))
 }
 
 /// IAM answers errors in Keystone's shape, which the Huawei SDKs and keystoneauth both parse.

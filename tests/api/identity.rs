@@ -559,3 +559,29 @@ async fn tokens_work_across_processes_sharing_postgres() {
     other.stop().await;
     app.finish().await;
 }
+
+/// `GET /v3` answers Keystone's version document, so keystoneauth discovers the identity
+/// version from an `auth_url` ending in /v3 without a warning.
+#[tokio::test]
+async fn keystone_discovers_the_identity_version() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    for path in ["/v3", "/v3/"] {
+        let reply = app.raw(reqwest::Method::GET, path, &[], vec![]).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.raw);
+        let version = &reply.body["version"];
+        assert_eq!(version["id"], "v3.0");
+        assert_eq!(version["status"], "stable");
+        let host = app.base.trim_start_matches("http://");
+        assert_eq!(
+            version["links"][0]["href"],
+            format!("http://{host}/v3/"),
+            "{}",
+            reply.raw
+        );
+        assert_eq!(
+            version["media-types"][0]["type"],
+            "application/vnd.openstack.identity-v3+json"
+        );
+    }
+    app.finish().await;
+}
