@@ -70,6 +70,14 @@ pub struct Kms {
     identities: Arc<Identities>,
 }
 
+/// A project's use of its quotas.
+pub struct ProjectUsage {
+    pub keys: i64,
+    pub key_quota: u32,
+    pub most_grants_on_a_key: i64,
+    pub grant_quota: u32,
+}
+
 /// The store and what it holds (`/ready`).
 pub struct Health {
     pub backend: &'static str,
@@ -572,6 +580,19 @@ impl Kms {
         // Constraints do not apply to DescribeKey.
         self.authorized_key(caller, key_ref, Action::DescribeKey, None)
             .await
+    }
+
+    /// The caller's project: how many keys it holds and the most grants on one of them,
+    /// with the configured limits (Huawei user-quotas, user-instances).
+    pub async fn project_usage(&self, caller: &Caller) -> Result<ProjectUsage, KmsError> {
+        self.decide_keyless(caller, Action::ShowQuotas).await?;
+        let (keys, most_grants_on_a_key) = self.store.project_usage(&caller.project_id).await?;
+        Ok(ProjectUsage {
+            keys,
+            key_quota: self.settings.max_keys_per_project,
+            most_grants_on_a_key,
+            grant_quota: self.settings.max_grants_per_key,
+        })
     }
 
     pub async fn list_keys(

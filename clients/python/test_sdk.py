@@ -48,6 +48,8 @@ from huaweicloudsdkkms.v2 import (
     RevokeGrantRequestBody,
     ScheduleKeyDeletionRequestBody,
     ShowPublicKeyRequest,
+    ShowUserInstancesRequest,
+    ShowUserQuotasRequest,
     SignRequest,
     SignRequestBody,
     UpdateKeyDescriptionRequest,
@@ -576,3 +578,13 @@ def test_update_key_description():
     assert reply.key_info.key_description == "rotated quarterly"
     assert describe(alice, key_id).key_description == "rotated quarterly"
     expect_error(lambda: kms("dave").update_key_description(UpdateKeyDescriptionRequest(body=body)), 403, "KMS.0306")
+
+
+def test_quotas_and_instance_count():
+    erin = kms("erin")
+    before = erin.show_user_instances(ShowUserInstancesRequest()).instance_num
+    create_key(erin)
+    assert erin.show_user_instances(ShowUserInstancesRequest()).instance_num == before + 1
+    resources = {r.type: r for r in erin.show_user_quotas(ShowUserQuotasRequest()).quotas.resources}
+    assert resources["CMK"].used == before + 1 and resources["CMK"].quota == 100
+    assert resources["grant_per_CMK"].quota == 100

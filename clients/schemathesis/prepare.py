@@ -98,6 +98,10 @@ for path, item in doc["paths"].items():
     if path.startswith(prefix):
         action = path[len(prefix):]
         item.pop("parameters", None)
+        if "post" not in item:
+            # GET actions (user-quotas, user-instances) take no body.
+            paths[path.replace("{project_id}", project)] = item
+            continue
         if action not in examples:
             sys.exit(f"prepare.py: no example for {action}; add one")
         media = item["post"]["requestBody"]["content"]["application/json"]

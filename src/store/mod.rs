@@ -131,6 +131,10 @@ pub trait Store: TokenStore {
     /// counts of keys (by state code), grants and projects.
     async fn census(&self) -> Result<Census, StoreError>;
 
+    /// A project's key count and the largest number of grants on one of its keys
+    /// (Huawei's user-quotas and user-instances).
+    async fn project_usage(&self, project_id: &str) -> Result<(i64, i64), StoreError>;
+
     /// Inserts a new key unless its alias is taken in the project or the project is full.
     async fn insert_key(&self, key: &Key, max_keys_per_project: u32) -> Result<(), StoreError>;
 

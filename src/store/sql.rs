@@ -461,6 +461,21 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn project_usage(&self, project_id: &str) -> Result<(i64, i64), StoreError> {
+                let (keys,): (i64,) = sqlx::query_as("select count(*) from kms_key where project_id = $1")
+                    .bind(project_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let (grants,): (i64,) = sqlx::query_as(
+                    "select coalesce(max(n), 0) from (select count(*) as n from kms_grant g \
+                     join kms_key k on k.key_id = g.key_id where k.project_id = $1 group by g.key_id) per_key",
+                )
+                .bind(project_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((keys, grants))
+            }
+
             async fn census(&self) -> Result<Census, StoreError> {
                 // One read transaction, so the counts belong to one moment.
                 let mut tx = self.pool.begin().await?;

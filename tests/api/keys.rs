@@ -318,3 +318,60 @@ mod descriptions {
 
     crate::on_both_backends!(descriptions_change_in_both_dialects);
 }
+
+/// user-quotas and user-instances (GET, as the SDK calls them): the project's key count
+/// and the most grants on one key, against the configured quotas.
+mod quotas {
+    use serde_json::json;
+
+    use crate::helpers::{ALICE, BOB, DAVE, PROJECT, TestApp};
+
+    async fn get(app: &TestApp, token: &str, action: &str) -> crate::helpers::Reply {
+        app.raw(
+            reqwest::Method::GET,
+            &format!("/v1.0/{PROJECT}/kms/{action}"),
+            &[("x-auth-token", token)],
+            vec![],
+        )
+        .await
+    }
+
+    async fn quotas_and_instances_count_the_project(app: &TestApp) {
+        let empty = get(app, ALICE.token, "user-quotas").await;
+        assert_eq!(
+            empty.ok()["quotas"]["resources"],
+            json!([{"type": "CMK", "used": 0, "quota": 100}, {"type": "grant_per_CMK", "used": 0, "quota": 100}])
+        );
+        let (key_id, _) = app.key_with_grant(&["encrypt-data"]).await;
+        app.create_grant(
+            ALICE,
+            json!({"key_id": key_id, "grantee_principal": BOB.id, "operations": ["decrypt-data"]}),
+        )
+        .await;
+        app.create_key(ALICE, "second").await;
+        let quotas = get(app, ALICE.token, "user-quotas").await;
+        assert_eq!(quotas.ok()["quotas"]["resources"][0]["used"], 2);
+        assert_eq!(quotas.ok()["quotas"]["resources"][1]["used"], 2);
+        assert_eq!(
+            get(app, ALICE.token, "user-instances").await.ok()["instance_num"],
+            2
+        );
+        // The read-only user may look; a user without KMS permissions may not.
+        assert_eq!(
+            get(app, DAVE.token, "user-instances").await.ok()["instance_num"],
+            2
+        );
+        get(app, BOB.token, "user-quotas")
+            .await
+            .error(403, "KMS.0307");
+        // POST is not how these are served, and GET serves nothing else.
+        app.call(ALICE, "user-quotas", json!({}))
+            .await
+            .error(405, "KMS.0215");
+        get(app, ALICE.token, "list-keys")
+            .await
+            .error(405, "KMS.0215");
+    }
+
+    crate::on_both_backends!(quotas_and_instances_count_the_project);
+}

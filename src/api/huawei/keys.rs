@@ -102,6 +102,25 @@ pub(super) async fn update_description(
     ok(json!({"key_info": {"key_id": key.key_id.as_str(), "key_description": key.key_description}}))
 }
 
+/// user-quotas: `CMK` (keys of the project) and `grant_per_CMK` (the most grants on one
+/// key), each with its configured quota, as ShowUserQuotasResponse types them.
+pub(super) async fn user_quotas(state: &AppState, caller: &Caller) -> Result<Response, KmsError> {
+    let usage = state.kms.project_usage(caller).await?;
+    ok(json!({"quotas": {"resources": [
+        {"type": "CMK", "used": usage.keys, "quota": usage.key_quota},
+        {"type": "grant_per_CMK", "used": usage.most_grants_on_a_key, "quota": usage.grant_quota},
+    ]}}))
+}
+
+/// user-instances: the number of keys of the project.
+pub(super) async fn user_instances(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Response, KmsError> {
+    let usage = state.kms.project_usage(caller).await?;
+    ok(json!({"instance_num": usage.keys}))
+}
+
 pub(super) async fn describe_key(
     state: &AppState,
     caller: &Caller,

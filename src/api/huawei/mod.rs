@@ -41,7 +41,9 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
         .route(
             "/v1.0/{project_id}/kms/{action}",
-            post(dispatch).fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) }),
+            post(dispatch)
+                .get(dispatch)
+                .fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) }),
         )
         .route("/", get(versions))
         .route("/v1.0", get(version))
@@ -91,11 +93,13 @@ enum Action {
     GenerateMac,
     VerifyMac,
     UpdateKeyDescription,
+    UserQuotas,
+    UserInstances,
 }
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 25] = [
+    const ALL: [(&'static str, Action); 27] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -124,7 +128,18 @@ impl Action {
         ("generate-mac", Self::GenerateMac),
         ("verify-mac", Self::VerifyMac),
         ("update-key-description", Self::UpdateKeyDescription),
+        ("user-quotas", Self::UserQuotas),
+        ("user-instances", Self::UserInstances),
     ];
+
+    /// The HTTP method the action is served on: GET for the account facts, as the SDK
+    /// calls them; POST for the rest.
+    fn method(self) -> Method {
+        match self {
+            Self::UserQuotas | Self::UserInstances => Method::GET,
+            _ => Method::POST,
+        }
+    }
 
     fn parse(name: &str) -> Option<Self> {
         Self::ALL
@@ -179,6 +194,9 @@ async fn handle(
             crate::domain::ids::excerpt(&action_name)
         ))
     })?;
+    if *request.method != action.method() {
+        return Err(KmsError::MethodNotAllowed);
+    }
     let signed_body = credentials::signed_body(request.headers, &body, state.max_body_bytes)?;
     let caller =
         credentials::authenticate(state, request, signed_body, &project_id, &request_id.0).await?;
@@ -218,6 +236,8 @@ async fn handle(
         Action::GenerateMac => signing::generate_mac(state, &caller, &body).await,
         Action::VerifyMac => signing::verify_mac(state, &caller, &body).await,
         Action::UpdateKeyDescription => keys::update_description(state, &caller, &body).await,
+        Action::UserQuotas => keys::user_quotas(state, &caller).await,
+        Action::UserInstances => keys::user_instances(state, &caller).await,
     }
 }
 
@@ -281,6 +301,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                     .map(drop)
             }
             Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
+            Action::UserQuotas | Action::UserInstances => Ok(()),
         }
     });
     Some(decoded)

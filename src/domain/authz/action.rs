@@ -53,10 +53,13 @@ pub enum Action {
     VerifyMac,
     /// Huawei update-key-description, AWS UpdateKeyDescription.
     UpdateKeyDescription,
+    /// Huawei user-quotas and user-instances: the project's key count and limits (AWS
+    /// has no such operation; an AWS-language policy governs them as kms:ListKeys).
+    ShowQuotas,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -85,6 +88,7 @@ impl Action {
         Self::GenerateMac,
         Self::VerifyMac,
         Self::UpdateKeyDescription,
+        Self::ShowQuotas,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -117,6 +121,7 @@ impl Action {
             Self::GenerateMac => &["kms:GenerateMac"],
             Self::VerifyMac => &["kms:VerifyMac"],
             Self::UpdateKeyDescription => &["kms:UpdateKeyDescription"],
+            Self::ShowQuotas => &["kms:ListKeys"],
         }
     }
 
@@ -167,6 +172,7 @@ impl Action {
             Self::GenerateMac => &["kms:cmk:crypto", "kms:cmk:generateMac"],
             Self::VerifyMac => &["kms:cmk:crypto", "kms:cmk:verifyMac"],
             Self::UpdateKeyDescription => &["kms:cmk:update", "kms:cmk:updateKeyDescription"],
+            Self::ShowQuotas => &["kms:cmk:list", "kms:cmk:getQuota", "kms:cmk:getInstance"],
         }
     }
 
@@ -199,7 +205,11 @@ impl Action {
     pub fn on_key(self) -> bool {
         !matches!(
             self,
-            Self::CreateKey | Self::ListKeys | Self::ListRetirableGrants | Self::GenerateRandom
+            Self::CreateKey
+                | Self::ListKeys
+                | Self::ListRetirableGrants
+                | Self::GenerateRandom
+                | Self::ShowQuotas
         )
     }
 
