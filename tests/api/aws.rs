@@ -87,6 +87,10 @@ async fn signatures_are_verified_with_aws_error_types(app: &TestApp) {
         &aws(app, AWS_ALICE, "CreateAlias", json!({})).await,
         "UnknownOperationException",
     );
+    // Custom key stores are out of scope, and say so.
+    let store = aws(app, AWS_ALICE, "DescribeCustomKeyStores", json!({})).await;
+    aws_error(&store, "UnsupportedOperationException");
+    assert!(store.raw.contains("custom key stores"), "{}", store.raw);
 }
 
 async fn huawei_routes_still_answer_next_to_post_root(app: &TestApp) {

@@ -139,6 +139,18 @@ impl Operation {
     }
 }
 
+/// Operations of AWS KMS that are out of this emulator's scope: answered with
+/// UnsupportedOperationException, which the SDKs map to their own exception class, rather
+/// than as unknown operations.
+const CUSTOM_KEY_STORE_OPERATIONS: [&str; 6] = [
+    "CreateCustomKeyStore",
+    "ConnectCustomKeyStore",
+    "DeleteCustomKeyStore",
+    "DescribeCustomKeyStores",
+    "DisconnectCustomKeyStore",
+    "UpdateCustomKeyStore",
+];
+
 /// The served operation names, for the health document.
 pub fn served_operations() -> impl Iterator<Item = &'static str> {
     Operation::ALL.into_iter().map(Operation::name)
@@ -209,13 +221,22 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let operation = Operation::from_target(target).ok_or_else(|| {
-        AwsError::new(
-            "UnknownOperationException",
-            format!(
-                "X-Amz-Target '{}' is not an operation of this service.",
-                excerpt(target)
+        match target.strip_prefix(TARGET_PREFIX) {
+            Some(name) if CUSTOM_KEY_STORE_OPERATIONS.contains(&name) => AwsError::new(
+                "UnsupportedOperationException",
+                format!(
+                    "{name} is not supported by this emulator: it has no custom key stores \
+                     (AWS CloudHSM or external key stores); keys live in its own store."
+                ),
             ),
-        )
+            _ => AwsError::new(
+                "UnknownOperationException",
+                format!(
+                    "X-Amz-Target '{}' is not an operation of this service.",
+                    excerpt(target)
+                ),
+            ),
+        }
     })?;
     let caller = caller_of(state, user, request_id)?;
     let call = Call {
