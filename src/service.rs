@@ -1126,6 +1126,43 @@ impl Kms {
         Ok((key, material))
     }
 
+    /// The key pair for Sign or Verify, authorized, with the algorithm and message checked
+    /// against the key's type.
+    #[allow(clippy::too_many_arguments)]
+    async fn signing_material(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        algorithm: SigningAlgorithm,
+        message_type: MessageType,
+        message_len: usize,
+        cloud: Cloud,
+    ) -> Result<(Key, KeySpec, Vec<u8>), KmsError> {
+        let (key, material) = self.material_for(caller, key_ref, action, &[]).await?;
+        let (spec, usage) = key.spec_and_usage()?;
+        spec.check_signing_algorithm(usage, algorithm, cloud)
+            .and_then(|()| algorithm.check_message(cloud, message_type, message_len))
+            .map_err(KmsError::KeyType)?;
+        Ok((key, spec, material))
+    }
+
+    /// The HMAC key for GenerateMac or VerifyMac, authorized, with the algorithm checked.
+    async fn mac_material(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        algorithm: MacAlgorithm,
+        cloud: Cloud,
+    ) -> Result<(Key, KeySpec, Vec<u8>), KmsError> {
+        let (key, material) = self.material_for(caller, key_ref, action, &[]).await?;
+        let (spec, usage) = key.spec_and_usage()?;
+        spec.check_mac_algorithm(usage, algorithm, cloud)
+            .map_err(KmsError::KeyType)?;
+        Ok((key, spec, material))
+    }
+
     /// Signs `message` (a RAW message or a DIGEST) with a SIGN_VERIFY key pair.
     pub async fn sign(
         &self,
@@ -1136,13 +1173,17 @@ impl Kms {
         message: &[u8],
         cloud: Cloud,
     ) -> Result<(Key, Vec<u8>), KmsError> {
-        let (key, material) = self
-            .material_for(caller, key_ref, Action::Sign, &[])
+        let (key, spec, material) = self
+            .signing_material(
+                caller,
+                key_ref,
+                Action::Sign,
+                algorithm,
+                message_type,
+                message.len(),
+                cloud,
+            )
             .await?;
-        let (spec, usage) = key.spec_and_usage()?;
-        spec.check_signing_algorithm(usage, algorithm, cloud)
-            .and_then(|()| algorithm.check_message(cloud, message_type, message.len()))
-            .map_err(KmsError::KeyType)?;
         let signature = crypto::signing::sign(spec, &material, algorithm, message_type, message)
             .map_err(|error| key_type_failure(&key, error))?;
         Ok((key, signature))
@@ -1161,13 +1202,17 @@ impl Kms {
         signature: &[u8],
         cloud: Cloud,
     ) -> Result<(Key, bool), KmsError> {
-        let (key, material) = self
-            .material_for(caller, key_ref, Action::Verify, &[])
+        let (key, spec, material) = self
+            .signing_material(
+                caller,
+                key_ref,
+                Action::Verify,
+                algorithm,
+                message_type,
+                message.len(),
+                cloud,
+            )
             .await?;
-        let (spec, usage) = key.spec_and_usage()?;
-        spec.check_signing_algorithm(usage, algorithm, cloud)
-            .and_then(|()| algorithm.check_message(cloud, message_type, message.len()))
-            .map_err(KmsError::KeyType)?;
         match crypto::signing::verify(spec, &material, algorithm, message_type, message, signature)
         {
             Ok(()) => Ok((key, true)),
@@ -1200,12 +1245,9 @@ impl Kms {
         message: &[u8],
         cloud: Cloud,
     ) -> Result<(Key, Vec<u8>), KmsError> {
-        let (key, material) = self
-            .material_for(caller, key_ref, Action::GenerateMac, &[])
+        let (key, spec, material) = self
+            .mac_material(caller, key_ref, Action::GenerateMac, algorithm, cloud)
             .await?;
-        let (spec, usage) = key.spec_and_usage()?;
-        spec.check_mac_algorithm(usage, algorithm, cloud)
-            .map_err(KmsError::KeyType)?;
         let mac = crypto::mac::generate_mac(spec, &material, algorithm, message)
             .map_err(|error| key_type_failure(&key, error))?;
         Ok((key, mac))
@@ -1221,12 +1263,9 @@ impl Kms {
         mac: &[u8],
         cloud: Cloud,
     ) -> Result<(Key, bool), KmsError> {
-        let (key, material) = self
-            .material_for(caller, key_ref, Action::VerifyMac, &[])
+        let (key, spec, material) = self
+            .mac_material(caller, key_ref, Action::VerifyMac, algorithm, cloud)
             .await?;
-        let (spec, usage) = key.spec_and_usage()?;
-        spec.check_mac_algorithm(usage, algorithm, cloud)
-            .map_err(KmsError::KeyType)?;
         match crypto::mac::verify_mac(spec, &material, algorithm, message, mac) {
             Ok(()) => Ok((key, true)),
             Err(crypto::key_error::KeyTypeError::InvalidMac) => Ok((key, false)),

@@ -220,8 +220,8 @@ async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let operation = Operation::from_target(target).ok_or_else(|| {
-        match target.strip_prefix(TARGET_PREFIX) {
+    let operation =
+        Operation::from_target(target).ok_or_else(|| match target.strip_prefix(TARGET_PREFIX) {
             Some(name) if CUSTOM_KEY_STORE_OPERATIONS.contains(&name) => AwsError::new(
                 "UnsupportedOperationException",
                 format!(
@@ -236,8 +236,7 @@ async fn handle(
                     excerpt(target)
                 ),
             ),
-        }
-    })?;
+        })?;
     let caller = caller_of(state, user, request_id)?;
     let call = Call {
         state,
