@@ -23,7 +23,7 @@ use crate::domain::key_spec::{
 use crate::domain::{
     AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant, GrantFilter,
     GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError, Page,
-    StateChange,
+    ResetCounts, ResetScope, StateChange,
 };
 use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
@@ -231,6 +231,35 @@ pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Deletes the keys and grants of `scope` in one transaction and records the reset in the
+/// audit trail as done by `actor` (who asked: the HTTP peer or the command line) in request
+/// `request_id`. Identities, IAM tokens and the audit trail stay.
+pub async fn reset(
+    store: &dyn Store,
+    scope: &ResetScope,
+    actor: &str,
+    request_id: &str,
+) -> Result<ResetCounts, StoreError> {
+    let occurred_at = now_millis();
+    let project = match scope {
+        ResetScope::Project(project) => project.clone(),
+        _ => String::new(),
+    };
+    let audit = |counts: &ResetCounts| AuditRecord {
+        event: AuditEvent::Reset,
+        occurred_at,
+        request_id: request_id.to_owned(),
+        actor_user_id: actor.to_owned(),
+        actor_project_id: project.clone(),
+        key_id: String::new(),
+        grant_id: None,
+        detail: counts.audit_detail(scope),
+    };
+    let counts = store.reset(scope, &audit).await?;
+    tracing::info!(scope = %scope.describe(), keys = counts.keys, grants = counts.grants, actor, "reset");
+    Ok(counts)
+}
+
 /// The names policies use for a key.
 struct KeyNames {
     arn: String,
@@ -266,6 +295,16 @@ impl Kms {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// See [`reset`].
+    pub async fn reset(
+        &self,
+        scope: &ResetScope,
+        actor: &str,
+        request_id: &str,
+    ) -> Result<ResetCounts, StoreError> {
+        reset(self.store.as_ref(), scope, actor, request_id).await
     }
 
     /// Whether the database answers (`/ready`).

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState, KmsError,
+    ResetCounts, ResetScope,
 };
 pub use crate::domain::{GrantFilter, Page};
 
@@ -37,6 +38,9 @@ pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, Refusal> + Sen
 /// the grant's own key, when that is another key), whether the grant may be deleted.
 pub type DeleteGrantCheck<'a> =
     &'a (dyn Fn(Option<&Key>, Option<&Grant>, Option<&str>) -> Result<(), Refusal> + Send + Sync);
+
+/// The audit record of a reset, made from what it deleted.
+pub type ResetAudit<'a> = &'a (dyn Fn(&ResetCounts) -> AuditRecord + Send + Sync);
 
 /// How long a write whose commit lost its connection keeps trying to read back whether it
 /// took effect (a restart or failover usually takes a few seconds).
@@ -226,6 +230,16 @@ pub trait Store: TokenStore {
         after: i64,
         limit: u32,
     ) -> Result<Page<(Grant, Key)>, StoreError>;
+
+    /// Deletes, in one transaction, the grants on the keys of `scope`, then those keys, and
+    /// appends (chained like every record) the audit record `audit` makes of what went.
+    /// Identities, issued IAM tokens, `kms_project` rows (empty, they only anchor the
+    /// per-project lock) and the audit trail stay.
+    async fn reset(
+        &self,
+        scope: &ResetScope,
+        audit: ResetAudit<'_>,
+    ) -> Result<ResetCounts, StoreError>;
 
     async fn close(&self);
 

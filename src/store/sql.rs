@@ -851,6 +851,40 @@ macro_rules! impl_sql_store {
                 })
             }
 
+            async fn reset(
+                &self,
+                scope: &$crate::domain::ResetScope,
+                audit: $crate::store::ResetAudit<'_>,
+            ) -> Result<$crate::domain::ResetCounts, StoreError> {
+                macro_rules! in_scope {
+                    () => {
+                        "($1 is null or project_id = $1) and ($2 is null or domain_id = $2)"
+                    };
+                }
+                let (project, domain) = scope.filters();
+                let key = self.chain_key()?;
+                let mut tx = self.begin_write().await?;
+                // Grants first, though the foreign key cascades: the count is of what went.
+                let grants = sqlx::query(concat!(
+                    "delete from kms_grant where key_id in (select key_id from kms_key where ", in_scope!(), ")"
+                ))
+                .bind(project)
+                .bind(domain)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let keys = sqlx::query(concat!("delete from kms_key where ", in_scope!()))
+                    .bind(project)
+                    .bind(domain)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let counts = $crate::domain::ResetCounts { keys, grants };
+                write_audit(&mut *tx, key, &audit(&counts)).await?;
+                tx.commit().await?;
+                Ok(counts)
+            }
+
             async fn close(&self) {
                 self.close_pools().await;
             }
