@@ -159,6 +159,22 @@ pub enum Command {
     /// Identities, IAM tokens and the audit trail stay. Give the service's --master-key (or
     /// --master-key-file) when it runs with one, so the audit record chains under its key.
     Reset(ResetArgs),
+    /// Export every key (with its wrapped material) and grant as one JSON document, or
+    /// replace them all with one, as `GET`/`POST /_emulator/snapshot` do.
+    #[command(subcommand)]
+    Snapshot(SnapshotAction),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SnapshotAction {
+    /// Print the snapshot (JSON) on standard output.
+    Export,
+    /// Replace every key and grant with the snapshot in FILE, in one transaction (recorded
+    /// in the audit trail as a reset). Give the service's --master-key when it runs with one.
+    Import {
+        /// The snapshot file, as `snapshot export` writes it.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

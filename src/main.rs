@@ -16,6 +16,15 @@ async fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Snapshot(action)) = &config.command {
+        return match operator::snapshot(&config, action, &mut std::io::stdout().lock()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("kms-emulator snapshot: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(Command::Audit(args)) = &config.command {
         if let Some(AuditAction::Verify) = args.action {
             return match operator::verify_audit(&config, &mut std::io::stdout().lock()).await {

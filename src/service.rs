@@ -240,12 +240,53 @@ pub async fn reset(
     actor: &str,
     request_id: &str,
 ) -> Result<ResetCounts, StoreError> {
-    let occurred_at = now_millis();
     let project = match scope {
         ResetScope::Project(project) => project.clone(),
         _ => String::new(),
     };
-    let audit = |counts: &ResetCounts| AuditRecord {
+    let audit = reset_audit(actor, request_id, project, |counts| {
+        counts.audit_detail(scope)
+    });
+    let counts = store.reset(scope, &audit).await?;
+    tracing::info!(scope = %scope.describe(), keys = counts.keys, grants = counts.grants, actor, "reset");
+    Ok(counts)
+}
+
+/// Replaces every key and grant with a snapshot's (which the caller has validated), in one
+/// transaction, recorded in the audit trail as a reset of everything. Returns what was deleted.
+pub async fn import_snapshot(
+    store: &dyn Store,
+    snapshot: &crate::store::Snapshot,
+    actor: &str,
+    request_id: &str,
+) -> Result<ResetCounts, StoreError> {
+    let (keys, grants) = (snapshot.keys.len(), snapshot.grants.len());
+    let audit = reset_audit(actor, request_id, String::new(), |counts| {
+        format!(
+            "{}; imported a snapshot of {keys} keys and {grants} grants",
+            counts.audit_detail(&ResetScope::All)
+        )
+    });
+    let counts = store.import_snapshot(snapshot, &audit).await?;
+    tracing::info!(
+        keys,
+        grants,
+        deleted_keys = counts.keys,
+        actor,
+        "snapshot imported"
+    );
+    Ok(counts)
+}
+
+/// The audit record of a reset, its detail made from the counts.
+fn reset_audit<'a>(
+    actor: &'a str,
+    request_id: &'a str,
+    project: String,
+    detail: impl Fn(&ResetCounts) -> String + Send + Sync + 'a,
+) -> impl Fn(&ResetCounts) -> AuditRecord + Send + Sync + 'a {
+    let occurred_at = now_millis();
+    move |counts: &ResetCounts| AuditRecord {
         event: AuditEvent::Reset,
         occurred_at,
         request_id: request_id.to_owned(),
@@ -253,11 +294,8 @@ pub async fn reset(
         actor_project_id: project.clone(),
         key_id: String::new(),
         grant_id: None,
-        detail: counts.audit_detail(scope),
-    };
-    let counts = store.reset(scope, &audit).await?;
-    tracing::info!(scope = %scope.describe(), keys = counts.keys, grants = counts.grants, actor, "reset");
-    Ok(counts)
+        detail: detail(counts),
+    }
 }
 
 /// The names policies use for a key.
@@ -305,6 +343,21 @@ impl Kms {
         request_id: &str,
     ) -> Result<ResetCounts, StoreError> {
         reset(self.store.as_ref(), scope, actor, request_id).await
+    }
+
+    /// Every key and grant (`GET /_emulator/snapshot`).
+    pub async fn export_snapshot(&self) -> Result<crate::store::Snapshot, StoreError> {
+        self.store.export_snapshot().await
+    }
+
+    /// See [`import_snapshot`].
+    pub async fn import_snapshot(
+        &self,
+        snapshot: &crate::store::Snapshot,
+        actor: &str,
+        request_id: &str,
+    ) -> Result<ResetCounts, StoreError> {
+        import_snapshot(self.store.as_ref(), snapshot, actor, request_id).await
     }
 
     /// Whether the database answers (`/ready`).

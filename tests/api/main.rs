@@ -26,3 +26,4 @@ mod reset;
 mod revoke_retire;
 mod secrets;
 mod signature_replay;
+mod snapshot;
