@@ -359,6 +359,14 @@ async fn remote_peers_need_the_operator_flag(operator_api: bool) {
         let port = remote.base.rsplit(':').next().unwrap().to_owned();
         remote.base = format!("http://{ip}:{port}");
         remote.create_key(ALICE, "remote").await;
+        let snapshot = remote
+            .raw(reqwest::Method::GET, "/_emulator/snapshot", &[], Vec::new())
+            .await;
+        if operator_api {
+            snapshot.ok();
+        } else {
+            snapshot.error(403, "EMULATOR.0403");
+        }
         let reply = reset(&remote, None).await;
         if operator_api {
             assert_eq!(reply.ok()["deleted"]["keys"], 1, "{}", reply.raw);

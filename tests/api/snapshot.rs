@@ -185,3 +185,52 @@ crate::on_both_backends!(
     bad_snapshots_change_nothing,
     the_command_line_exports_and_imports,
 );
+
+const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// A snapshot of one database loads into a fresh one (same master key): the ciphertext made
+/// on the first decrypts on the second.
+async fn a_snapshot_moves_to_a_fresh_database(backend: crate::helpers::Backend) {
+    let with_key = |config: &mut Config| config.master_key = Some(MASTER_KEY.to_owned());
+    let first = TestApp::spawn_with(backend, with_key).await;
+    let (_, cipher) = populate(&first).await;
+    let snapshot = operator(&first, reqwest::Method::GET, "/_emulator/snapshot", None)
+        .await
+        .ok()
+        .clone();
+    first.finish().await;
+    let second = TestApp::spawn_with(backend, with_key).await;
+    operator(
+        &second,
+        reqwest::Method::POST,
+        "/_emulator/snapshot",
+        Some(&snapshot),
+    )
+    .await
+    .ok();
+    let reply = second
+        .call(BOB, "decrypt-data", json!({"cipher_text": cipher}))
+        .await;
+    assert_eq!(reply.ok()["plain_text"], "fixture", "{}", reply.raw);
+    let mut config = Config::with_database(second.db.url());
+    config.master_key = Some(MASTER_KEY.to_owned());
+    let mut out = Vec::new();
+    assert!(
+        kms_emulator::operator::verify_audit(&config, &mut out)
+            .await
+            .unwrap(),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    second.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_moves_to_a_fresh_sqlite_database() {
+    a_snapshot_moves_to_a_fresh_database(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_moves_to_a_fresh_postgres_database() {
+    a_snapshot_moves_to_a_fresh_database(crate::helpers::Backend::Postgres).await;
+}
