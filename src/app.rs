@@ -98,6 +98,7 @@ impl App {
             max_body_bytes: config.max_body_bytes,
             token_lifetime: time::Duration::seconds(config.token_lifetime_secs as i64),
             login_lockout: config.login_lockout(),
+            operator_api: config.operator_api,
         };
         let mut banner = format!(
             "kms-emulator listening on http://{local_addr} (store: {} {})\n",

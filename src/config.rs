@@ -134,6 +134,12 @@ pub struct Config {
     /// Fractions are allowed (0.05 is 3 seconds).
     #[arg(long, env = "KMS_LOGIN_LOCKOUT_MINUTES", default_value_t = 15.0, value_parser = parse_minutes)]
     pub login_lockout_minutes: f64,
+
+    /// Answers the operator API (`POST /_emulator/reset`) from any peer address. Without it
+    /// only loopback peers (127.0.0.0/8, ::1) may call it: behind a container's port mapping
+    /// or a proxy the peer is not loopback, so test setups there turn this on.
+    #[arg(long, env = "KMS_OPERATOR_API", default_value_t = false)]
+    pub operator_api: bool,
 }
 
 fn parse_minutes(text: &str) -> Result<f64, String> {
@@ -148,6 +154,41 @@ pub enum Command {
     /// Print the audit trail of the grant lifecycle (create, revoke, retire, denials) from
     /// the database as JSON lines, oldest first, then exit; `audit verify` checks its chain.
     Audit(AuditArgs),
+    /// Delete keys and grants (all, or one project's, domain's or AWS account's) in one
+    /// transaction, record the reset in the audit trail, print the counts as JSON and exit.
+    /// Identities, IAM tokens and the audit trail stay. Give the service's --master-key (or
+    /// --master-key-file) when it runs with one, so the audit record chains under its key.
+    Reset(ResetArgs),
+    /// Export every key (with its wrapped material) and grant as one JSON document, or
+    /// replace them all with one, as `GET`/`POST /_emulator/snapshot` do.
+    #[command(subcommand)]
+    Snapshot(SnapshotAction),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SnapshotAction {
+    /// Print the snapshot (JSON) on standard output.
+    Export,
+    /// Replace every key and grant with the snapshot in FILE, in one transaction (recorded
+    /// in the audit trail as a reset). Give the service's --master-key when it runs with one.
+    Import {
+        /// The snapshot file, as `snapshot export` writes it.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+#[group(multiple = false)]
+pub struct ResetArgs {
+    /// Only the keys of this project (and the grants on them).
+    #[arg(long)]
+    pub project_id: Option<String>,
+    /// Only the keys of this domain (account).
+    #[arg(long)]
+    pub domain_id: Option<String>,
+    /// Only the keys of the domain with this 12-digit AWS account ID (per --identities).
+    #[arg(long)]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -175,8 +216,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub user_id: Option<String>,
     /// Only records of this event: grant-created, grant-revoked, grant-retired,
-    /// create-grant-denied, revoke-grant-denied, retire-grant-denied, key-use-denied or
-    /// access-denied.
+    /// create-grant-denied, revoke-grant-denied, retire-grant-denied, key-use-denied,
+    /// access-denied, reset.
     #[arg(long, value_parser = parse_audit_event)]
     pub event: Option<crate::domain::AuditEvent>,
     /// Print at most this many records (the oldest matching ones).
@@ -242,6 +283,7 @@ impl fmt::Debug for Config {
             .field("maintenance_interval_secs", &self.maintenance_interval_secs)
             .field("login_lockout_failures", &self.login_lockout_failures)
             .field("login_lockout_minutes", &self.login_lockout_minutes)
+            .field("operator_api", &self.operator_api)
             .finish()
     }
 }

@@ -7,6 +7,24 @@ use kms_emulator::{App, Config, app, operator, telemetry};
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if let Some(Command::Reset(args)) = &config.command {
+        return match operator::reset(&config, args, &mut std::io::stdout().lock()).await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("kms-emulator reset: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(Command::Snapshot(action)) = &config.command {
+        return match operator::snapshot(&config, action, &mut std::io::stdout().lock()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("kms-emulator snapshot: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(Command::Audit(args)) = &config.command {
         if let Some(AuditAction::Verify) = args.action {
             return match operator::verify_audit(&config, &mut std::io::stdout().lock()).await {

@@ -171,3 +171,132 @@ async fn verify_with(
         }
     })
 }
+
+/// The scope a reset request names: nothing (everything), or one of a project ID, a domain
+/// ID or an AWS account ID (resolved to its domain through `identities`).
+pub fn reset_scope(
+    identities: &crate::auth::Identities,
+    project_id: Option<&str>,
+    domain_id: Option<&str>,
+    account: Option<&str>,
+) -> Result<crate::domain::ResetScope, String> {
+    use crate::domain::ResetScope;
+    let named = [project_id, domain_id, account]
+        .iter()
+        .filter(|v| v.is_some())
+        .count();
+    if named > 1 {
+        return Err("name at most one of project_id, domain_id and account".into());
+    }
+    let non_empty = |what: &str, value: &str| {
+        if value.is_empty() || value.len() > 128 || value.chars().any(char::is_control) {
+            Err(format!("{what} must be 1 to 128 printable characters"))
+        } else {
+            Ok(value.to_owned())
+        }
+    };
+    match (project_id, domain_id, account) {
+        (Some(project), _, _) => Ok(ResetScope::Project(non_empty("project_id", project)?)),
+        (_, Some(domain), _) => Ok(ResetScope::Domain(non_empty("domain_id", domain)?)),
+        (_, _, Some(account)) => identities
+            .domain_by_aws_account(account)
+            .map(|domain| ResetScope::Domain(domain.id.clone()))
+            .ok_or_else(|| {
+                format!(
+                    "no domain of the identities has the AWS account ID {:?}",
+                    crate::domain::text::printable(account)
+                )
+            }),
+        _ => Ok(ResetScope::All),
+    }
+}
+
+/// `kms-emulator reset`: resets as `POST /_emulator/reset` does, prints the counts as one
+/// JSON object.
+pub async fn reset(
+    config: &Config,
+    args: &crate::config::ResetArgs,
+    out: &mut impl Write,
+) -> Result<crate::domain::ResetCounts, String> {
+    let identities = match &config.identities {
+        Some(path) => crate::auth::Identities::load(path)?,
+        None => crate::auth::Identities::demo(),
+    };
+    let scope = reset_scope(
+        &identities,
+        args.project_id.as_deref(),
+        args.domain_id.as_deref(),
+        args.account.as_deref(),
+    )?;
+    let master_key = crate::app::configured_master_key(config)?;
+    let store = store::connect(
+        &config.database_url,
+        2,
+        Duration::from_secs(config.db_connect_retry_secs),
+    )
+    .await?;
+    store.set_audit_key(crate::app::audit_chain_key(master_key.as_ref()));
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let result = crate::service::reset(store.as_ref(), &scope, "operator:cli", &request_id).await;
+    store.close().await;
+    let counts = result.map_err(|e| format!("cannot reset: {e}"))?;
+    writeln!(out, "{}", reset_report(&scope, &counts)).map_err(|e| e.to_string())?;
+    Ok(counts)
+}
+
+/// What a reset answers (HTTP) or prints (command line).
+pub fn reset_report(
+    scope: &crate::domain::ResetScope,
+    counts: &crate::domain::ResetCounts,
+) -> serde_json::Value {
+    json!({"reset": scope.describe(), "deleted": {"keys": counts.keys, "grants": counts.grants}})
+}
+
+/// `kms-emulator snapshot export` / `import FILE`: prints the snapshot, or what an import
+/// deleted and loaded, as JSON.
+pub async fn snapshot(
+    config: &Config,
+    action: &crate::config::SnapshotAction,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    use crate::config::SnapshotAction;
+    let snapshot = match action {
+        SnapshotAction::Export => None,
+        SnapshotAction::Import { file } => {
+            let text =
+                std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let snapshot: store::Snapshot = serde_json::from_slice(&text)
+                .map_err(|e| format!("{} is not a snapshot: {e}", file.display()))?;
+            snapshot
+                .validate()
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            Some(snapshot)
+        }
+    };
+    let master_key = crate::app::configured_master_key(config)?;
+    let store = store::connect(
+        &config.database_url,
+        2,
+        Duration::from_secs(config.db_connect_retry_secs),
+    )
+    .await?;
+    store.set_audit_key(crate::app::audit_chain_key(master_key.as_ref()));
+    let result = match &snapshot {
+        None => store
+            .export_snapshot()
+            .await
+            .map(|snapshot| serde_json::to_value(snapshot).expect("a snapshot serializes")),
+        Some(snapshot) => {
+            let request_id = uuid::Uuid::new_v4().simple().to_string();
+            crate::service::import_snapshot(store.as_ref(), snapshot, "operator:cli", &request_id)
+                .await
+                .map(|counts| {
+                    json!({"imported": {"keys": snapshot.keys.len(), "grants": snapshot.grants.len()},
+                           "deleted": {"keys": counts.keys, "grants": counts.grants}})
+                })
+        }
+    };
+    store.close().await;
+    let report = result.map_err(|e| format!("cannot use the database: {e}"))?;
+    writeln!(out, "{report}").map_err(|e| e.to_string())
+}

@@ -61,9 +61,9 @@ pub async fn serve(
     let (closed_tx, closed_rx) = watch::channel(());
     let mut shutdown = pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     accept_error(error).await;
                     continue;
@@ -101,7 +101,7 @@ pub async fn serve(
         let closed = closed_rx.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = serve_connection(stream, router, keep_alive, limits, clock, stop) => {}
+                () = serve_connection(stream, peer, router, keep_alive, limits, clock, stop) => {}
                 () = async {
                     match &evicted {
                         Some(evicted) => evicted.notified().await,
@@ -163,6 +163,7 @@ async fn accept_error(error: io::Error) {
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     router: Router,
     keep_alive: bool,
     limits: Limits,
@@ -174,9 +175,13 @@ async fn serve_connection(
         clock: clock.clone(),
     });
     let service_clock = clock.clone();
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         let clock = service_clock.clone();
         clock.set(Phase::Handling, Instant::now());
+        // The peer's address, as `axum::serve` gives it (the operator API admits loopback peers).
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let call = router.clone().oneshot(request.map(Body::new));
         async move {
             let response = call.await;

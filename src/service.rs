@@ -23,7 +23,7 @@ use crate::domain::key_spec::{
 use crate::domain::{
     AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant, GrantFilter,
     GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError, Page,
-    StateChange,
+    ResetCounts, ResetScope, StateChange,
 };
 use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
@@ -239,6 +239,73 @@ pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Deletes the keys and grants of `scope` in one transaction and records the reset in the
+/// audit trail as done by `actor` (who asked: the HTTP peer or the command line) in request
+/// `request_id`. Identities, IAM tokens and the audit trail stay.
+pub async fn reset(
+    store: &dyn Store,
+    scope: &ResetScope,
+    actor: &str,
+    request_id: &str,
+) -> Result<ResetCounts, StoreError> {
+    let project = match scope {
+        ResetScope::Project(project) => project.clone(),
+        _ => String::new(),
+    };
+    let audit = reset_audit(actor, request_id, project, |counts| {
+        counts.audit_detail(scope)
+    });
+    let counts = store.reset(scope, &audit).await?;
+    tracing::info!(scope = %scope.describe(), keys = counts.keys, grants = counts.grants, actor, "reset");
+    Ok(counts)
+}
+
+/// Replaces every key and grant with a snapshot's (which the caller has validated), in one
+/// transaction, recorded in the audit trail as a reset of everything. Returns what was deleted.
+pub async fn import_snapshot(
+    store: &dyn Store,
+    snapshot: &crate::store::Snapshot,
+    actor: &str,
+    request_id: &str,
+) -> Result<ResetCounts, StoreError> {
+    let (keys, grants) = (snapshot.keys.len(), snapshot.grants.len());
+    let audit = reset_audit(actor, request_id, String::new(), |counts| {
+        format!(
+            "{}; imported a snapshot of {keys} keys and {grants} grants",
+            counts.audit_detail(&ResetScope::All)
+        )
+    });
+    let counts = store.import_snapshot(snapshot, &audit).await?;
+    tracing::info!(
+        keys,
+        grants,
+        deleted_keys = counts.keys,
+        actor,
+        "snapshot imported"
+    );
+    Ok(counts)
+}
+
+/// The audit record of a reset, its detail made from the counts.
+fn reset_audit<'a>(
+    actor: &'a str,
+    request_id: &'a str,
+    project: String,
+    detail: impl Fn(&ResetCounts) -> String + Send + Sync + 'a,
+) -> impl Fn(&ResetCounts) -> AuditRecord + Send + Sync + 'a {
+    let occurred_at = now_millis();
+    move |counts: &ResetCounts| AuditRecord {
+        event: AuditEvent::Reset,
+        occurred_at,
+        request_id: request_id.to_owned(),
+        actor_user_id: actor.to_owned(),
+        actor_project_id: project.clone(),
+        key_id: String::new(),
+        grant_id: None,
+        detail: detail(counts),
+    }
+}
+
 /// The names policies use for a key.
 struct KeyNames {
     arn: String,
@@ -274,6 +341,31 @@ impl Kms {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// See [`reset`].
+    pub async fn reset(
+        &self,
+        scope: &ResetScope,
+        actor: &str,
+        request_id: &str,
+    ) -> Result<ResetCounts, StoreError> {
+        reset(self.store.as_ref(), scope, actor, request_id).await
+    }
+
+    /// Every key and grant (`GET /_emulator/snapshot`).
+    pub async fn export_snapshot(&self) -> Result<crate::store::Snapshot, StoreError> {
+        self.store.export_snapshot().await
+    }
+
+    /// See [`import_snapshot`].
+    pub async fn import_snapshot(
+        &self,
+        snapshot: &crate::store::Snapshot,
+        actor: &str,
+        request_id: &str,
+    ) -> Result<ResetCounts, StoreError> {
+        import_snapshot(self.store.as_ref(), snapshot, actor, request_id).await
     }
 
     /// Whether the database answers (`/ready`).

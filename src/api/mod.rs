@@ -8,6 +8,7 @@ pub mod huawei;
 pub mod iam;
 mod middleware;
 pub mod openapi;
+pub mod operator;
 
 pub use middleware::{LoggedErrorCode, RequestId};
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub token_lifetime: time::Duration,
     /// Failed-login lockout of `POST /v3/auth/tokens`; `None` when off.
     pub login_lockout: Option<crate::auth::iam::LoginLockout>,
+    /// `--operator-api`: the operator API answers every peer, not only loopback ones.
+    pub operator_api: bool,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
@@ -62,6 +65,7 @@ fn routes(state: AppState) -> Router {
         .route("/ready", get(ready))
         .merge(iam::routes(state.max_body_bytes))
         .merge(openapi::routes())
+        .merge(operator::routes(state.max_body_bytes))
         .merge(huawei::routes(state.max_body_bytes))
         // `POST /` is the AWS JSON 1.1 endpoint; the Huawei router keeps `GET /`.
         .route(

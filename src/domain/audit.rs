@@ -30,10 +30,13 @@ pub enum AuditEvent {
     /// Any other action refused by the authorization core (key administration, key
     /// policies, listings, creating keys, random bytes).
     AccessDenied,
+    /// An operator reset keys and grants (`POST /_emulator/reset`, `kms-emulator reset`);
+    /// the detail names the scope and how many rows went.
+    Reset,
 }
 
 impl AuditEvent {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::GrantCreated,
         Self::GrantRevoked,
         Self::GrantRetired,
@@ -42,6 +45,7 @@ impl AuditEvent {
         Self::RetireDenied,
         Self::KeyUseDenied,
         Self::AccessDenied,
+        Self::Reset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl AuditEvent {
             Self::RetireDenied => "retire-grant-denied",
             Self::KeyUseDenied => "key-use-denied",
             Self::AccessDenied => "access-denied",
+            Self::Reset => "reset",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod key;
 pub mod key_spec;
 pub mod listing;
+pub mod reset;
 pub mod text;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};
 pub use key::{Key, KeyState, StateChange};
 pub use listing::{GrantFilter, Page};
+pub use reset::{ResetCounts, ResetScope};
 
 /// Who is calling, as established by the auth layer, and in which request.
 ///

@@ -39,6 +39,48 @@ pub(super) struct GrantRow {
     pub dialect: Option<String>,
 }
 
+impl From<super::SnapshotKey> for KeyRow {
+    fn from(k: super::SnapshotKey) -> Self {
+        Self {
+            seq: 0,
+            key_id: k.key_id,
+            project_id: k.project_id,
+            domain_id: k.domain_id,
+            creator_user_id: k.creator_user_id,
+            key_alias: k.key_alias,
+            key_description: k.key_description,
+            key_spec: k.key_spec,
+            key_usage: k.key_usage,
+            origin: k.origin,
+            key_state: k.key_state,
+            creation_date: k.creation_date,
+            scheduled_deletion_date: k.scheduled_deletion_date,
+            key_material: k.key_material,
+            key_policy: k.key_policy,
+        }
+    }
+}
+
+impl From<super::SnapshotGrant> for GrantRow {
+    fn from(g: super::SnapshotGrant) -> Self {
+        Self {
+            seq: 0,
+            grant_id: g.grant_id,
+            key_id: g.key_id,
+            grantee_principal: g.grantee_principal,
+            grantee_principal_type: g.grantee_principal_type,
+            operations: g.operations,
+            issuing_principal: g.issuing_principal,
+            retiring_principal: g.retiring_principal,
+            name: g.name,
+            creation_date: g.creation_date,
+            context_constraint: g.context_constraint,
+            retiring_principal_type: g.retiring_principal_type,
+            dialect: g.dialect,
+        }
+    }
+}
+
 /// A grant and a key read by one statement (revoke and retire read both, on every call).
 /// Columns of the two tables that share a name are prefixed `g_` and `k_`.
 #[derive(Debug, sqlx::FromRow)]
@@ -864,6 +906,126 @@ macro_rules! impl_sql_store {
                     let (grant, key) = row.split();
                     Ok((grant_from_row(grant)?, key_from_row(key)?))
                 })
+            }
+
+            async fn reset(
+                &self,
+                scope: &$crate::domain::ResetScope,
+                audit: $crate::store::ResetAudit<'_>,
+            ) -> Result<$crate::domain::ResetCounts, StoreError> {
+                macro_rules! in_scope {
+                    () => {
+                        "($1 is null or project_id = $1) and ($2 is null or domain_id = $2)"
+                    };
+                }
+                let (project, domain) = scope.filters();
+                let key = self.chain_key()?;
+                let mut tx = self.begin_write().await?;
+                // Grants first, though the foreign key cascades: the count is of what went.
+                let grants = sqlx::query(concat!(
+                    "delete from kms_grant where key_id in (select key_id from kms_key where ", in_scope!(), ")"
+                ))
+                .bind(project)
+                .bind(domain)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let keys = sqlx::query(concat!("delete from kms_key where ", in_scope!()))
+                    .bind(project)
+                    .bind(domain)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let counts = $crate::domain::ResetCounts { keys, grants };
+                write_audit(&mut *tx, key, &audit(&counts)).await?;
+                tx.commit().await?;
+                Ok(counts)
+            }
+
+            async fn export_snapshot(&self) -> Result<$crate::store::Snapshot, StoreError> {
+                // One read transaction: the keys and grants of one moment.
+                let mut tx = self.pool.begin().await?;
+                let keys: Vec<$crate::store::SnapshotKey> = sqlx::query_as(
+                    "select key_id, project_id, domain_id, creator_user_id, key_alias, key_description, key_spec, \
+                     key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material, key_policy \
+                     from kms_key order by seq",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let grants: Vec<$crate::store::SnapshotGrant> = sqlx::query_as(
+                    "select grant_id, key_id, grantee_principal, grantee_principal_type, operations, \
+                     issuing_principal, retiring_principal, name, creation_date, context_constraint, \
+                     retiring_principal_type, dialect from kms_grant order by seq",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok($crate::store::Snapshot { format: $crate::store::SNAPSHOT_FORMAT, keys, grants })
+            }
+
+            async fn import_snapshot(
+                &self,
+                snapshot: &$crate::store::Snapshot,
+                audit: $crate::store::ResetAudit<'_>,
+            ) -> Result<$crate::domain::ResetCounts, StoreError> {
+                let chain_key = self.chain_key()?;
+                let mut tx = self.begin_write().await?;
+                let grants = sqlx::query("delete from kms_grant").execute(&mut *tx).await?.rows_affected();
+                let keys = sqlx::query("delete from kms_key").execute(&mut *tx).await?.rows_affected();
+                for key in &snapshot.keys {
+                    sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
+                        .bind(&key.project_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
+                         key_description, key_spec, key_usage, origin, key_state, creation_date, \
+                         scheduled_deletion_date, key_material, key_policy) \
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    )
+                    .bind(&key.key_id)
+                    .bind(&key.project_id)
+                    .bind(&key.domain_id)
+                    .bind(&key.creator_user_id)
+                    .bind(&key.key_alias)
+                    .bind(&key.key_description)
+                    .bind(&key.key_spec)
+                    .bind(&key.key_usage)
+                    .bind(&key.origin)
+                    .bind(key.key_state)
+                    .bind(key.creation_date)
+                    .bind(key.scheduled_deletion_date)
+                    .bind(&key.key_material)
+                    .bind(&key.key_policy)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for grant in &snapshot.grants {
+                    sqlx::query(
+                        "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
+                         operations, issuing_principal, retiring_principal, name, creation_date, context_constraint, \
+                         retiring_principal_type, dialect) \
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(&grant.grant_id)
+                    .bind(&grant.key_id)
+                    .bind(&grant.grantee_principal)
+                    .bind(&grant.grantee_principal_type)
+                    .bind(&grant.operations)
+                    .bind(&grant.issuing_principal)
+                    .bind(&grant.retiring_principal)
+                    .bind(&grant.name)
+                    .bind(grant.creation_date)
+                    .bind(&grant.context_constraint)
+                    .bind(&grant.retiring_principal_type)
+                    .bind(&grant.dialect)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let counts = $crate::domain::ResetCounts { keys, grants };
+                write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
+                tx.commit().await?;
+                Ok(counts)
             }
 
             async fn close(&self) {

@@ -43,7 +43,7 @@ async fn request_token(
     (Reply::read(response).await, token)
 }
 
-async fn alice_token(app: &TestApp, base: &str) -> String {
+pub(crate) async fn alice_token(app: &TestApp, base: &str) -> String {
     let (reply, token) = request_token(
         app,
         base,

@@ -22,6 +22,8 @@ mod master_key;
 mod openapi;
 mod oracles;
 mod races;
+mod reset;
 mod revoke_retire;
 mod secrets;
 mod signature_replay;
+mod snapshot;
