@@ -11,7 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState, KmsError,
+    Alias, AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState,
+    KmsError,
 };
 pub use crate::domain::{GrantFilter, Page};
 
@@ -37,6 +38,13 @@ pub type KeyUpdate<'a> = &'a (dyn Fn(Option<&Key>) -> Result<Key, Refusal> + Sen
 /// the grant's own key, when that is another key), whether the grant may be deleted.
 pub type DeleteGrantCheck<'a> =
     &'a (dyn Fn(Option<&Key>, Option<&Grant>, Option<&str>) -> Result<(), Refusal> + Send + Sync);
+
+/// Decides, on the locked key an alias names (or is to name), whether the alias write may go on.
+pub type AliasCheck<'a> = &'a (dyn Fn(Option<&Key>) -> Result<(), Refusal> + Send + Sync);
+/// Decides, on the key an alias names now and the locked key it is to name, whether the
+/// alias may be re-targeted.
+pub type AliasUpdateCheck<'a> =
+    &'a (dyn Fn(Option<&Key>, Option<&Key>) -> Result<(), Refusal> + Send + Sync);
 
 /// How long a write whose commit lost its connection keeps trying to read back whether it
 /// took effect (a restart or failover usually takes a few seconds).
@@ -231,6 +239,47 @@ pub trait Store: TokenStore {
         limit: u32,
     ) -> Result<Page<(Grant, Key)>, StoreError>;
 
+    /// Inserts `alias` if `check` allows it on the locked key; an alias of that name in the
+    /// account already is `KmsError::AliasExists` (of concurrent creations one wins).
+    async fn insert_alias(&self, alias: &Alias, check: AliasCheck<'_>) -> Result<(), StoreError>;
+
+    /// Deletes an alias of the account if `check` allows it on the key it names; a missing
+    /// alias is `KmsError::AliasNotFound`.
+    async fn delete_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+        check: AliasCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Points an alias of the account at `key_id` if `check` allows it on the old and the
+    /// new key; a missing alias is `KmsError::AliasNotFound`.
+    async fn update_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+        key_id: &KeyId,
+        now_ms: i64,
+        check: AliasUpdateCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The alias of the account with this name.
+    async fn find_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+    ) -> Result<Option<Alias>, StoreError>;
+
+    /// The account's aliases (those naming `key_id`, when given), by name, after the name
+    /// `after`; with the name to continue after when more exist.
+    async fn list_aliases(
+        &self,
+        domain_id: &str,
+        key_id: Option<&KeyId>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Alias>, Option<String>), StoreError>;
+
     async fn close(&self);
 
     /// Sets the key that audit records are chained with (see `domain::audit`); must be
@@ -403,6 +452,17 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
             .transpose()?,
         name: row.name,
         creation_date: row.creation_date,
+    })
+}
+
+fn alias_from_row(row: sql::AliasRow) -> Result<Alias, StoreError> {
+    Ok(Alias {
+        key_id: KeyId::parse(&row.key_id)
+            .map_err(|_| StoreError::Corrupt(format!("alias {}: key_id", row.alias_name)))?,
+        domain_id: row.domain_id,
+        alias_name: row.alias_name,
+        creation_date: row.creation_date,
+        last_updated_date: row.last_updated_date,
     })
 }
 
