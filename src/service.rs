@@ -847,7 +847,11 @@ impl Kms {
         let check = |old: Option<&Key>, new: Option<&Key>| {
             let old_ref = Self::own_key_ref(caller, old, alias_name)?;
             self.alias_key_check(caller, action, &old_ref, old, false)?;
-            self.alias_key_check(caller, action, key_ref, new, true)
+            self.alias_key_check(caller, action, key_ref, new, true)?;
+            match (old, new) {
+                (Some(old), Some(new)) => alias::may_move(old, new).map_err(Refusal::Denied),
+                _ => Ok(()),
+            }
         };
         let result = self
             .store

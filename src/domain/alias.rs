@@ -1,7 +1,8 @@
 //! AWS aliases: friendly names of keys, per account (`alias/<name>`).
 
-use super::KeyId;
 use super::ids::excerpt;
+use super::key_spec::KeyFamily;
+use super::{Key, KeyId, KmsError};
 
 /// An alias as stored: its full name (`alias/...`), account (domain ID) and key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,9 +70,76 @@ pub fn check_writable_name(name: &str) -> Result<(), AliasNameError> {
     Ok(())
 }
 
+/// AWS UpdateAlias: the key an alias names and the key it is moved to must be of one type
+/// (symmetric, asymmetric or HMAC) and have one key usage, so code using the alias keeps
+/// working.
+pub fn may_move(from: &Key, to: &Key) -> Result<(), KmsError> {
+    let kind = |key: &Key| {
+        key.spec_and_usage().map(|(spec, usage)| {
+            let family = match spec.family() {
+                KeyFamily::Symmetric => "symmetric",
+                KeyFamily::Rsa | KeyFamily::EllipticCurve => "asymmetric",
+                KeyFamily::Hmac => "HMAC",
+            };
+            (family, usage)
+        })
+    };
+    let (from_kind, to_kind) = (kind(from)?, kind(to)?);
+    if from_kind != to_kind {
+        return Err(KmsError::InvalidParameter(format!(
+            "UpdateAlias cannot move an alias from a {} key with usage {:?} to a {} key with usage {:?}: \
+             the keys must be of one type and key usage (delete the alias and create it again instead).",
+            from_kind.0, from_kind.1, to_kind.0, to_kind.1
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::KeyState;
+
+    fn key(spec: &str, usage: &str) -> Key {
+        Key {
+            key_id: KeyId::generate(),
+            project_id: "p".into(),
+            domain_id: "d".into(),
+            creator_user_id: "u".into(),
+            key_alias: "a".into(),
+            key_description: String::new(),
+            key_spec: spec.into(),
+            key_usage: usage.into(),
+            origin: "kms".into(),
+            key_state: KeyState::Enabled,
+            creation_date: 0,
+            scheduled_deletion_date: None,
+            wrapped_material: None,
+            key_policy: None,
+        }
+    }
+
+    #[test]
+    fn aliases_move_between_keys_of_one_type_and_usage() {
+        let aes = key("AES_256", "ENCRYPT_DECRYPT");
+        assert_eq!(may_move(&aes, &key("AES_256", "ENCRYPT_DECRYPT")), Ok(()));
+        assert_eq!(
+            may_move(
+                &key("RSA_2048", "SIGN_VERIFY"),
+                &key("EC_P256", "SIGN_VERIFY")
+            ),
+            Ok(())
+        );
+        for other in [
+            key("HMAC_256", "GENERATE_VERIFY_MAC"),
+            key("RSA_2048", "SIGN_VERIFY"),
+        ] {
+            assert!(matches!(
+                may_move(&aes, &other),
+                Err(KmsError::InvalidParameter(_))
+            ));
+        }
+    }
 
     #[test]
     fn names_follow_the_pattern_and_prefix() {

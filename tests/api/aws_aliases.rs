@@ -448,6 +448,58 @@ async fn a_removed_keys_aliases_go_with_it(app: &TestApp) {
     );
 }
 
+/// UpdateAlias keeps an alias on one type and usage of key (AWS); an HMAC key is used
+/// through its alias like any other.
+async fn aliases_move_only_between_keys_of_one_kind(app: &TestApp) {
+    let aes = new_key(app).await;
+    let hmac = aws(
+        app,
+        AWS_ALICE,
+        "CreateKey",
+        json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+    )
+    .await
+    .ok()["KeyMetadata"]["KeyId"]
+        .clone();
+    aws(
+        app,
+        AWS_ALICE,
+        "CreateAlias",
+        json!({"AliasName": "alias/sym", "TargetKeyId": aes}),
+    )
+    .await
+    .ok();
+    aws(
+        app,
+        AWS_ALICE,
+        "CreateAlias",
+        json!({"AliasName": "alias/mac", "TargetKeyId": hmac}),
+    )
+    .await
+    .ok();
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "UpdateAlias",
+            json!({"AliasName": "alias/sym", "TargetKeyId": hmac}),
+        )
+        .await,
+        "ValidationException",
+    );
+    assert_eq!(aliases(app, json!({"KeyId": aes})).await.len(), 1);
+    let mac = aws(
+        app,
+        AWS_ALICE,
+        "GenerateMac",
+        json!({"KeyId": "alias/mac", "Message": "aGk=", "MacAlgorithm": "HMAC_SHA_256"}),
+    )
+    .await;
+    let tag = mac.ok()["Mac"].clone();
+    let verified = aws(app, AWS_ALICE, "VerifyMac", json!({"KeyId": format!("{ACCOUNT_ARN}:alias/mac"), "Message": "aGk=", "MacAlgorithm": "HMAC_SHA_256", "Mac": tag})).await;
+    assert_eq!(verified.ok()["MacValid"], true);
+}
+
 /// Concurrent CreateAlias of one name: the database's primary key lets exactly one win.
 async fn concurrent_creations_of_one_name_make_one_alias(app: &TestApp) {
     let mut keys = Vec::new();
@@ -479,6 +531,7 @@ async fn concurrent_creations_of_one_name_make_one_alias(app: &TestApp) {
 }
 
 crate::on_both_backends!(
+    aliases_move_only_between_keys_of_one_kind,
     concurrent_creations_of_one_name_make_one_alias,
     a_removed_keys_aliases_go_with_it,
     create_update_list_delete_round_trip,
