@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use crate::auth::Identities;
 use crate::crypto::{self, MasterKey};
+use crate::domain::alias::{self, AliasNameError};
 use crate::domain::authz::policy::{Kind, Language, MAX_KEY_POLICY_BYTES, PolicyDocument};
 use crate::domain::authz::{
     self, Action, DenialBasis, KeyFacts, KeyNaming, KeyPolicy, NewGrantFacts,
@@ -21,9 +22,9 @@ use crate::domain::key_spec::{
     Cloud, KeyFamily, KeySpec, KeySpecError, KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm,
 };
 use crate::domain::{
-    AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant, GrantFilter,
-    GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError, Page,
-    ResetCounts, ResetScope, StateChange,
+    Alias, AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant,
+    GrantFilter, GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError,
+    Page, ResetCounts, ResetScope, StateChange,
 };
 use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
@@ -183,6 +184,15 @@ fn grants_may_help(error: &KmsError) -> bool {
             DenialBasis::ExplicitIdentityDeny | DenialBasis::ExplicitResourceDeny
         ),
         _ => false,
+    }
+}
+
+/// An alias name a request cannot use, as the domain error AWS answers with.
+fn alias_name_error(error: AliasNameError) -> KmsError {
+    match error {
+        AliasNameError::Malformed(message) => KmsError::InvalidParameter(message),
+        AliasNameError::Invalid(message) => KmsError::InvalidAliasName(message),
+        AliasNameError::Reserved(message) => KmsError::ReservedAliasName(message),
     }
 }
 
@@ -781,6 +791,190 @@ impl Kms {
             .await?;
         tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key description updated");
         Ok(key)
+    }
+
+    // ---- Aliases (AWS)
+
+    /// An alias's ARN: `arn:aws:kms:REGION:ACCOUNT:alias/NAME`.
+    pub fn alias_arn(&self, domain_id: &str, alias_name: &str) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:{alias_name}",
+            self.settings.region,
+            self.account_of(domain_id)
+        )
+    }
+
+    /// The key an alias of the account names, if the alias exists. Who may use that key
+    /// is decided afterwards, on the key, like any key a request names.
+    pub async fn resolve_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+    ) -> Result<Option<KeyId>, KmsError> {
+        Ok(self
+            .store
+            .find_alias(domain_id, alias_name)
+            .await?
+            .map(|a| a.key_id))
+    }
+
+    /// A refusal by the alias rules of `action` on `key` (the key an alias names or is
+    /// to name): the core's decision, then AWS's own rules: the key is of the caller's
+    /// account, and a key pending deletion gets no new alias.
+    fn alias_key_check(
+        &self,
+        caller: &Caller,
+        action: Action,
+        key_ref: &KeyRef,
+        key: Option<&Key>,
+        refuse_pending_deletion: bool,
+    ) -> Result<(), Refusal> {
+        self.decide(&KeyQuestion {
+            caller,
+            action,
+            key_ref,
+            key,
+            grants: &[],
+            context: None,
+            new_grant: None,
+        })
+        .map_err(Refusal::Denied)?;
+        let key = key.expect("the decision found the key");
+        if key.domain_id != caller.domain_id {
+            // An alias names a key of its own account (AWS); another account's key is
+            // not one this request can name.
+            return Err(Refusal::Denied(KmsError::KeyNotFound(
+                key.key_id.to_string(),
+            )));
+        }
+        if refuse_pending_deletion && key.key_state == KeyState::PendingDeletion {
+            return Err(Refusal::Denied(KmsError::KeyPendingDeletion));
+        }
+        Ok(())
+    }
+
+    /// The key an existing alias names, as a request of the caller's account names it.
+    fn own_key_ref(
+        caller: &Caller,
+        key: Option<&Key>,
+        alias_name: &str,
+    ) -> Result<KeyRef, Refusal> {
+        let key =
+            key.ok_or_else(|| Refusal::Denied(KmsError::AliasNotFound(alias_name.to_owned())))?;
+        Ok(KeyRef {
+            id: key.key_id.clone(),
+            naming: KeyNaming::InAccount(Some(caller.domain_id.clone())),
+        })
+    }
+
+    fn alias_not_found_as_arn(&self, caller: &Caller, error: KmsError) -> KmsError {
+        match error {
+            KmsError::AliasNotFound(name) => {
+                KmsError::AliasNotFound(self.alias_arn(&caller.domain_id, &name))
+            }
+            other => other,
+        }
+    }
+
+    /// CreateAlias: `alias_name` in the caller's account, naming `key_ref`.
+    pub async fn create_alias(
+        &self,
+        caller: &Caller,
+        alias_name: &str,
+        key_ref: &KeyRef,
+    ) -> Result<Alias, KmsError> {
+        alias::check_writable_name(alias_name).map_err(alias_name_error)?;
+        let action = Action::CreateAlias;
+        let now = now_millis();
+        let alias = Alias {
+            domain_id: caller.domain_id.clone(),
+            alias_name: alias_name.to_owned(),
+            key_id: key_ref.id.clone(),
+            creation_date: now,
+            last_updated_date: now,
+        };
+        let check = |key: Option<&Key>| self.alias_key_check(caller, action, key_ref, key, true);
+        let result = self.store.insert_alias(&alias, &check).await;
+        self.audited(result, caller, action, &key_ref.id, None)
+            .await?;
+        tracing::info!(key_id = %alias.key_id, alias = alias_name, user_id = %caller.user_id, "alias created");
+        Ok(alias)
+    }
+
+    /// DeleteAlias: decided on the key the alias names.
+    pub async fn delete_alias(&self, caller: &Caller, alias_name: &str) -> Result<(), KmsError> {
+        alias::check_writable_name(alias_name).map_err(alias_name_error)?;
+        let action = Action::DeleteAlias;
+        let check = |key: Option<&Key>| {
+            let key_ref = Self::own_key_ref(caller, key, alias_name)?;
+            self.alias_key_check(caller, action, &key_ref, key, false)
+        };
+        let result = self
+            .store
+            .delete_alias(&caller.domain_id, alias_name, &check)
+            .await;
+        let result = match result {
+            Err(StoreError::Refused(Refusal::Denied(refusal))) if is_refusal(&refusal) => {
+                self.record_denial(refusal_event(action), caller, None, None, &action, &refusal)
+                    .await;
+                Err(refusal)
+            }
+            other => other.map_err(KmsError::from),
+        };
+        result.map_err(|e| self.alias_not_found_as_arn(caller, e))?;
+        tracing::info!(alias = alias_name, user_id = %caller.user_id, "alias deleted");
+        Ok(())
+    }
+
+    /// UpdateAlias: decided on the key the alias names and on the key it is to name
+    /// (AWS: kms:UpdateAlias on both).
+    pub async fn update_alias(
+        &self,
+        caller: &Caller,
+        alias_name: &str,
+        key_ref: &KeyRef,
+    ) -> Result<(), KmsError> {
+        alias::check_writable_name(alias_name).map_err(alias_name_error)?;
+        let action = Action::UpdateAlias;
+        let check = |old: Option<&Key>, new: Option<&Key>| {
+            let old_ref = Self::own_key_ref(caller, old, alias_name)?;
+            self.alias_key_check(caller, action, &old_ref, old, false)?;
+            self.alias_key_check(caller, action, key_ref, new, true)?;
+            match (old, new) {
+                (Some(old), Some(new)) => alias::may_move(old, new).map_err(Refusal::Denied),
+                _ => Ok(()),
+            }
+        };
+        let result = self
+            .store
+            .update_alias(
+                &caller.domain_id,
+                alias_name,
+                &key_ref.id,
+                now_millis(),
+                &check,
+            )
+            .await;
+        self.audited(result, caller, action, &key_ref.id, None)
+            .await
+            .map_err(|e| self.alias_not_found_as_arn(caller, e))?;
+        tracing::info!(key_id = %key_ref.id, alias = alias_name, user_id = %caller.user_id, "alias updated");
+        Ok(())
+    }
+
+    /// ListAliases: the caller's account's aliases, those naming `key_id` when given.
+    pub async fn list_aliases(
+        &self,
+        caller: &Caller,
+        key_id: Option<&KeyId>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Alias>, Option<String>), KmsError> {
+        self.decide_keyless(caller, Action::ListAliases).await?;
+        Ok(self
+            .store
+            .list_aliases(&caller.domain_id, key_id, after, limit)
+            .await?)
     }
 
     // ---- Key policies (AWS)

@@ -688,3 +688,39 @@ def test_update_key_description(alice, dave, key):
     with pytest.raises(dave.exceptions.ClientError) as refused:
         dave.update_key_description(KeyId=key["KeyId"], Description="mine")
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+# ---- aliases
+
+
+def test_aliases(alice, dave, erin, key):
+    name = f"alias/boto3-{key['KeyId']}"
+    arn = f"arn:aws:kms:{REGION}:111122223333:{name}"
+    alice.create_alias(AliasName=name, TargetKeyId=key["KeyId"])
+    listed = [a for page in alice.get_paginator("list_aliases").paginate(KeyId=key["KeyId"], PaginationConfig={"PageSize": 1})
+              for a in page["Aliases"]]
+    assert [(a["AliasName"], a["AliasArn"], a["TargetKeyId"]) for a in listed] == [(name, arn, key["KeyId"])]
+    assert listed[0]["CreationDate"] and listed[0]["LastUpdatedDate"]
+    for ident in (name, arn):
+        assert alice.describe_key(KeyId=ident)["KeyMetadata"]["Arn"] == key["Arn"]
+        blob = alice.encrypt(KeyId=ident, Plaintext=b"hi")["CiphertextBlob"]
+        assert alice.decrypt(CiphertextBlob=blob, KeyId=ident)["Plaintext"] == b"hi"
+    for bad, code in ((name, "AlreadyExistsException"), ("alias/aws/boto3", "NotAuthorizedException"),
+                      ("boto3", "InvalidAliasNameException")):
+        with pytest.raises(ClientError) as e:
+            alice.create_alias(AliasName=bad, TargetKeyId=key["KeyId"])
+        assert error_code(e) == code, e.value.response
+    denied(lambda: dave.create_alias(AliasName=name + "-dave", TargetKeyId=key["KeyId"]), DAVE, "CreateAlias",
+           no_identity_policy(key, "CreateAlias"))
+    assert name in [a["AliasName"] for page in dave.get_paginator("list_aliases").paginate() for a in page["Aliases"]]
+    assert all(a["AliasName"] != name for a in erin.list_aliases()["Aliases"])
+    with pytest.raises(ClientError) as e:
+        erin.describe_key(KeyId=name)
+    assert error_code(e) == "NotFoundException"
+    other = alice.create_key()["KeyMetadata"]
+    alice.update_alias(AliasName=name, TargetKeyId=other["Arn"])
+    assert alice.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == other["KeyId"]
+    alice.delete_alias(AliasName=name)
+    with pytest.raises(ClientError) as e:
+        alice.encrypt(KeyId=name, Plaintext=b"hi")
+    assert error_code(e) == "NotFoundException" and message(e) == f"Alias {arn} is not found."

@@ -39,6 +39,18 @@ pub enum KmsError {
     InvalidKeyDescription(String),
     #[error("Duplicate key aliases: a key with alias {0} already exists in this project.")]
     DuplicateKeyAlias(String),
+    /// AWS AlreadyExistsException: the account already has this alias.
+    #[error("An alias with the name {0} already exists")]
+    AliasExists(String),
+    /// AWS NotFoundException: no such alias in the account.
+    #[error("Alias {0} is not found.")]
+    AliasNotFound(String),
+    /// AWS InvalidAliasNameException.
+    #[error("{0}")]
+    InvalidAliasName(String),
+    /// AWS NotAuthorizedException: an alias reserved for AWS managed keys.
+    #[error("{0}")]
+    ReservedAliasName(String),
     #[error("Too many keys: a project may hold at most {0} keys.")]
     TooManyKeys(u32),
     #[error("Too many CMK grants: key {key_id} already holds the maximum of {limit} grants.")]

@@ -4,6 +4,7 @@
 //! identifier is minted. Both API dialects and both stores build on these types, so
 //! the rules live in exactly one place.
 
+pub mod alias;
 pub mod audit;
 pub mod authz;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod text;
 
 use std::sync::Arc;
 
+pub use alias::Alias;
 pub use audit::{AuditEvent, AuditQuery, AuditRecord, ChainKey, ChainState, RawAuditRow};
 pub use error::KmsError;
 pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState, KmsError,
-    ResetCounts, ResetScope,
+    Alias, AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState,
+    KmsError, ResetCounts, ResetScope,
 };
 pub use crate::domain::{GrantFilter, Page};
 
@@ -41,6 +41,12 @@ pub type DeleteGrantCheck<'a> =
 
 /// The audit record of a reset, made from what it deleted.
 pub type ResetAudit<'a> = &'a (dyn Fn(&ResetCounts) -> AuditRecord + Send + Sync);
+/// Decides, on the locked key an alias names (or is to name), whether the alias write may go on.
+pub type AliasCheck<'a> = &'a (dyn Fn(Option<&Key>) -> Result<(), Refusal> + Send + Sync);
+/// Decides, on the key an alias names now and the locked key it is to name, whether the
+/// alias may be re-targeted.
+pub type AliasUpdateCheck<'a> =
+    &'a (dyn Fn(Option<&Key>, Option<&Key>) -> Result<(), Refusal> + Send + Sync);
 
 /// How long a write whose commit lost its connection keeps trying to read back whether it
 /// took effect (a restart or failover usually takes a few seconds).
@@ -256,6 +262,46 @@ pub trait Store: TokenStore {
         snapshot: &Snapshot,
         audit: ResetAudit<'_>,
     ) -> Result<ResetCounts, StoreError>;
+    /// Inserts `alias` if `check` allows it on the locked key; an alias of that name in the
+    /// account already is `KmsError::AliasExists` (of concurrent creations one wins).
+    async fn insert_alias(&self, alias: &Alias, check: AliasCheck<'_>) -> Result<(), StoreError>;
+
+    /// Deletes an alias of the account if `check` allows it on the key it names; a missing
+    /// alias is `KmsError::AliasNotFound`.
+    async fn delete_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+        check: AliasCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Points an alias of the account at `key_id` if `check` allows it on the old and the
+    /// new key; a missing alias is `KmsError::AliasNotFound`.
+    async fn update_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+        key_id: &KeyId,
+        now_ms: i64,
+        check: AliasUpdateCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The alias of the account with this name.
+    async fn find_alias(
+        &self,
+        domain_id: &str,
+        alias_name: &str,
+    ) -> Result<Option<Alias>, StoreError>;
+
+    /// The account's aliases (those naming `key_id`, when given), by name, after the name
+    /// `after`; with the name to continue after when more exist.
+    async fn list_aliases(
+        &self,
+        domain_id: &str,
+        key_id: Option<&KeyId>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Alias>, Option<String>), StoreError>;
 
     async fn close(&self);
 
@@ -429,6 +475,17 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
             .transpose()?,
         name: row.name,
         creation_date: row.creation_date,
+    })
+}
+
+fn alias_from_row(row: sql::AliasRow) -> Result<Alias, StoreError> {
+    Ok(Alias {
+        key_id: KeyId::parse(&row.key_id)
+            .map_err(|_| StoreError::Corrupt(format!("alias {}: key_id", row.alias_name)))?,
+        domain_id: row.domain_id,
+        alias_name: row.alias_name,
+        creation_date: row.creation_date,
+        last_updated_date: row.last_updated_date,
     })
 }
 

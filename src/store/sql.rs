@@ -153,6 +153,15 @@ impl GrantAndKeyRow {
     }
 }
 
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct AliasRow {
+    pub domain_id: String,
+    pub alias_name: String,
+    pub key_id: String,
+    pub creation_date: i64,
+    pub last_updated_date: i64,
+}
+
 /// An audit row as stored, every column read as text, so a row this service did not write
 /// (an unknown event, a number column holding text on SQLite) still reads.
 #[derive(Debug, sqlx::FromRow)]
@@ -299,9 +308,9 @@ pub(super) fn into_page<R, T>(
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal, lock_grant = $lock_grant:literal) => {
         use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
-        use $crate::store::sql::{into_page, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyRow};
+        use $crate::store::sql::{into_page, AliasRow, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyRow};
         use $crate::store::{
-            audit_from_row, grant_from_row, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
+            alias_from_row, audit_from_row, grant_from_row, AliasCheck, AliasUpdateCheck, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
         };
 
@@ -1026,6 +1035,150 @@ macro_rules! impl_sql_store {
                 write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
                 tx.commit().await?;
                 Ok(counts)
+            }
+
+            #[tracing::instrument(skip_all, fields(key_id = %alias.key_id))]
+            async fn insert_alias(&self, alias: &$crate::domain::Alias, check: AliasCheck<'_>) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let key: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                        .bind(alias.key_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let key = key.map(key_from_row).transpose()?;
+                check(key.as_ref()).map_err(StoreError::Refused)?;
+                // The primary key settles concurrent creations: the loser inserts nothing.
+                let inserted = sqlx::query(
+                    "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date) \
+                     values ($1, $2, $3, $4, $5) on conflict do nothing",
+                )
+                .bind(&alias.domain_id)
+                .bind(&alias.alias_name)
+                .bind(alias.key_id.as_str())
+                .bind(alias.creation_date)
+                .bind(alias.last_updated_date)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted != 1 {
+                    return Err(KmsError::AliasExists(alias.alias_name.clone()).into());
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_alias(&self, domain_id: &str, alias_name: &str, check: AliasCheck<'_>) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let alias: Option<(String,)> = sqlx::query_as(concat!(
+                    "select key_id from kms_alias where domain_id = $1 and alias_name = $2", $lock
+                ))
+                .bind(domain_id)
+                .bind(alias_name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((key_id,)) = alias else {
+                    return Err(KmsError::AliasNotFound(alias_name.to_owned()).into());
+                };
+                let key: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
+                        .bind(&key_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let key = key.map(key_from_row).transpose()?;
+                check(key.as_ref()).map_err(StoreError::Refused)?;
+                let deleted = sqlx::query("delete from kms_alias where domain_id = $1 and alias_name = $2")
+                    .bind(domain_id)
+                    .bind(alias_name)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if deleted != 1 {
+                    return Err(KmsError::AliasNotFound(alias_name.to_owned()).into());
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_alias(
+                &self,
+                domain_id: &str,
+                alias_name: &str,
+                key_id: &KeyId,
+                now_ms: i64,
+                check: AliasUpdateCheck<'_>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let alias: Option<(String,)> = sqlx::query_as(concat!(
+                    "select key_id from kms_alias where domain_id = $1 and alias_name = $2", $lock
+                ))
+                .bind(domain_id)
+                .bind(alias_name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((old_key_id,)) = alias else {
+                    return Err(KmsError::AliasNotFound(alias_name.to_owned()).into());
+                };
+                let old: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
+                        .bind(&old_key_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let new: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                        .bind(key_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let old = old.map(key_from_row).transpose()?;
+                let new = new.map(key_from_row).transpose()?;
+                check(old.as_ref(), new.as_ref()).map_err(StoreError::Refused)?;
+                sqlx::query(
+                    "update kms_alias set key_id = $3, last_updated_date = $4 where domain_id = $1 and alias_name = $2",
+                )
+                .bind(domain_id)
+                .bind(alias_name)
+                .bind(key_id.as_str())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn find_alias(&self, domain_id: &str, alias_name: &str) -> Result<Option<$crate::domain::Alias>, StoreError> {
+                let row: Option<AliasRow> = sqlx::query_as(
+                    "select domain_id, alias_name, key_id, creation_date, last_updated_date from kms_alias \
+                     where domain_id = $1 and alias_name = $2",
+                )
+                .bind(domain_id)
+                .bind(alias_name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(alias_from_row).transpose()
+            }
+
+            async fn list_aliases(
+                &self,
+                domain_id: &str,
+                key_id: Option<&KeyId>,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<(Vec<$crate::domain::Alias>, Option<String>), StoreError> {
+                let mut rows: Vec<AliasRow> = sqlx::query_as(
+                    "select domain_id, alias_name, key_id, creation_date, last_updated_date from kms_alias \
+                     where domain_id = $1 and ($2 is null or key_id = $2) and ($3 is null or alias_name > $3) \
+                     order by alias_name limit ($4 + 0)",
+                )
+                .bind(domain_id)
+                .bind(key_id.map(|k| k.as_str()))
+                .bind(after)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
+                .await?;
+                let more = rows.len() > limit as usize;
+                rows.truncate(limit as usize);
+                let next = if more { rows.last().map(|r| r.alias_name.clone()) } else { None };
+                let aliases = rows.into_iter().map(alias_from_row).collect::<Result<Vec<_>, _>>()?;
+                Ok((aliases, next))
             }
 
             async fn close(&self) {

@@ -42,7 +42,7 @@ fn assert_finding(result: (i32, Value), kind: &str, seq: i64) {
 }
 
 /// Runs one statement on the test database, as the service's own role.
-async fn exec(app: &TestApp, statement: &str) -> u64 {
+pub(crate) async fn exec(app: &TestApp, statement: &str) -> u64 {
     let statement = sqlx::AssertSqlSafe(statement.to_owned());
     match &app.db {
         TestDb::Sqlite { .. } => {

@@ -7,6 +7,7 @@ mod audit_chain;
 mod auth_and_errors;
 mod authority;
 mod aws;
+mod aws_aliases;
 mod concurrency;
 mod connections;
 mod faults;

@@ -9,6 +9,7 @@ use super::Operation;
 use super::body::{Body, constraint_failed};
 use super::error::{AwsError, Context, from_kms};
 use crate::api::AppState;
+use crate::domain::alias;
 use crate::domain::authz::KeyNaming;
 use crate::domain::ids::excerpt;
 use crate::domain::{Caller, Key, KeyId, KeyRef, KmsError};
@@ -68,13 +69,12 @@ impl Call<'_> {
     /// an ARN names its account, which the authorization core holds the key to. AWS
     /// answers NotFoundException for a malformed ID and for an ARN of another region.
     pub fn named_key(&self, value: &str) -> Result<NamedKey, AwsError> {
-        if value.starts_with("alias/")
-            || value.starts_with("arn:aws:kms:") && value.contains(":alias/")
-        {
+        if names_alias(value) {
             return Err(AwsError::new(
                 "NotFoundException",
                 format!(
-                    "Alias {} is not found (this emulator's AWS dialect has no aliases yet; use a key ID or ARN).",
+                    "{} does not accept an alias ({}): use a key ID or key ARN.",
+                    self.operation.name(),
                     excerpt(value)
                 ),
             ));
@@ -132,6 +132,79 @@ impl Call<'_> {
                 naming: KeyNaming::InAccount(Some(self.caller.domain_id.clone())),
             },
         })
+    }
+
+    /// `KeyId` as a key ID, key ARN, alias name (`alias/...`, in the caller's account) or
+    /// alias ARN (in the account it names), for the operations AWS lets name a key by
+    /// alias. The alias is resolved to its key here; who may use that key is decided on
+    /// the key, as for a key named directly.
+    pub async fn key_or_alias(&self, value: &str) -> Result<NamedKey, AwsError> {
+        if !names_alias(value) {
+            return self.named_key(value);
+        }
+        let (domain, account, alias_name) = match value.strip_prefix("arn:aws:kms:") {
+            None => (
+                Some(self.caller.domain_id.clone()),
+                self.caller.aws_account.clone(),
+                value,
+            ),
+            Some(rest) => {
+                let mut fields = rest.splitn(3, ':');
+                let (region, account, resource) = (
+                    fields.next().unwrap_or(""),
+                    fields.next().unwrap_or(""),
+                    fields.next().unwrap_or(""),
+                );
+                if region != self.region() {
+                    return Err(AwsError::new(
+                        "NotFoundException",
+                        format!("Invalid arn {}", excerpt(region)),
+                    ));
+                }
+                let domain = self
+                    .state
+                    .identities
+                    .domain_by_aws_account(account)
+                    .map(|d| d.id.clone());
+                (domain, account.to_owned(), resource)
+            }
+        };
+        let alias_arn = format!("arn:aws:kms:{}:{account}:{alias_name}", self.region());
+        let not_found = || {
+            AwsError::new(
+                "NotFoundException",
+                format!("Alias {} is not found.", excerpt(&alias_arn)),
+            )
+        };
+        let Some(domain) = domain.filter(|_| alias::check_name(alias_name).is_ok()) else {
+            return Err(not_found());
+        };
+        let id = self
+            .state
+            .kms
+            .resolve_alias(&domain, alias_name)
+            .await
+            .map_err(|e| self.kms_error(None, e))?
+            .ok_or_else(not_found)?;
+        Ok(NamedKey {
+            arn: format!("arn:aws:kms:{}:{account}:key/{id}", self.region()),
+            key: KeyRef {
+                id,
+                naming: KeyNaming::InAccount(Some(domain)),
+            },
+        })
+    }
+
+    pub async fn required_key_or_alias(&self, name: &str) -> Result<NamedKey, AwsError> {
+        let value = self.body.required_bounded_str(name, 1, 2048)?;
+        self.key_or_alias(value).await
+    }
+
+    pub async fn optional_key_or_alias(&self, name: &str) -> Result<Option<NamedKey>, AwsError> {
+        match self.body.optional_bounded_str(name, 1, 2048)? {
+            Some(value) => self.key_or_alias(value).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// A key this service named itself (in a ciphertext or grant token), which, like
@@ -225,6 +298,11 @@ impl Call<'_> {
     }
 }
 
+/// Whether a `KeyId` names an alias (`alias/...` or an alias ARN).
+fn names_alias(value: &str) -> bool {
+    value.starts_with("alias/") || value.starts_with("arn:aws:kms:") && value.contains(":alias/")
+}
+
 pub(super) fn invalid_grant_token() -> AwsError {
     AwsError::new(
         "InvalidGrantTokenException",
@@ -234,9 +312,14 @@ pub(super) fn invalid_grant_token() -> AwsError {
 
 /// A listing with AWS's pagination fields: `Truncated` always, `NextMarker` when true.
 pub(super) fn paged(field: &str, items: Vec<Value>, next_after: Option<i64>) -> Value {
-    let mut value = json!({ field: items, "Truncated": next_after.is_some() });
-    if let Some(next) = next_after {
-        value["NextMarker"] = json!(next.to_string());
+    paged_by(field, items, next_after.map(|n| n.to_string()))
+}
+
+/// As `paged`, with a marker of any form.
+pub(super) fn paged_by(field: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut value = json!({ field: items, "Truncated": next.is_some() });
+    if let Some(next) = next {
+        value["NextMarker"] = json!(next);
     }
     value
 }

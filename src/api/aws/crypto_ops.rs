@@ -21,7 +21,7 @@ const MAX_RANDOM_BYTES: i64 = 1024;
 const MAX_CIPHERTEXT_BYTES: usize = 6144;
 
 pub(super) async fn encrypt(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     let plaintext = call
         .body
         .optional_blob("Plaintext", 1, MAX_PLAINTEXT_BYTES)?
@@ -55,7 +55,7 @@ pub(super) async fn decrypt(call: &Call<'_>) -> Result<Value, AwsError> {
         .body
         .optional_blob("CiphertextBlob", 1, MAX_CIPHERTEXT_BYTES)?
         .ok_or_else(|| missing("CiphertextBlob"))?;
-    let expected = call.optional_key("KeyId")?;
+    let expected = call.optional_key_or_alias("KeyId").await?;
     let context = call.encryption_context()?;
     call.check_algorithm()?;
     call.check_grant_tokens()?;
@@ -86,7 +86,7 @@ pub(super) async fn generate_data_key(
     call: &Call<'_>,
     with_plaintext: bool,
 ) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     let spec = call.body.optional_str("KeySpec")?;
     let bytes = call
         .body

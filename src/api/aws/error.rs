@@ -68,6 +68,13 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
     let key = cx.key_arn.unwrap_or("the key");
     match error {
         KeyNotFound(_) => AwsError::new("NotFoundException", format!("Key '{key}' does not exist")),
+        AliasExists(name) => AwsError::new(
+            "AlreadyExistsException",
+            format!("An alias with the name {name} already exists"),
+        ),
+        AliasNotFound(_) => AwsError::new("NotFoundException", error.to_string()),
+        InvalidAliasName(message) => AwsError::new("InvalidAliasNameException", message),
+        ReservedAliasName(message) => AwsError::new("NotAuthorizedException", message),
         GrantNotFound(id) => AwsError::new(
             "NotFoundException",
             format!("Grant ID {id} not found for key '{key}'"),

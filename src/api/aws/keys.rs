@@ -163,7 +163,7 @@ pub(super) async fn update_description(call: &Call<'_>) -> Result<(), AwsError> 
 }
 
 pub(super) async fn describe_key(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     call.check_grant_tokens()?;
     let key = call
         .state

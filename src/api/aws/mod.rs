@@ -10,8 +10,9 @@
 //! region are the keys of that project.
 //!
 //! - `call`: one request's context (caller, body) and the checks many operations share.
-//! - `keys`, `grants`, `crypto_ops`: the operations, by family.
+//! - `keys`, `grants`, `crypto_ops`, `signing`, `aliases`: the operations, by family.
 
+mod aliases;
 pub mod body;
 mod call;
 mod crypto_ops;
@@ -70,10 +71,14 @@ enum Operation {
     GenerateMac,
     VerifyMac,
     UpdateKeyDescription,
+    CreateAlias,
+    DeleteAlias,
+    UpdateAlias,
+    ListAliases,
 }
 
 impl Operation {
-    const ALL: [Operation; 26] = [
+    const ALL: [Operation; 30] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -100,6 +105,10 @@ impl Operation {
         Self::GenerateMac,
         Self::VerifyMac,
         Self::UpdateKeyDescription,
+        Self::CreateAlias,
+        Self::DeleteAlias,
+        Self::UpdateAlias,
+        Self::ListAliases,
     ];
 
     fn name(self) -> &'static str {
@@ -130,6 +139,10 @@ impl Operation {
             Self::GenerateMac => "GenerateMac",
             Self::VerifyMac => "VerifyMac",
             Self::UpdateKeyDescription => "UpdateKeyDescription",
+            Self::CreateAlias => "CreateAlias",
+            Self::DeleteAlias => "DeleteAlias",
+            Self::UpdateAlias => "UpdateAlias",
+            Self::ListAliases => "ListAliases",
         }
     }
 
@@ -298,5 +311,9 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
             crypto_ops::generate_data_key(call, false).await.map(Some)
         }
         Operation::GenerateRandom => crypto_ops::generate_random(call).await.map(Some),
+        Operation::CreateAlias => aliases::create_alias(call).await.map(|_| None),
+        Operation::DeleteAlias => aliases::delete_alias(call).await.map(|_| None),
+        Operation::UpdateAlias => aliases::update_alias(call).await.map(|_| None),
+        Operation::ListAliases => aliases::list_aliases(call).await.map(Some),
     }
 }

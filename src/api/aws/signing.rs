@@ -56,7 +56,7 @@ fn dry_run_outcome(call: &Call<'_>, dry_run: bool, value: Value) -> Result<Value
 }
 
 pub(super) async fn sign(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     let (algorithm, message_type, message) = signing_fields(call)?;
     call.check_grant_tokens()?;
     let dry_run = call.body.dry_run()?;
@@ -85,7 +85,7 @@ pub(super) async fn sign(call: &Call<'_>) -> Result<Value, AwsError> {
 }
 
 pub(super) async fn verify(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     let (algorithm, message_type, message) = signing_fields(call)?;
     let signature = required_blob(call, "Signature", MAX_SIGNATURE_BYTES)?;
     call.check_grant_tokens()?;
@@ -119,7 +119,7 @@ pub(super) async fn verify(call: &Call<'_>) -> Result<Value, AwsError> {
 }
 
 pub(super) async fn get_public_key(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     call.check_grant_tokens()?;
     let (key, der) = call
         .state
@@ -175,7 +175,7 @@ fn mac_fields(call: &Call<'_>) -> Result<(MacAlgorithm, Vec<u8>), AwsError> {
 }
 
 pub(super) async fn generate_mac(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     let (algorithm, message) = mac_fields(call)?;
     call.check_grant_tokens()?;
     let dry_run = call.body.dry_run()?;
@@ -197,7 +197,7 @@ pub(super) async fn generate_mac(call: &Call<'_>) -> Result<Value, AwsError> {
 }
 
 pub(super) async fn verify_mac(call: &Call<'_>) -> Result<Value, AwsError> {
-    let named = call.required_key("KeyId")?;
+    let named = call.required_key_or_alias("KeyId").await?;
     let (algorithm, message) = mac_fields(call)?;
     let mac = required_blob(call, "Mac", MAX_SIGNATURE_BYTES)?;
     call.check_grant_tokens()?;

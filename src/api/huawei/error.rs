@@ -30,6 +30,10 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         InvalidKeyAlias(_) => (StatusCode::BAD_REQUEST, "KMS.1101"),
         InvalidKeyDescription(_) => (StatusCode::BAD_REQUEST, "KMS.1103"),
         DuplicateKeyAlias(_) => (StatusCode::BAD_REQUEST, "KMS.1104"),
+        // AWS aliases (the Huawei dialect has no alias operations): the key_alias codes.
+        InvalidAliasName(_) | ReservedAliasName(_) => (StatusCode::BAD_REQUEST, "KMS.1101"),
+        AliasExists(_) => (StatusCode::BAD_REQUEST, "KMS.1104"),
+        AliasNotFound(_) => (StatusCode::NOT_FOUND, "KMS.0207"),
         TooManyKeys(_) => (StatusCode::BAD_REQUEST, "KMS.1105"),
         TooManyGrants { .. } => (StatusCode::BAD_REQUEST, "KMS.2404"),
         KeyNotFound(_) => (StatusCode::NOT_FOUND, "KMS.0207"),

@@ -56,10 +56,19 @@ pub enum Action {
     /// Huawei user-quotas and user-instances: the project's key count and limits (AWS
     /// has no such operation; an AWS-language policy governs them as kms:ListKeys).
     ShowQuotas,
+    /// AWS CreateAlias: decided on the key the alias names (Huawei has no aliases of this
+    /// kind; its key_alias is a key attribute).
+    CreateAlias,
+    /// AWS DeleteAlias: decided on the key the alias names.
+    DeleteAlias,
+    /// AWS UpdateAlias: decided on both the key the alias named and the one it names next.
+    UpdateAlias,
+    /// AWS ListAliases: about the account.
+    ListAliases,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 33] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -89,6 +98,10 @@ impl Action {
         Self::VerifyMac,
         Self::UpdateKeyDescription,
         Self::ShowQuotas,
+        Self::CreateAlias,
+        Self::DeleteAlias,
+        Self::UpdateAlias,
+        Self::ListAliases,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -122,6 +135,10 @@ impl Action {
             Self::VerifyMac => &["kms:VerifyMac"],
             Self::UpdateKeyDescription => &["kms:UpdateKeyDescription"],
             Self::ShowQuotas => &["kms:ListKeys"],
+            Self::CreateAlias => &["kms:CreateAlias"],
+            Self::DeleteAlias => &["kms:DeleteAlias"],
+            Self::UpdateAlias => &["kms:UpdateAlias"],
+            Self::ListAliases => &["kms:ListAliases"],
         }
     }
 
@@ -173,6 +190,13 @@ impl Action {
             Self::VerifyMac => &["kms:cmk:crypto", "kms:cmk:verifyMac"],
             Self::UpdateKeyDescription => &["kms:cmk:update", "kms:cmk:updateKeyDescription"],
             Self::ShowQuotas => &["kms:cmk:list", "kms:cmk:getQuota", "kms:cmk:getInstance"],
+            // Huawei has no AWS-style alias resource: a `kms:alias:*` name for a policy
+            // written about aliases, and a `kms:cmk:*` one for a policy about the key's
+            // administration (the alias operations act on keys), in Huawei's naming style.
+            Self::CreateAlias => &["kms:alias:create", "kms:cmk:createAlias"],
+            Self::DeleteAlias => &["kms:alias:delete", "kms:cmk:deleteAlias"],
+            Self::UpdateAlias => &["kms:alias:update", "kms:cmk:updateAlias"],
+            Self::ListAliases => &["kms:alias:list", "kms:cmk:listAliases"],
         }
     }
 
@@ -210,6 +234,7 @@ impl Action {
                 | Self::ListRetirableGrants
                 | Self::GenerateRandom
                 | Self::ShowQuotas
+                | Self::ListAliases
         )
     }
 

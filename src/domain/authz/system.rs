@@ -42,7 +42,7 @@ fn document(name: &str) -> Option<(Language, Value)> {
             (Language::Huawei, huawei(&["kms:*:*"]))
         }
         // Looking, never using or changing: describe and list keys, their grants,
-        // policies, rotation, tags, quotas and instance counts.
+        // policies, rotation, tags, aliases, quotas and instance counts.
         "KMS CMKReadOnlyAccess" => (
             Language::Huawei,
             huawei(&[
@@ -56,6 +56,7 @@ fn document(name: &str) -> Option<(Language, Value)> {
                 "kms:cmkTag:list",
                 "kms:cmkTag:listInstance",
                 "kms:grant:list",
+                "kms:alias:list",
             ]),
         ),
         "arn:aws:iam::aws:policy/AdministratorAccess" => (Language::Aws, aws(&["*"])),
