@@ -727,6 +727,25 @@ impl Kms {
             StateChange::CancelDeletion => Action::CancelKeyDeletion,
         };
         let now = now_millis();
+        let key = self
+            .administer_key(caller, key_ref, action, |key| {
+                key.after(change, now, dialect)
+            })
+            .await?;
+        tracing::info!(key_id = %key.key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");
+        Ok(key)
+    }
+
+    /// A change to one key decided on its locked row: the core decides `action`, then
+    /// `change` makes the key as it is to be stored (or refuses). Refusals are answered as
+    /// the caller's grants let it see the key, and audited.
+    async fn administer_key(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        change: impl Fn(&Key) -> Result<Key, KmsError> + Send + Sync,
+    ) -> Result<Key, KmsError> {
         let update = |key: Option<&Key>| {
             self.decide(&KeyQuestion {
                 caller,
@@ -738,19 +757,14 @@ impl Kms {
                 new_grant: None,
             })
             .map_err(Refusal::Denied)?;
-            key.expect("the decision found the key")
-                .after(change, now, dialect)
-                .map_err(Refusal::Denied)
+            change(key.expect("the decision found the key")).map_err(Refusal::Denied)
         };
         let result = self.store.update_key(&key_ref.id, &update).await;
         let result = self
             .shown_through_grants(caller, key_ref, action, result)
             .await;
-        let key = self
-            .audited(result, caller, action, &key_ref.id, None)
-            .await?;
-        tracing::info!(key_id = %key.key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");
-        Ok(key)
+        self.audited(result, caller, action, &key_ref.id, None)
+            .await
     }
 
     /// update-key-description / UpdateKeyDescription, decided on the locked row. A key
@@ -762,32 +776,15 @@ impl Kms {
         key_ref: &KeyRef,
         description: &str,
     ) -> Result<Key, KmsError> {
-        let action = Action::UpdateKeyDescription;
-        let update = |key: Option<&Key>| {
-            self.decide(&KeyQuestion {
-                caller,
-                action,
-                key_ref,
-                key,
-                grants: &[],
-                context: None,
-                new_grant: None,
-            })
-            .map_err(Refusal::Denied)?;
-            let key = key.expect("the decision found the key");
-            if key.key_state == KeyState::PendingDeletion {
-                return Err(Refusal::Denied(KmsError::KeyPendingDeletion));
-            }
-            let mut next = key.clone();
-            next.key_description = description.to_owned();
-            Ok(next)
-        };
-        let result = self.store.update_key(&key_ref.id, &update).await;
-        let result = self
-            .shown_through_grants(caller, key_ref, action, result)
-            .await;
         let key = self
-            .audited(result, caller, action, &key_ref.id, None)
+            .administer_key(caller, key_ref, Action::UpdateKeyDescription, |key| {
+                if key.key_state == KeyState::PendingDeletion {
+                    return Err(KmsError::KeyPendingDeletion);
+                }
+                let mut next = key.clone();
+                next.key_description = description.to_owned();
+                Ok(next)
+            })
             .await?;
         tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key description updated");
         Ok(key)
