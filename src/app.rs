@@ -80,19 +80,16 @@ impl App {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let settings = Settings {
-            region: config.region.clone(),
-            max_grants_per_key: config.max_grants_per_key,
-            aws_max_grants_per_key: config.aws_max_grants_per_key,
-            max_keys_per_project: config.max_keys_per_project,
-        };
+        let settings = settings_of(config);
+        let kms = Arc::new(
+            Kms::new(store.clone(), settings, master_key, identities.clone())
+                .with_seed(read_seed(config)?),
+        );
+        kms.load_seed("operator:start", &uuid::Uuid::new_v4().simple().to_string())
+            .await
+            .map_err(|e| format!("cannot load the seed: {e}"))?;
         let state = AppState {
-            kms: Arc::new(Kms::new(
-                store.clone(),
-                settings,
-                master_key,
-                identities.clone(),
-            )),
+            kms: kms.clone(),
             identities,
             tokens: store.clone(),
             max_body_bytes: config.max_body_bytes,
@@ -191,6 +188,29 @@ impl App {
 
 /// The key the audit trail is chained with: derived from the master key when one is
 /// configured, plain SHA-256 otherwise. The service and `audit verify` both use this.
+pub(crate) fn settings_of(config: &Config) -> Settings {
+    Settings {
+        region: config.region.clone(),
+        max_grants_per_key: config.max_grants_per_key,
+        aws_max_grants_per_key: config.aws_max_grants_per_key,
+        max_keys_per_project: config.max_keys_per_project,
+    }
+}
+
+/// The `--seed` file, read and parsed (its entries are checked when it is loaded).
+pub(crate) fn read_seed(
+    config: &Config,
+) -> Result<Option<Arc<crate::domain::seed::SeedFile>>, String> {
+    let Some(path) = &config.seed else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the seed file {}: {e}", path.display()))?;
+    crate::domain::seed::parse(&text)
+        .map(|file| Some(Arc::new(file)))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub fn audit_chain_key(configured: Option<&MasterKey>) -> crate::domain::ChainKey {
     configured.map_or(crate::domain::ChainKey::Plain, MasterKey::audit_chain_key)
 }

@@ -34,6 +34,11 @@ pub struct Config {
     #[arg(long, env = "KMS_IDENTITIES")]
     pub identities: Option<PathBuf>,
 
+    /// JSON file of fixtures (keys with fixed IDs and material, AWS aliases, grants), inserted
+    /// when missing at start and after every reset; see examples/seed.json.
+    #[arg(long, env = "KMS_SEED")]
+    pub seed: Option<PathBuf>,
+
     /// Region reported as realm / region_id.
     #[arg(long, env = "KMS_REGION", default_value = "eu-de")]
     pub region: String,
@@ -262,6 +267,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("identities", &self.identities)
+            .field("seed", &self.seed)
             .field("region", &self.region)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)

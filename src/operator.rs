@@ -237,19 +237,80 @@ pub async fn reset(
     .await?;
     store.set_audit_key(crate::app::audit_chain_key(master_key.as_ref()));
     let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let result = crate::service::reset(store.as_ref(), &scope, "operator:cli", &request_id).await;
+    let result = reset_and_seed(
+        config,
+        store.clone(),
+        identities,
+        master_key,
+        &scope,
+        &request_id,
+    )
+    .await;
     store.close().await;
-    let counts = result.map_err(|e| format!("cannot reset: {e}"))?;
-    writeln!(out, "{}", reset_report(&scope, &counts)).map_err(|e| e.to_string())?;
+    let (counts, seeded) = result?;
+    writeln!(out, "{}", reset_report(&scope, &counts, seeded.as_ref()))
+        .map_err(|e| e.to_string())?;
     Ok(counts)
 }
 
-/// What a reset answers (HTTP) or prints (command line).
+/// Resets, then loads `--seed` again when one is configured; the seed needs the master key
+/// the keys are wrapped under: the configured one, else the one the service stored.
+async fn reset_and_seed(
+    config: &Config,
+    store: std::sync::Arc<dyn store::Store>,
+    identities: crate::auth::Identities,
+    master_key: Option<crate::crypto::MasterKey>,
+    scope: &crate::domain::ResetScope,
+    request_id: &str,
+) -> Result<
+    (
+        crate::domain::ResetCounts,
+        Option<crate::domain::seed::SeedCounts>,
+    ),
+    String,
+> {
+    let seed = crate::app::read_seed(config)?;
+    if seed.is_none() {
+        let counts = crate::service::reset(store.as_ref(), scope, "operator:cli", request_id)
+            .await
+            .map_err(|e| format!("cannot reset: {e}"))?;
+        return Ok((counts, None));
+    }
+    let master_key = match master_key {
+        Some(key) => key,
+        None => {
+            let stored = store
+                .setting("master_key")
+                .await
+                .map_err(|e| format!("cannot read the master key: {e}"))?
+                .ok_or("no master key is configured or stored: start the service once, or give --master-key-file")?;
+            crate::crypto::MasterKey::from_hex(&stored)?
+        }
+    };
+    let kms = crate::service::Kms::new(
+        store,
+        crate::app::settings_of(config),
+        master_key,
+        std::sync::Arc::new(identities),
+    )
+    .with_seed(seed);
+    kms.reset(scope, "operator:cli", request_id)
+        .await
+        .map_err(|e| format!("cannot reset: {e}"))
+}
+
+/// What a reset answers (HTTP) or prints (command line): what it deleted, and what the seed
+/// inserted again when the service has one.
 pub fn reset_report(
     scope: &crate::domain::ResetScope,
     counts: &crate::domain::ResetCounts,
+    seeded: Option<&crate::domain::seed::SeedCounts>,
 ) -> serde_json::Value {
-    json!({"reset": scope.describe(), "deleted": {"keys": counts.keys, "grants": counts.grants}})
+    let mut report = json!({"reset": scope.describe(), "deleted": {"keys": counts.keys, "grants": counts.grants}});
+    if let Some(seeded) = seeded {
+        report["seeded"] = json!(seeded);
+    }
+    report
 }
 
 /// `kms-emulator snapshot export` / `import FILE`: prints the snapshot, or what an import

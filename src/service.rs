@@ -21,12 +21,16 @@ use crate::domain::authz::{
 use crate::domain::key_spec::{
     Cloud, KeyFamily, KeySpec, KeySpecError, KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm,
 };
+use crate::domain::seed::SeedCounts;
 use crate::domain::{
     Alias, AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant,
     GrantFilter, GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError,
     Page, ResetCounts, ResetScope, StateChange,
 };
 use crate::store::{AuditEntry, Refusal, Store, StoreError};
+
+mod seed;
+pub use seed::SeedError;
 
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
@@ -69,6 +73,8 @@ pub struct Kms {
     master_key: MasterKey,
     /// Who exists: accounts (for key ARNs and policy principals) and users.
     identities: Arc<Identities>,
+    /// The fixtures of `--seed`, loaded at start and after every reset.
+    seed: Option<Arc<crate::domain::seed::SeedFile>>,
 }
 
 /// A project's use of its quotas.
@@ -346,21 +352,33 @@ impl Kms {
             settings,
             master_key,
             identities,
+            seed: None,
         }
+    }
+
+    /// The service with `--seed`'s fixtures to load (see [`Kms::load_seed`]).
+    pub fn with_seed(mut self, seed: Option<Arc<crate::domain::seed::SeedFile>>) -> Self {
+        self.seed = seed;
+        self
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
-    /// See [`reset`].
+    /// See [`reset`]; then the seed, if any, is loaded again (what the reset deleted of it
+    /// comes back). Returns what was deleted and what the seed inserted.
     pub async fn reset(
         &self,
         scope: &ResetScope,
         actor: &str,
         request_id: &str,
-    ) -> Result<ResetCounts, StoreError> {
-        reset(self.store.as_ref(), scope, actor, request_id).await
+    ) -> Result<(ResetCounts, Option<SeedCounts>), SeedError> {
+        let deleted = reset(self.store.as_ref(), scope, actor, request_id)
+            .await
+            .map_err(SeedError::Store)?;
+        let seeded = self.load_seed(actor, request_id).await?;
+        Ok((deleted, seeded))
     }
 
     /// Every key and grant (`GET /_emulator/snapshot`).

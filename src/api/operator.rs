@@ -165,7 +165,18 @@ async fn reset(
         Err(message) => return operator_error(StatusCode::BAD_REQUEST, "EMULATOR.0400", message),
     };
     match state.kms.reset(&scope, &actor, &request_id.0).await {
-        Ok(counts) => Json(crate::operator::reset_report(&scope, &counts)).into_response(),
-        Err(error) => store_error(error, &request_id),
+        Ok((counts, seeded)) => Json(crate::operator::reset_report(
+            &scope,
+            &counts,
+            seeded.as_ref(),
+        ))
+        .into_response(),
+        Err(crate::service::SeedError::Store(error)) => store_error(error, &request_id),
+        // The reset went through; the seed could not go back beside what remains.
+        Err(crate::service::SeedError::Invalid(message)) => operator_error(
+            StatusCode::CONFLICT,
+            "EMULATOR.0409",
+            format!("The reset went through, but the seed could not be loaded again: {message}"),
+        ),
     }
 }

@@ -33,10 +33,13 @@ pub enum AuditEvent {
     /// An operator reset keys and grants (`POST /_emulator/reset`, `kms-emulator reset`);
     /// the detail names the scope and how many rows went.
     Reset,
+    /// The seed file (`--seed`) inserted keys, grants or aliases that were missing; the
+    /// detail says how many.
+    SeedLoaded,
 }
 
 impl AuditEvent {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::GrantCreated,
         Self::GrantRevoked,
         Self::GrantRetired,
@@ -46,6 +49,7 @@ impl AuditEvent {
         Self::KeyUseDenied,
         Self::AccessDenied,
         Self::Reset,
+        Self::SeedLoaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl AuditEvent {
             Self::KeyUseDenied => "key-use-denied",
             Self::AccessDenied => "access-denied",
             Self::Reset => "reset",
+            Self::SeedLoaded => "seed-loaded",
         }
     }
 

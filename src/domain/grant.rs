@@ -119,6 +119,32 @@ impl GrantOperation {
         }
     }
 
+    /// The stored operations an AWS grant operation stands for, or `None` for the ones this
+    /// emulator does not serve (DeriveSharedSecret, Encapsulate, Decapsulate). Whether the
+    /// key can do them is decided when the grant is made, against the key's type.
+    pub fn of_aws_name(aws: &str) -> Option<&'static [GrantOperation]> {
+        use GrantOperation::*;
+        Some(match aws {
+            "Encrypt" => &[EncryptData, EncryptDatakey],
+            "Decrypt" => &[DecryptData, DecryptDatakey],
+            "GenerateDataKey" => &[CreateDatakey],
+            "GenerateDataKeyWithoutPlaintext" => &[CreateDatakeyWithoutPlaintext],
+            "DescribeKey" => &[DescribeKey],
+            "CreateGrant" => &[CreateGrant],
+            "RetireGrant" => &[RetireGrant],
+            "ReEncryptFrom" => &[ReEncryptFrom],
+            "ReEncryptTo" => &[ReEncryptTo],
+            "GenerateDataKeyPair" => &[GenerateDataKeyPair],
+            "GenerateDataKeyPairWithoutPlaintext" => &[GenerateDataKeyPairWithoutPlaintext],
+            "Sign" => &[Sign],
+            "Verify" => &[Verify],
+            "GetPublicKey" => &[GetPublicKey],
+            "GenerateMac" => &[GenerateMac],
+            "VerifyMac" => &[VerifyMac],
+            _ => return None,
+        })
+    }
+
     /// A Huawei/OTC operation name from a request.
     pub fn parse(value: &str) -> Result<Self, KmsError> {
         Self::HUAWEI

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Alias, AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState,
-    KmsError, ResetCounts, ResetScope,
+    KmsError, ResetCounts, ResetScope, seed::SeedCounts,
 };
 pub use crate::domain::{GrantFilter, Page};
 
@@ -41,6 +41,8 @@ pub type DeleteGrantCheck<'a> =
 
 /// The audit record of a reset, made from what it deleted.
 pub type ResetAudit<'a> = &'a (dyn Fn(&ResetCounts) -> AuditRecord + Send + Sync);
+/// The audit record of a seed load, made from what it inserted.
+pub type SeedAudit<'a> = &'a (dyn Fn(&SeedCounts) -> AuditRecord + Send + Sync);
 /// Decides, on the locked key an alias names (or is to name), whether the alias write may go on.
 pub type AliasCheck<'a> = &'a (dyn Fn(Option<&Key>) -> Result<(), Refusal> + Send + Sync);
 /// Decides, on the key an alias names now and the locked key it is to name, whether the
@@ -262,6 +264,21 @@ pub trait Store: TokenStore {
         snapshot: &Snapshot,
         audit: ResetAudit<'_>,
     ) -> Result<ResetCounts, StoreError>;
+    /// Inserts, in one transaction, the seed's keys, grants and aliases that are not stored
+    /// yet, and appends the audit record `audit` makes of what went in (none when nothing
+    /// did). What is stored is never changed: a key with the seed key's ID, a grant with the
+    /// seed grant's ID or an alias naming the same key counts as present. A key alias of
+    /// the project or an AWS alias of the account that another key holds is
+    /// `KmsError::DuplicateKeyAlias` / `KmsError::AliasExists`, and nothing is inserted.
+    /// The per-project key limit does not apply: the operator's fixtures are not a request.
+    async fn apply_seed(
+        &self,
+        keys: &[Key],
+        grants: &[Grant],
+        aliases: &[Alias],
+        audit: SeedAudit<'_>,
+    ) -> Result<SeedCounts, StoreError>;
+
     /// Inserts `alias` if `check` allows it on the locked key; an alias of that name in the
     /// account already is `KmsError::AliasExists` (of concurrent creations one wins).
     async fn insert_alias(&self, alias: &Alias, check: AliasCheck<'_>) -> Result<(), StoreError>;

@@ -1037,6 +1037,121 @@ macro_rules! impl_sql_store {
                 Ok(counts)
             }
 
+            async fn apply_seed(
+                &self,
+                keys: &[Key],
+                grants: &[Grant],
+                aliases: &[$crate::domain::Alias],
+                audit: $crate::store::SeedAudit<'_>,
+            ) -> Result<$crate::domain::seed::SeedCounts, StoreError> {
+                let chain_key = self.chain_key()?;
+                let mut counts = $crate::domain::seed::SeedCounts::default();
+                let mut tx = self.begin_write().await?;
+                for key in keys {
+                    sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
+                        .bind(&key.project_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let stored: Option<(i64,)> = sqlx::query_as("select seq from kms_key where key_id = $1")
+                        .bind(key.key_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if stored.is_some() {
+                        continue;
+                    }
+                    let taken: Option<(i64,)> =
+                        sqlx::query_as("select seq from kms_key where project_id = $1 and key_alias = $2")
+                            .bind(&key.project_id)
+                            .bind(&key.key_alias)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if taken.is_some() {
+                        return Err(KmsError::DuplicateKeyAlias(key.key_alias.clone()).into());
+                    }
+                    // A process loading the same seed at the same moment may insert the key
+                    // first: its row is the seed's key, so this one inserts nothing.
+                    counts.keys += sqlx::query(
+                        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
+                         key_description, key_spec, key_usage, origin, key_state, creation_date, \
+                         scheduled_deletion_date, key_material, key_policy) \
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                         on conflict (key_id) do nothing",
+                    )
+                    .bind(key.key_id.as_str())
+                    .bind(&key.project_id)
+                    .bind(&key.domain_id)
+                    .bind(&key.creator_user_id)
+                    .bind(&key.key_alias)
+                    .bind(&key.key_description)
+                    .bind(&key.key_spec)
+                    .bind(&key.key_usage)
+                    .bind(&key.origin)
+                    .bind(key.key_state.code())
+                    .bind(key.creation_date)
+                    .bind(key.scheduled_deletion_date)
+                    .bind(&key.wrapped_material)
+                    .bind(&key.key_policy)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                for grant in grants {
+                    counts.grants += sqlx::query(
+                        "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
+                         operations, issuing_principal, retiring_principal, name, creation_date, context_constraint, \
+                         retiring_principal_type, dialect) \
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                         on conflict (grant_id) do nothing",
+                    )
+                    .bind(grant.grant_id.as_str())
+                    .bind(grant.key_id.as_str())
+                    .bind(&grant.grantee_principal)
+                    .bind(grant.grantee_principal_type.as_str())
+                    .bind($crate::domain::grant::join_operations(&grant.operations))
+                    .bind(&grant.issuing_principal)
+                    .bind(&grant.retiring_principal)
+                    .bind(&grant.name)
+                    .bind(grant.creation_date)
+                    .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
+                    .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
+                    .bind(grant.dialect.map(|d| d.as_str()))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                for alias in aliases {
+                    let inserted = sqlx::query(
+                        "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date) \
+                         values ($1, $2, $3, $4, $5) on conflict do nothing",
+                    )
+                    .bind(&alias.domain_id)
+                    .bind(&alias.alias_name)
+                    .bind(alias.key_id.as_str())
+                    .bind(alias.creation_date)
+                    .bind(alias.last_updated_date)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if inserted == 0 {
+                        let (named,): (String,) =
+                            sqlx::query_as("select key_id from kms_alias where domain_id = $1 and alias_name = $2")
+                                .bind(&alias.domain_id)
+                                .bind(&alias.alias_name)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        if named != alias.key_id.as_str() {
+                            return Err(KmsError::AliasExists(alias.alias_name.clone()).into());
+                        }
+                    }
+                    counts.aliases += inserted;
+                }
+                if !counts.is_empty() {
+                    write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
+                }
+                tx.commit().await?;
+                Ok(counts)
+            }
+
             #[tracing::instrument(skip_all, fields(key_id = %alias.key_id))]
             async fn insert_alias(&self, alias: &$crate::domain::Alias, check: AliasCheck<'_>) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;

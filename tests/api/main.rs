@@ -26,5 +26,6 @@ mod races;
 mod reset;
 mod revoke_retire;
 mod secrets;
+mod seed;
 mod signature_replay;
 mod snapshot;

@@ -43,30 +43,10 @@ pub const AWS_GRANT_OPERATIONS: [&str; 19] = [
     "Decapsulate",
 ];
 
-/// The stored operations an AWS grant operation stands for, or `None` for the ones this
-/// emulator does not serve (DeriveSharedSecret, Encapsulate, Decapsulate). Whether the
-/// key can do them is decided when the grant is made, against the key's type.
+/// The stored operations an AWS grant operation stands for (see
+/// [`GrantOperation::of_aws_name`]).
 pub fn stored_operations(aws: &str) -> Option<&'static [GrantOperation]> {
-    use GrantOperation::*;
-    Some(match aws {
-        "Encrypt" => &[EncryptData, EncryptDatakey],
-        "Decrypt" => &[DecryptData, DecryptDatakey],
-        "GenerateDataKey" => &[CreateDatakey],
-        "GenerateDataKeyWithoutPlaintext" => &[CreateDatakeyWithoutPlaintext],
-        "DescribeKey" => &[DescribeKey],
-        "CreateGrant" => &[CreateGrant],
-        "RetireGrant" => &[RetireGrant],
-        "ReEncryptFrom" => &[ReEncryptFrom],
-        "ReEncryptTo" => &[ReEncryptTo],
-        "GenerateDataKeyPair" => &[GenerateDataKeyPair],
-        "GenerateDataKeyPairWithoutPlaintext" => &[GenerateDataKeyPairWithoutPlaintext],
-        "Sign" => &[Sign],
-        "Verify" => &[Verify],
-        "GetPublicKey" => &[GetPublicKey],
-        "GenerateMac" => &[GenerateMac],
-        "VerifyMac" => &[VerifyMac],
-        _ => return None,
-    })
+    GrantOperation::of_aws_name(aws)
 }
 
 /// Validates AWS `Operations` and turns them into stored operations (duplicates dropped).

@@ -276,9 +276,16 @@ impl TestApp {
 
     /// Stops the server gracefully and starts a new one on the same database.
     pub async fn restart(&mut self) {
+        self.restart_with(|_| {}).await;
+    }
+
+    /// Stops the server gracefully and starts a new one on the same database, configured
+    /// by `adjust`.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) {
         self.stop().await;
         let mut config = Config::with_database(self.db.url());
         config.listen = "127.0.0.1:0".parse().unwrap();
+        adjust(&mut config);
         let (base, shutdown, server) = start(&config).await;
         self.base = base;
         self.shutdown = Some(shutdown);
