@@ -1,4 +1,5 @@
-//! The embedded SQLite store: the zero-setup default, one file that survives restarts.
+//! The embedded SQLite store: the zero-setup default, one file that survives restarts; or,
+//! with `sqlite::memory:`, a database in the process's memory that a test suite throws away.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,23 +22,39 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let in_memory = is_in_memory(url);
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // In memory there is no journal file to put in WAL mode (SQLite keeps the journal in
+        // memory), and nothing to sync.
+        let options = if in_memory {
+            options
+        } else {
+            options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let writer = SqlitePoolOptions::new()
+        let mut writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(15))
-            .connect_with(options)
-            .await?;
+            .acquire_timeout(Duration::from_secs(15));
+        if in_memory {
+            // An in-memory database lives as long as one connection to it is open: the writer's
+            // one connection is opened now and never closed for being idle or old, so the
+            // database lasts as long as the process.
+            writer = writer
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let writer = writer.connect_with(options).await?;
         Ok(Self {
             pool,
             writer,
@@ -54,6 +71,40 @@ impl SqliteStore {
     async fn close_pools(&self) {
         self.writer.close().await;
         self.pool.close().await;
+    }
+}
+
+/// Whether a `sqlite:` URL names an in-memory database: `sqlite::memory:`, or a
+/// `file:NAME?mode=memory&cache=shared` URI (each process its own database; the
+/// connections of one process share it).
+pub fn is_in_memory(url: &str) -> bool {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest == ":memory:"
+        || rest
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|pair| pair == "mode=memory"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn in_memory_urls_are_told_from_files() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite:file:kms?mode=memory&cache=shared",
+            "sqlite://file:kms?cache=shared&mode=memory",
+        ] {
+            assert!(super::is_in_memory(url), "{url}");
+        }
+        for url in [
+            "sqlite://kms-emulator.db",
+            "sqlite:memory.db",
+            "sqlite://kms.db?mode=rwc",
+        ] {
+            assert!(!super::is_in_memory(url), "{url}");
+        }
     }
 }
 

@@ -176,7 +176,7 @@ async fn other_accounts_keys_are_invisible(app: &TestApp) {
     .error(404, "KMS.0207");
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     every_action_requires_a_valid_token,
     every_response_carries_a_request_id,
     unknown_actions_methods_and_projects,

@@ -509,7 +509,7 @@ async fn actions_on_no_key_need_an_identity_policy(app: &TestApp) {
     );
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     the_seeds_story_holds_inside_one_account,
     the_seeds_story_holds_inside_one_account_through_aws,
     a_constrained_grant_binds_in_both_dialects,
@@ -520,7 +520,7 @@ crate::on_both_backends!(
 
 mod everyone_admin {
     use super::*;
-    crate::on_both_backends!(
+    crate::on_every_backend!(
         with_config = |config: &mut kms_emulator::Config| config.everyone_admin = true;
         grants_cross_the_dialects_as_the_authority_table_says,
         everyone_is_an_administrator,
@@ -865,7 +865,7 @@ async fn every_combination_of_policies_grants_and_accounts(app: &TestApp) {
 
 mod matrix {
     use super::*;
-    crate::on_both_backends!(
+    crate::on_every_backend!(
         with_config = |config: &mut kms_emulator::Config| {
             config.identities = Some(crate::authority::matrix_identities())
         };

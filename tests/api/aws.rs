@@ -843,7 +843,7 @@ async fn concurrent_named_retries_make_one_grant(app: &TestApp) {
     assert_eq!(grant_count(app, &key).await, 1);
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     every_field_of_every_operation_survives_hostile_values,
     concurrent_named_retries_make_one_grant,
     signatures_are_verified_with_aws_error_types,

@@ -570,7 +570,7 @@ async fn a_reset_frees_alias_names(app: &TestApp) {
     .ok();
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     a_reset_frees_alias_names,
     aliases_move_only_between_keys_of_one_kind,
     concurrent_creations_of_one_name_make_one_alias,

@@ -92,7 +92,7 @@ async fn fifty_simultaneous_retires_have_one_winner(app: &TestApp) {
     assert!(app.grant_ids(&key_id).await.is_empty());
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     fifty_simultaneous_revokes_have_one_winner,
     fifty_simultaneous_retires_have_one_winner
 );

@@ -240,7 +240,7 @@ async fn encryption_contexts_with_nul_are_stored_and_enforced(app: &TestApp) {
     assert_eq!(plain.ok()["Plaintext"], "eA==");
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     huawei_key_fields,
     huawei_grant_names,
     aws_descriptions,

@@ -434,7 +434,7 @@ async fn list_retirable_grants_shows_grants_the_caller_retires(app: &TestApp) {
         .error(403, "KMS.0307");
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     create_grant_returns_a_64_hex_id_and_lists_every_field,
     unset_optional_fields_are_empty_strings,
     all_nine_operations_are_accepted_and_duplicates_dropped,

@@ -607,7 +607,7 @@ async fn each_operation_needs_its_own_grant(app: &TestApp) {
     }
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     the_grant_story_alice_bob_carol,
     domain_grants_cover_every_user_of_the_account,
     key_states_govern_use,

@@ -155,7 +155,7 @@ async fn list_keys_pages_and_filters(app: &TestApp) {
         .error(400, "KMS.1601");
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     create_key_answers_key_info,
     create_key_validation,
     external_keys_start_pending_import_and_refuse_grants,
@@ -316,7 +316,7 @@ mod descriptions {
         assert_eq!(described.ok()["key_info"]["key_description"], "");
     }
 
-    crate::on_both_backends!(descriptions_change_in_both_dialects);
+    crate::on_every_backend!(descriptions_change_in_both_dialects);
 }
 
 /// user-quotas and user-instances (GET, as the SDK calls them): the project's key count
@@ -373,5 +373,5 @@ mod quotas {
             .error(405, "KMS.0215");
     }
 
-    crate::on_both_backends!(quotas_and_instances_count_the_project);
+    crate::on_every_backend!(quotas_and_instances_count_the_project);
 }

@@ -20,6 +20,7 @@ mod key_use;
 mod keys;
 mod login_guard;
 mod master_key;
+mod memory;
 mod openapi;
 mod oracles;
 mod races;

@@ -36,7 +36,7 @@ async fn call(base: &str, action: &str, body: Value) -> (u16, Value) {
 
 async fn stored_master_keys(db: &TestDb) -> i64 {
     let (count,): (i64,) = match backend_of(db) {
-        Backend::Sqlite => {
+        Backend::Sqlite | Backend::Memory => {
             let mut conn = sqlx::SqliteConnection::connect(&db.url()).await.unwrap();
             sqlx::query_as("select count(*) from kms_setting where name = 'master_key'")
                 .fetch_one(&mut conn)

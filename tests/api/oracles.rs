@@ -167,7 +167,7 @@ async fn another_accounts_grant_ids_cannot_be_probed(app: &TestApp) {
     );
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     forged_frames_do_not_reveal_keys_through_aws,
     forged_frames_do_not_reveal_keys_through_huawei,
     another_accounts_grant_ids_cannot_be_probed,

@@ -220,7 +220,7 @@ async fn the_documented_story_a_grants_b_with_c_retiring(app: &TestApp) {
     }
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     key_creator_revokes_and_the_grant_is_gone,
     only_the_key_creator_may_revoke,
     issuer_may_retire,

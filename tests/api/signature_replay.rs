@@ -217,7 +217,7 @@ async fn a_scope_for_another_region_is_refused(app: &TestApp) {
     send(app, headers, body).await.ok();
 }
 
-crate::on_both_backends!(
+crate::on_every_backend!(
     aksk_body_swap_is_refused,
     unsigned_target_cannot_be_replayed_as_another_operation,
     a_scope_for_another_region_is_refused

@@ -95,22 +95,35 @@ pub const FRANK: User = User {
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// SQLite in the test process's memory (`sqlite:file:NAME?mode=memory&cache=shared`):
+    /// the service and the test's own connections share it; another process cannot.
+    Memory,
 }
 
 /// A database that lives as long as one test.
 pub enum TestDb {
-    Sqlite { dir: PathBuf },
-    Postgres { admin_url: String, name: String },
+    /// A file in `dir`, or (`in_memory`) a database in this process's memory.
+    Sqlite {
+        dir: PathBuf,
+        in_memory: bool,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDb {
     pub async fn create(backend: Backend) -> Self {
         match backend {
-            Backend::Sqlite => {
+            Backend::Sqlite | Backend::Memory => {
                 let dir = std::env::temp_dir()
                     .join(format!("kms-test-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).unwrap();
-                Self::Sqlite { dir }
+                Self::Sqlite {
+                    dir,
+                    in_memory: backend == Backend::Memory,
+                }
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
@@ -135,14 +148,21 @@ impl TestDb {
 
     pub fn url(&self) -> String {
         match self {
-            Self::Sqlite { dir } => format!("sqlite://{}", dir.join("kms.db").display()),
+            Self::Sqlite {
+                dir,
+                in_memory: true,
+            } => format!(
+                "sqlite:file:{}?mode=memory&cache=shared",
+                dir.file_name().unwrap().to_string_lossy()
+            ),
+            Self::Sqlite { dir, .. } => format!("sqlite://{}", dir.join("kms.db").display()),
             Self::Postgres { admin_url, name } => with_database(admin_url, name),
         }
     }
 
     pub async fn drop_database(&self) {
         match self {
-            Self::Sqlite { dir } => {
+            Self::Sqlite { dir, .. } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Self::Postgres { admin_url, name } => {
@@ -509,7 +529,32 @@ impl ServerProcess {
     }
 }
 
-/// Runs each named `async fn name(app: &TestApp)` once per backend, each on a fresh database.
+/// Runs each named `async fn name(app: &TestApp)` once per backend: SQLite file, PostgreSQL
+/// and in-memory SQLite, each on a fresh database. With `with_config = |config| ...` first,
+/// each server starts with that configuration. Tests that reach the database from another
+/// process (the command line, a second server, a restart) use `on_both_backends!`.
+#[macro_export]
+macro_rules! on_every_backend {
+    (with_config = $adjust:expr; $($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(with_config = $adjust; $($name),*);
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Memory, $adjust).await;
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_every_backend!(with_config = |_| {}; $($name),*);
+    };
+}
+
+/// Runs each named `async fn name(app: &TestApp)` on the two stores that live outside the
+/// process, SQLite file and PostgreSQL, each on a fresh database.
 /// With `with_config = |config| ...` first, each server starts with that configuration.
 #[macro_export]
 macro_rules! on_both_backends {
