@@ -995,6 +995,32 @@ fn pgbench(db_url: &str, script: &Path, secs: u64, grants: i64) -> Result<Pgbenc
     })
 }
 
+/// The revoke transaction straight against SQLite, with the service's durability setting
+/// (bench/sqlite_revoke.py: Python's sqlite3, one connection, a fresh file in `work`).
+fn sqlite_reference(work: &Path, secs: u64, grants: i64) -> Result<Value> {
+    let out = std::process::Command::new("python3")
+        .arg("bench/sqlite_revoke.py")
+        .arg("--db")
+        .arg(work.join("sqlite-reference.db"))
+        .args([
+            "--secs",
+            &secs.to_string(),
+            "--grants",
+            &grants.min(200_000).to_string(),
+        ])
+        .args(["--synchronous", "NORMAL"])
+        .output()
+        .map_err(|e| format!("cannot run python3 bench/sqlite_revoke.py: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "bench/sqlite_revoke.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
 // ---------------------------------------------------------------- per backend
 
 #[derive(Debug, Default)]
@@ -1009,6 +1035,8 @@ struct BackendReport {
     idle_rss_kb: u64,
     load_rss_kb: u64,
     pgbench: Option<PgbenchResult>,
+    /// SQLite's own limit for the revoke transaction (bench/sqlite_revoke.py), as JSON.
+    sqlite_reference: Option<Value>,
     /// Grants in the store at the two scale points.
     scale: Option<(i64, i64)>,
 }
@@ -1103,6 +1131,12 @@ async fn run_backend(
             report.cpu = cpu_time(server.pid).unwrap_or_default();
             report.requests = REQUESTS.load(Ordering::Relaxed) - requests_before;
             server.stop().await;
+            let reference = sqlite_reference(work, plan.pgbench_secs, plan.scale_large)?;
+            println!(
+                "sqlite3 revoke transaction, 1 connection, {} s on {} grants (synchronous=NORMAL, WAL, {}): {} tps",
+                plan.pgbench_secs, plan.scale_large, reference["driver"].as_str().unwrap_or("?"), reference["tps"]
+            );
+            report.sqlite_reference = Some(reference);
         }
         let (server, startup) =
             Server::start(bin, &url, &work.join(format!("server-{name}-2.log"))).await?;
@@ -1264,6 +1298,39 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
                         ),
                     );
                 }
+            }
+        }
+    }
+    if let Some(sqlite) = backends.get("sqlite") {
+        if let (Some(reference), Some(ours)) = (
+            sqlite.sqlite_reference.as_ref(),
+            find(rows, "sqlite", "revoke-grant", 16),
+        ) {
+            let tps = reference["tps"].as_f64().unwrap_or(f64::NAN);
+            let ratio = ours.throughput() / tps;
+            add(
+                "sqlite: revoke at 16 connections >= 70% of SQLite's own limit (synchronous=NORMAL)".into(),
+                Some(ratio >= 0.7),
+                format!("{:.0}% ({:.0} req/s / {tps:.0} tx/s)", ratio * 100.0, ours.throughput()),
+            );
+        }
+        for op in ["revoke-grant", "create-grant"] {
+            if let (Some(one), Some(c16), Some(c64)) = (
+                find(rows, "sqlite", op, 1),
+                find(rows, "sqlite", op, 16),
+                find(rows, "sqlite", op, 64),
+            ) {
+                let base = one.throughput();
+                add(
+                    format!("sqlite: {op} at 16 and 64 connections >= at 1"),
+                    Some(c16.throughput() >= base && c64.throughput() >= base),
+                    format!(
+                        "{:.0} / {:.0} / {:.0} req/s at 1 / 16 / 64",
+                        base,
+                        c16.throughput(),
+                        c64.throughput()
+                    ),
+                );
             }
         }
     }
@@ -1516,6 +1583,7 @@ async fn run(args: Args) -> Result<bool> {
                 "server_cpu_us_per_request": round2(b.cpu_us_per_request()),
                 "scale_grants": b.scale.map(|(s, l)| json!([s, l])),
                 "synchronous_commit": b.synchronous_commit,
+                "sqlite_reference": b.sqlite_reference,
                 "pgbench": b.pgbench.as_ref().map(|p| json!({
                     "command": format!("pgbench -n -M prepared -c 16 -j 2 -T {} -D n={} -f {}",
                         plan.pgbench_secs, b.scale.map_or(0, |s| s.1), args.pgbench_script.display()),
