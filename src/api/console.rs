@@ -24,7 +24,7 @@ use sha2::Digest as _;
 
 use super::AppState;
 use super::operator::{Peer, admit, forbidden};
-use crate::domain::{AuditEvent, AuditOutcome, AuditQuery, KeyState};
+use crate::domain::{AuditEvent, AuditOutcome, AuditQuery, GranteeType, KeyState};
 use crate::service::views::{KEY_PAGE_GRANTS, KeyView};
 use crate::store::AuditEntry;
 
@@ -57,6 +57,7 @@ th{background:#e8edf4}td.num{text-align:right}code{font-size:12px}\
 .muted{color:#6b7480}.notice{background:#fff4d6;border:1px solid #e6c66b;padding:6px 10px}\
 form.filters{display:flex;gap:10px;flex-wrap:wrap;align-items:end;margin-bottom:10px}\
 form.filters label{display:flex;flex-direction:column;font-size:12px}\
+td.id{max-width:14em;word-break:break-all}td .muted{font-size:12px}\
 footer{padding:8px 20px;font-size:12px;color:#6b7480}";
 
 /// Re-reads the page and swaps its `#live` part in (the new document's scripts do not run).
@@ -148,6 +149,26 @@ fn when(ms: i64) -> String {
 
 fn state_name(state: KeyState) -> &'static str {
     super::state_label(state)
+}
+
+/// A principal ID with who it is, when the identities know it: a user's name and AWS ARN,
+/// an account's (domain's) name and AWS account ID.
+fn principal(state: &AppState, id: &str, kind: GranteeType) -> String {
+    let known = match kind {
+        GranteeType::User => state
+            .identities
+            .user_by_id(id)
+            .map(|user| format!("user {} · {}", user.name, user.aws_arn)),
+        GranteeType::Domain => state
+            .identities
+            .domain_by_id(id)
+            .map(|domain| format!("account {} · {}", domain.name, state.identities.account_of(id))),
+    };
+    format!(
+        "<code>{}</code> <span class=\"muted\">({})</span>",
+        esc(id),
+        esc(&known.unwrap_or_else(|| kind.as_str().to_owned()))
+    )
 }
 
 fn key_link(key_id: &str) -> String {
@@ -515,29 +536,24 @@ async fn key(State(state): State<AppState>, peer: Peer, Path(key_id): Path<Strin
         let operations: Vec<&str> = grant.operations.iter().map(|o| o.as_str()).collect();
         let _ = write!(
             live,
-            "<tr class=\"grant\" data-grant-id=\"{id}\"><td><code>{id}</code></td><td>{name}</td>\
-<td><code>{grantee}</code> <span class=\"muted\">({grantee_type})</span></td><td>{operations}</td>\
-<td><code>{constraint}</code></td><td><code>{issuer}</code></td><td>{retiring}</td>\
+            "<tr class=\"grant\" data-grant-id=\"{id}\"><td class=\"id\"><code>{id}</code></td><td>{name}</td>\
+<td>{grantee}</td><td>{operations}</td>\
+<td><code>{constraint}</code></td><td>{issuer}</td><td>{retiring}</td>\
 <td>{dialect}</td><td>{created}</td></tr>",
             id = esc(grant.grant_id.as_str()),
             name = esc(grant.name.as_deref().unwrap_or("")),
-            grantee = esc(&grant.grantee_principal),
-            grantee_type = grant.grantee_principal_type.as_str(),
+            grantee = principal(&state, &grant.grantee_principal, grant.grantee_principal_type),
             operations = esc(&operations.join(", ")),
             constraint = esc(&grant
                 .constraint
                 .as_ref()
                 .map(|c| c.to_stored())
                 .unwrap_or_default()),
-            issuer = esc(&grant.issuing_principal),
+            issuer = principal(&state, &grant.issuing_principal, GranteeType::User),
             retiring = grant
                 .retiring_principal
                 .as_deref()
-                .map(|p| format!(
-                    "<code>{}</code> <span class=\"muted\">({})</span>",
-                    esc(p),
-                    grant.retiring_principal_type.as_str()
-                ))
+                .map(|p| principal(&state, p, grant.retiring_principal_type))
                 .unwrap_or_default(),
             dialect = grant.dialect.map_or("(not recorded)", |d| d.as_str()),
             created = esc(&when(grant.creation_date)),
@@ -676,7 +692,7 @@ fn audit_row(entry: &AuditEntry) -> String {
     format!(
         "<tr class=\"record {outcome}\"><td class=\"num\">{seq}</td><td>{at}</td><td>{event}</td>\
 <td>{outcome}</td><td><code>{request}</code></td><td><code>{user}</code></td><td><code>{project}</code></td>\
-<td>{key}</td><td><code>{grant}</code></td><td>{detail}</td></tr>",
+<td>{key}</td><td class=\"id\"><code>{grant}</code></td><td>{detail}</td></tr>",
         outcome = outcome.as_str(),
         seq = entry.seq,
         at = esc(&when(record.occurred_at)),
