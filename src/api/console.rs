@@ -159,10 +159,13 @@ fn principal(state: &AppState, id: &str, kind: GranteeType) -> String {
             .identities
             .user_by_id(id)
             .map(|user| format!("user {} · {}", user.name, user.aws_arn)),
-        GranteeType::Domain => state
-            .identities
-            .domain_by_id(id)
-            .map(|domain| format!("account {} · {}", domain.name, state.identities.account_of(id))),
+        GranteeType::Domain => state.identities.domain_by_id(id).map(|domain| {
+            format!(
+                "account {} · {}",
+                domain.name,
+                state.identities.account_of(id)
+            )
+        }),
     };
     format!(
         "<code>{}</code> <span class=\"muted\">({})</span>",
@@ -542,7 +545,11 @@ async fn key(State(state): State<AppState>, peer: Peer, Path(key_id): Path<Strin
 <td>{dialect}</td><td>{created}</td></tr>",
             id = esc(grant.grant_id.as_str()),
             name = esc(grant.name.as_deref().unwrap_or("")),
-            grantee = principal(&state, &grant.grantee_principal, grant.grantee_principal_type),
+            grantee = principal(
+                &state,
+                &grant.grantee_principal,
+                grant.grantee_principal_type
+            ),
             operations = esc(&operations.join(", ")),
             constraint = esc(&grant
                 .constraint
