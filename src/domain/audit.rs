@@ -535,6 +535,28 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn outcomes_are_refusals_or_changes() {
+        use super::{AuditEvent, AuditOutcome};
+        let denied: Vec<_> = AuditEvent::ALL
+            .into_iter()
+            .filter(|event| AuditOutcome::of(*event) == AuditOutcome::Denied)
+            .collect();
+        assert_eq!(
+            denied,
+            [
+                AuditEvent::CreateGrantDenied,
+                AuditEvent::RevokeDenied,
+                AuditEvent::RetireDenied,
+                AuditEvent::KeyUseDenied,
+                AuditEvent::AccessDenied,
+            ]
+        );
+        assert_eq!(AuditOutcome::parse("denied"), Some(AuditOutcome::Denied));
+        assert_eq!(AuditOutcome::parse("allowed"), Some(AuditOutcome::Allowed));
+        assert_eq!(AuditOutcome::parse("Denied"), None);
+    }
     use super::*;
 
     #[test]
