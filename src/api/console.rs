@@ -290,9 +290,8 @@ async fn overview(State(state): State<AppState>, peer: Peer) -> Response {
             live,
             "<tr><td><a href=\"{PREFIX}/keys{q}\"><code>{id}</code></a></td><td>{name}</td>\
 <td><code>{domain}</code></td><td><code>{account}</code></td><td class=\"num\">{keys}</td>\
-<td class=\"num\">{grants}</td><td><a href=\"{PREFIX}/audit{q2}\">audit</a></td></tr>",
+<td class=\"num\">{grants}</td><td><a href=\"{PREFIX}/audit{q}\">audit</a></td></tr>",
             q = esc(&query_string(&[("project", &project.project_id)])),
-            q2 = esc(&query_string(&[("project", &project.project_id)])),
             id = esc(&project.project_id),
             name = esc(project.name.as_deref().unwrap_or("")),
             domain = esc(&project.domain_id),
