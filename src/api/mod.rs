@@ -55,8 +55,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     with_request_layers(routes(state), request_timeout, metrics)
 }
 
-/// What connections past the connection limit get (see `server`): `/health` and `/ready` as
-/// usual, every other request a 503 in its dialect's format.
+/// What connections past the connection limit get (see `server`): `/health`, `/ready` and
+/// `/metrics` as usual, every other request a 503 in its dialect's format.
 pub fn overflow_router(state: AppState, request_timeout: Duration) -> Router {
     let metrics = state.metrics.clone();
     with_request_layers(
