@@ -96,6 +96,7 @@ impl App {
             token_lifetime: time::Duration::seconds(config.token_lifetime_secs as i64),
             login_lockout: config.login_lockout(),
             operator_api: config.operator_api,
+            metrics: Default::default(),
         };
         let mut banner = format!(
             "kms-emulator listening on http://{local_addr} (store: {} {})\n",

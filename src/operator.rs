@@ -33,6 +33,7 @@ pub async fn print_audit(
         request_id: args.request_id.clone(),
         actor_user_id: args.user_id.clone(),
         event: args.event,
+        ..AuditQuery::default()
     };
     let mut printed = 0;
     let mut after = 0;

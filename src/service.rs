@@ -6,6 +6,8 @@
 //! which selects each cloud's documented extra rules. Refusals are recorded in the
 //! audit trail before they are returned.
 
+pub mod views;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

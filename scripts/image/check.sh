@@ -249,7 +249,8 @@ python3 "$here/image_size.py" "$work/oci" "$SIZE_TARGET_MB"
 step "docker-compose.yml: $(compose version 2>/dev/null | head -1 | cut -d, -f1) config, then its wiring"
 compose config -q
 compose --profile embedded config -q
-compose --profile embedded config >"$work/compose.yml"
+compose --profile embedded --profile metrics config -q
+compose --profile embedded --profile metrics config >"$work/compose.yml"
 say "ok   Compose accepts the file, with and without --profile embedded"
 /usr/bin/python3 "$here/compose_check.py" "$work/compose.yml" README.md "$work/inspect.json" | sed 's/^/   /'
 

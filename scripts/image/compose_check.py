@@ -74,12 +74,25 @@ def main():
     image = json.load(open(sys.argv[3]))["Docker"]["config"]
 
     services = resolved.get("services") or {}
-    check(set(services) == {"db", "kms-master-key", "kms", "kms-embedded"},
-          f"services are db, kms-master-key, kms, kms-embedded (got {sorted(services)})")
+    check(set(services) == {"db", "kms-master-key", "kms", "kms-embedded", "prometheus"},
+          f"services are db, kms-master-key, kms, kms-embedded, prometheus (got {sorted(services)})")
     db, master_key, kms, embedded = (services.get(name) or {} for name in ("db", "kms-master-key", "kms", "kms-embedded"))
     check(not db.get("profiles") and not master_key.get("profiles") and not kms.get("profiles"),
           "db, kms-master-key and kms start with a plain `docker compose up`")
     check(embedded.get("profiles") == ["embedded"], "kms-embedded starts only with --profile embedded")
+    # Prometheus (--profile metrics) scrapes kms's /metrics with the repository's config file.
+    prometheus = services.get("prometheus") or {}
+    check(prometheus.get("profiles") == ["metrics"], "prometheus starts only with --profile metrics")
+    config_mounts = [v for v in prometheus.get("volumes") or []
+                     if (v.get("target") if isinstance(v, dict) else str(v).split(":")[1]) == "/etc/prometheus/prometheus.yml"]
+    config_source = config_mounts and (config_mounts[0].get("source") if isinstance(config_mounts[0], dict)
+                                       else str(config_mounts[0]).split(":")[0])
+    check(bool(config_source) and os.path.realpath(config_source) == os.path.join(repository, "prometheus", "prometheus.yml"),
+          f"prometheus: mounts prometheus/prometheus.yml ({config_source})")
+    scrape = yaml.safe_load(open(os.path.join(repository, "prometheus", "prometheus.yml")))
+    targets = [t for job in scrape.get("scrape_configs") or [] for c in job.get("static_configs") or []
+               for t in c.get("targets") or []]
+    check(targets == ["kms:8080"], f"prometheus/prometheus.yml scrapes kms:8080 ({targets})")
 
     # Published ports: on loopback only, and each one named in the README's Docker section.
     for name, service in services.items():

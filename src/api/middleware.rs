@@ -1,10 +1,12 @@
 //! What every exchange gets, whichever API it is for: a request ID (`X-Request-Id`), a
-//! tracing span naming the operation, and one log line with the outcome. Only the method,
-//! path and operation are logged: headers carry tokens and signatures, bodies secrets.
+//! tracing span naming the operation, one log line with the outcome, and its count and
+//! latency in `/metrics`. Only the method, path and operation are logged: headers carry
+//! tokens and signatures, bodies secrets.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -52,8 +54,13 @@ fn operation_of(request: &Request) -> String {
         .collect()
 }
 
-pub(super) async fn request_context(mut request: Request, next: Next) -> Response {
+pub(super) async fn request_context(
+    State(metrics): State<Arc<super::metrics::Metrics>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let request_id = request_id_for(&request);
+    let (dialect, operation) = super::metrics::classify(&request);
     request
         .extensions_mut()
         .insert(RequestId(request_id.clone()));
@@ -67,14 +74,22 @@ pub(super) async fn request_context(mut request: Request, next: Next) -> Respons
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let error_code = response.extensions().get::<LoggedErrorCode>().map(|c| c.0);
+    let elapsed = started.elapsed();
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
             error_code = error_code.unwrap_or(""),
-            latency_us = started.elapsed().as_micros() as u64,
+            latency_us = elapsed.as_micros() as u64,
             "response"
         )
     });
+    metrics.observe(
+        dialect,
+        operation,
+        response.status(),
+        error_code,
+        elapsed.as_secs_f64(),
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }

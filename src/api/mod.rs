@@ -3,9 +3,11 @@
 //! request ID and a log line.
 
 pub mod aws;
+pub mod console;
 pub mod credentials;
 pub mod huawei;
 pub mod iam;
+pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod operator;
@@ -44,18 +46,23 @@ pub struct AppState {
     pub login_lockout: Option<crate::auth::iam::LoginLockout>,
     /// `--operator-api`: the operator API answers every peer, not only loopback ones.
     pub operator_api: bool,
+    /// What `GET /metrics` reports; the request middleware counts into it.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    with_request_layers(routes(state), request_timeout)
+    let metrics = state.metrics.clone();
+    with_request_layers(routes(state), request_timeout, metrics)
 }
 
-/// What connections past the connection limit get (see `server`): `/health` and `/ready` as
-/// usual, every other request a 503 in its dialect's format.
+/// What connections past the connection limit get (see `server`): `/health`, `/ready` and
+/// `/metrics` as usual, every other request a 503 in its dialect's format.
 pub fn overflow_router(state: AppState, request_timeout: Duration) -> Router {
+    let metrics = state.metrics.clone();
     with_request_layers(
         routes(state).layer(axum::middleware::from_fn(only_probes)),
         request_timeout,
+        metrics,
     )
 }
 
@@ -63,9 +70,11 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics::scrape))
         .merge(iam::routes(state.max_body_bytes))
         .merge(openapi::routes())
         .merge(operator::routes(state.max_body_bytes))
+        .merge(console::routes())
         .merge(huawei::routes(state.max_body_bytes))
         // `POST /` is the AWS JSON 1.1 endpoint; the Huawei router keeps `GET /`.
         .route(
@@ -81,10 +90,17 @@ fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn with_request_layers(routes: Router, request_timeout: Duration) -> Router {
+fn with_request_layers(
+    routes: Router,
+    request_timeout: Duration,
+    metrics: Arc<metrics::Metrics>,
+) -> Router {
     routes.layer(
         tower::ServiceBuilder::new()
-            .layer(axum::middleware::from_fn(middleware::request_context))
+            .layer(axum::middleware::from_fn_with_state(
+                metrics,
+                middleware::request_context,
+            ))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 huawei::error::panic_response,
             ))
@@ -131,7 +147,7 @@ fn error_response(aws: bool, error: crate::domain::KmsError) -> Response {
 
 async fn only_probes(request: Request, next: Next) -> Response {
     match request.uri().path() {
-        "/health" | "/ready" => next.run(request).await,
+        "/health" | "/ready" | "/metrics" => next.run(request).await,
         _ => error_response(is_aws(&request), crate::domain::KmsError::Overloaded),
     }
 }

@@ -34,10 +34,10 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
         )
 }
 
-type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+pub(super) type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 /// Who asked (for the audit trail), or `None` for a peer the operator API does not answer.
-fn admit(state: &AppState, peer: Peer) -> Option<String> {
+pub(super) fn admit(state: &AppState, peer: Peer) -> Option<String> {
     let peer = peer.map(|Extension(ConnectInfo(address))| address);
     if !operator_api_allowed(peer.map(|p| p.ip()), state.operator_api) {
         return None;
@@ -48,7 +48,7 @@ fn admit(state: &AppState, peer: Peer) -> Option<String> {
     })
 }
 
-fn forbidden() -> Response {
+pub(super) fn forbidden() -> Response {
     operator_error(
         StatusCode::FORBIDDEN,
         "EMULATOR.0403",

@@ -124,6 +124,46 @@ pub struct AuditQuery {
     pub request_id: Option<String>,
     pub actor_user_id: Option<String>,
     pub event: Option<AuditEvent>,
+    /// Only records of requests made in this project (the actor's project).
+    pub actor_project_id: Option<String>,
+    /// Only refusals (`Denied`) or only the changes that happened (`Allowed`).
+    pub outcome: Option<AuditOutcome>,
+    /// Newest first: pages then run backwards, and `after` (0 for the newest) is the seq the
+    /// next page starts below.
+    pub newest_first: bool,
+}
+
+/// Whether an audit record tells of a refusal (the `*-denied` events) or of a change that
+/// happened (grants created, revoked, retired; resets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    Allowed,
+    Denied,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Allowed, Self::Denied]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == name)
+    }
+
+    /// The outcome of an event: the refusal events are exactly those named `*-denied`
+    /// (the store filters on that suffix).
+    pub fn of(event: AuditEvent) -> Self {
+        if event.as_str().ends_with("-denied") {
+            Self::Denied
+        } else {
+            Self::Allowed
+        }
+    }
 }
 
 /// How chain values are computed: HMAC-SHA256 under a key derived from a configured master
@@ -500,6 +540,28 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn outcomes_are_refusals_or_changes() {
+        use super::{AuditEvent, AuditOutcome};
+        let denied: Vec<_> = AuditEvent::ALL
+            .into_iter()
+            .filter(|event| AuditOutcome::of(*event) == AuditOutcome::Denied)
+            .collect();
+        assert_eq!(
+            denied,
+            [
+                AuditEvent::CreateGrantDenied,
+                AuditEvent::RevokeDenied,
+                AuditEvent::RetireDenied,
+                AuditEvent::KeyUseDenied,
+                AuditEvent::AccessDenied,
+            ]
+        );
+        assert_eq!(AuditOutcome::parse("denied"), Some(AuditOutcome::Denied));
+        assert_eq!(AuditOutcome::parse("allowed"), Some(AuditOutcome::Allowed));
+        assert_eq!(AuditOutcome::parse("Denied"), None);
+    }
     use super::*;
 
     #[test]

@@ -20,7 +20,9 @@ pub mod text;
 use std::sync::Arc;
 
 pub use alias::Alias;
-pub use audit::{AuditEvent, AuditQuery, AuditRecord, ChainKey, ChainState, RawAuditRow};
+pub use audit::{
+    AuditEvent, AuditOutcome, AuditQuery, AuditRecord, ChainKey, ChainState, RawAuditRow,
+};
 pub use error::KmsError;
 pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};

@@ -143,6 +143,21 @@ pub trait Store: TokenStore {
     /// counts of keys (by state code), grants and projects.
     async fn census(&self) -> Result<Census, StoreError>;
 
+    /// Every project row with its domain (that of its keys; empty when it has none) and how
+    /// many keys and grants on them it holds, by project ID (the console's overview).
+    async fn project_summaries(&self) -> Result<Vec<ProjectSummary>, StoreError>;
+
+    /// Keys of every project (or of one), in creation order, paginated like `list_keys`.
+    async fn list_all_keys(
+        &self,
+        project_id: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<Key>, StoreError>;
+
+    /// The connection pools and their use at this moment (`/metrics`).
+    fn pool_use(&self) -> Vec<PoolUse>;
+
     /// A project's key count and the largest number of grants on one of its keys
     /// (Huawei's user-quotas and user-instances).
     async fn project_usage(&self, project_id: &str) -> Result<(i64, i64), StoreError>;
@@ -344,6 +359,25 @@ pub struct Census {
     pub keys_by_state: Vec<(i64, i64)>,
     pub grants: i64,
     pub projects: i64,
+}
+
+/// One project and what it holds (`Store::project_summaries`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectSummary {
+    pub project_id: String,
+    pub domain_id: String,
+    pub keys: i64,
+    pub grants: i64,
+}
+
+/// A connection pool's use: open connections (`size`), of which `idle`, and the most it opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUse {
+    /// "main", or on SQLite also "writer" (its one write connection).
+    pub pool: &'static str,
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 /// An audit row with its position in the trail (for paging): the record, or why the row is

@@ -36,6 +36,10 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    fn pools(&self) -> Vec<(&'static str, &PgPool)> {
+        vec![("main", &self.pool)]
+    }
+
     async fn close_pools(&self) {
         self.pool.close().await;
     }

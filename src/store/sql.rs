@@ -274,7 +274,8 @@ macro_rules! audit_filter {
     () => {
         "($1 is null or key_id = $1) and ($2 is null or grant_id = $2) \
          and ($3 is null or request_id = $3) and ($4 is null or actor_user_id = $4) \
-         and ($5 is null or event = $5)"
+         and ($5 is null or event = $5) and ($6 is null or actor_project_id = $6) \
+         and ($7 is null or ($7 = 'denied') = (event like '%-denied'))"
     };
 }
 
@@ -302,7 +303,7 @@ pub(super) fn into_page<R, T>(
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field and
 /// inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`
-/// and `async fn close_pools(&self)`.
+/// and `async fn close_pools(&self)`, and `fn pools(&self) -> Vec<(&'static str, &sqlx::Pool<$db>)>`.
 /// `$lock` is appended to selects whose rows the transaction must hold, `$lock_grant` to
 /// the select of a grant joined with its key, which locks only the grant (alias `g`).
 macro_rules! impl_sql_store {
@@ -548,6 +549,63 @@ macro_rules! impl_sql_store {
                     .await?;
                 tx.commit().await?;
                 Ok(Census { schema_version, keys_by_state, grants, projects })
+            }
+
+            async fn project_summaries(&self) -> Result<Vec<$crate::store::ProjectSummary>, StoreError> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "select p.project_id, \
+                       coalesce((select min(k.domain_id) from kms_key k where k.project_id = p.project_id), ''), \
+                       (select count(*) from kms_key k where k.project_id = p.project_id), \
+                       (select count(*) from kms_grant g join kms_key k on k.key_id = g.key_id \
+                         where k.project_id = p.project_id) \
+                     from kms_project p order by p.project_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(project_id, domain_id, keys, grants)| $crate::store::ProjectSummary {
+                        project_id,
+                        domain_id,
+                        keys,
+                        grants,
+                    })
+                    .collect())
+            }
+
+            async fn list_all_keys(
+                &self,
+                project_id: Option<&str>,
+                after: i64,
+                limit: u32,
+            ) -> Result<Page<Key>, StoreError> {
+                let (total,): (i64,) =
+                    sqlx::query_as("select count(*) from kms_key where ($1 is null or project_id = $1)")
+                        .bind(project_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows: Vec<KeyRow> = sqlx::query_as(concat!(
+                    "select ", key_columns!(), " from kms_key where ($1 is null or project_id = $1) ",
+                    "and seq > $2 order by seq limit ($3 + 0)"
+                ))
+                .bind(project_id)
+                .bind(after)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
+                .await?;
+                into_page(rows, limit, total, |r| r.seq, key_from_row)
+            }
+
+            fn pool_use(&self) -> Vec<$crate::store::PoolUse> {
+                self.pools()
+                    .into_iter()
+                    .map(|(name, pool)| $crate::store::PoolUse {
+                        pool: name,
+                        size: pool.size(),
+                        idle: pool.num_idle() as u32,
+                        max: pool.options().get_max_connections(),
+                    })
+                    .collect()
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %key.key_id))]
@@ -840,6 +898,7 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Page<AuditEntry>, StoreError> {
                 let event = query.event.map(|e| e.as_str());
+                let outcome = query.outcome.map(|o| o.as_str());
                 let (total,): (i64,) =
                     sqlx::query_as(concat!("select count(*) from kms_audit where ", audit_filter!()))
                         .bind(&query.key_id)
@@ -847,17 +906,35 @@ macro_rules! impl_sql_store {
                         .bind(&query.request_id)
                         .bind(&query.actor_user_id)
                         .bind(event)
+                        .bind(&query.actor_project_id)
+                        .bind(outcome)
                         .fetch_one(&self.pool)
                         .await?;
-                let rows: Vec<AuditRow> = sqlx::query_as(concat!(
-                    "select ", audit_columns!(), " from kms_audit where ", audit_filter!(),
-                    " and seq > $6 order by seq limit ($7 + 0)"
-                ))
+                let (statement, after) = if query.newest_first {
+                    (
+                        concat!(
+                            "select ", audit_columns!(), " from kms_audit where ", audit_filter!(),
+                            " and seq < $8 order by seq desc limit ($9 + 0)"
+                        ),
+                        if after <= 0 { i64::MAX } else { after },
+                    )
+                } else {
+                    (
+                        concat!(
+                            "select ", audit_columns!(), " from kms_audit where ", audit_filter!(),
+                            " and seq > $8 order by seq limit ($9 + 0)"
+                        ),
+                        after,
+                    )
+                };
+                let rows: Vec<AuditRow> = sqlx::query_as(statement)
                 .bind(&query.key_id)
                 .bind(&query.grant_id)
                 .bind(&query.request_id)
                 .bind(&query.actor_user_id)
                 .bind(event)
+                .bind(&query.actor_project_id)
+                .bind(outcome)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&self.pool)

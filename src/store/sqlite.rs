@@ -68,6 +68,10 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
+    fn pools(&self) -> Vec<(&'static str, &SqlitePool)> {
+        vec![("main", &self.pool), ("writer", &self.writer)]
+    }
+
     async fn close_pools(&self) {
         self.writer.close().await;
         self.pool.close().await;

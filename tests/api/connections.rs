@@ -186,7 +186,7 @@ async fn past_the_connection_cap_health_still_answers() {
     // Let the server accept them all.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    for probe in ["/health", "/ready"] {
+    for probe in ["/health", "/ready", "/metrics"] {
         let response = reqwest::Client::new()
             .get(format!("{}{probe}", server.base))
             .timeout(Duration::from_secs(3))
