@@ -64,3 +64,5 @@ impl_sql_store!(
     lock = "",
     lock_grant = ""
 );
+
+impl_rotation_store!(SqliteStore, sqlx::Sqlite, lock = "");
