@@ -383,7 +383,10 @@ mod tests {
         );
         let master = MasterKey::generate();
         let wrapped = master.wrap_version(&key_id(), 3, b"m3");
-        assert_eq!(master.unwrap_version(&key_id(), 3, &wrapped).unwrap(), b"m3");
+        assert_eq!(
+            master.unwrap_version(&key_id(), 3, &wrapped).unwrap(),
+            b"m3"
+        );
         assert!(master.unwrap_version(&key_id(), 2, &wrapped).is_err());
         assert!(master.unwrap_version(&key_id(), 0, &wrapped).is_err());
         let first = master.wrap(&key_id(), b"m0");

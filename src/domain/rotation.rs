@@ -113,10 +113,14 @@ pub enum RotationChange {
     Settle,
     /// Enable automatic rotation (AWS EnableKeyRotation, Huawei enable-key-rotation).
     /// `period_days: None` keeps the key's period (365 days for a key never rotated).
-    Enable { period_days: Option<i64> },
+    Enable {
+        period_days: Option<i64>,
+    },
     Disable,
     /// Huawei update-key-rotation-interval: only while rotation is enabled (KMS.0313).
-    SetInterval { period_days: i64 },
+    SetInterval {
+        period_days: i64,
+    },
     RotateOnDemand,
 }
 
@@ -282,11 +286,21 @@ mod tests {
             Err(KmsError::RotationUnsupportedKeyType(_))
         ));
         assert!(matches!(
-            check_rotatable(&key("HMAC_256", "GENERATE_VERIFY_MAC", "kms", KeyState::Enabled)),
+            check_rotatable(&key(
+                "HMAC_256",
+                "GENERATE_VERIFY_MAC",
+                "kms",
+                KeyState::Enabled
+            )),
             Err(KmsError::RotationUnsupportedKeyType(_))
         ));
         assert!(matches!(
-            check_rotatable(&key("AES_256", "ENCRYPT_DECRYPT", "external", KeyState::Enabled)),
+            check_rotatable(&key(
+                "AES_256",
+                "ENCRYPT_DECRYPT",
+                "external",
+                KeyState::Enabled
+            )),
             Err(KmsError::RotationUnsupportedOrigin(_))
         ));
     }
@@ -353,7 +367,12 @@ mod tests {
             plan(&disabled, &s, RotationChange::RotateOnDemand),
             Err(KmsError::KeyDisabled)
         );
-        let pending = key("AES_256", "ENCRYPT_DECRYPT", "kms", KeyState::PendingDeletion);
+        let pending = key(
+            "AES_256",
+            "ENCRYPT_DECRYPT",
+            "kms",
+            KeyState::PendingDeletion,
+        );
         assert_eq!(
             plan(&pending, &s, RotationChange::Disable),
             Err(KmsError::KeyPendingDeletion)

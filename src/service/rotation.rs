@@ -19,9 +19,9 @@ pub struct KeyRotationStatus {
 }
 
 impl Kms {
-    /// The emulator's clock: system time plus the offset stored in the database.
-    pub async fn clock_ms(&self) -> Result<i64, StoreError> {
-        Ok(now_millis().saturating_add(self.store.clock_offset().await?))
+    /// The emulator clock's offset from system time, in ms.
+    pub async fn clock_offset(&self) -> Result<i64, StoreError> {
+        self.store.clock_offset().await
     }
 
     /// Moves the emulator's clock forward by `delta_ms` (`None`: back to system time).
@@ -90,7 +90,9 @@ impl Kms {
             Some(locked) => {
                 rotation::plan(locked, state, RotationChange::Settle).map_err(Refusal::Denied)
             }
-            None => Err(Refusal::Denied(KmsError::KeyNotFound(key.key_id.to_string()))),
+            None => Err(Refusal::Denied(KmsError::KeyNotFound(
+                key.key_id.to_string(),
+            ))),
         };
         let wrap = |version: u32| self.new_version_material(&key.key_id, version);
         let (_, state) = self
@@ -236,7 +238,12 @@ impl Kms {
             .frame_material(caller, source, frame, source_context, Action::ReEncryptFrom)
             .await?;
         let (destination_key, first) = self
-            .material_for(caller, destination, Action::ReEncryptTo, destination_context)
+            .material_for(
+                caller,
+                destination,
+                Action::ReEncryptTo,
+                destination_context,
+            )
             .await?;
         if dry_run {
             return Err(KmsError::DryRunSucceeded);

@@ -134,12 +134,14 @@ pub trait TokenStore: Send + Sync + 'static {
 
 /// Decides, on the locked key and its rotation state (with the emulator's clock), what a
 /// rotation operation writes.
-pub type RotationDecide<'a> = &'a (dyn Fn(
+pub type RotationDecide<'a> = &'a (
+        dyn Fn(
     Option<&Key>,
     &crate::domain::rotation::RotationState,
 ) -> Result<crate::domain::rotation::RotationPlan, Refusal>
-         + Send
-         + Sync);
+            + Send
+            + Sync
+    );
 /// Makes new material for version `n` of the key, wrapped under the master key.
 pub type WrapVersion<'a> = &'a (dyn Fn(u32) -> Vec<u8> + Send + Sync);
 
@@ -672,7 +674,8 @@ mod hex_vec {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
-        crate::hex::decode(&text).ok_or_else(|| serde::de::Error::custom("key_material must be hex"))
+        crate::hex::decode(&text)
+            .ok_or_else(|| serde::de::Error::custom("key_material must be hex"))
     }
 }
 
@@ -770,28 +773,46 @@ impl Snapshot {
         let mut versions = std::collections::HashSet::new();
         for v in &self.key_versions {
             if !keys.contains(v.key_id.as_str()) {
-                return Err(format!("key version of {}, which the snapshot does not hold", v.key_id));
+                return Err(format!(
+                    "key version of {}, which the snapshot does not hold",
+                    v.key_id
+                ));
             }
             if v.version < 1 || v.version > i64::from(u32::MAX) {
-                return Err(format!("key {} has version {}, not 1 or more", v.key_id, v.version));
+                return Err(format!(
+                    "key {} has version {}, not 1 or more",
+                    v.key_id, v.version
+                ));
             }
             if crate::domain::rotation::RotationType::parse(&v.rotation_type).is_none() {
-                return Err(format!("key {} version {}: rotation_type {:?}", v.key_id, v.version, v.rotation_type));
+                return Err(format!(
+                    "key {} version {}: rotation_type {:?}",
+                    v.key_id, v.version, v.rotation_type
+                ));
             }
             if !versions.insert((v.key_id.as_str(), v.version)) {
-                return Err(format!("key {} version {} appears twice", v.key_id, v.version));
+                return Err(format!(
+                    "key {} version {} appears twice",
+                    v.key_id, v.version
+                ));
             }
         }
         let mut rotations = std::collections::HashSet::new();
         for r in &self.key_rotations {
             if !keys.contains(r.key_id.as_str()) {
-                return Err(format!("rotation settings of {}, which the snapshot does not hold", r.key_id));
+                return Err(format!(
+                    "rotation settings of {}, which the snapshot does not hold",
+                    r.key_id
+                ));
             }
             if !matches!(r.enabled, 0 | 1) || r.period_days < 1 {
                 return Err(format!("key {}: rotation settings out of range", r.key_id));
             }
             if !rotations.insert(r.key_id.as_str()) {
-                return Err(format!("rotation settings of key {} appear twice", r.key_id));
+                return Err(format!(
+                    "rotation settings of key {} appear twice",
+                    r.key_id
+                ));
             }
         }
         let mut grants = std::collections::HashSet::new();

@@ -25,6 +25,7 @@ mod oracles;
 mod races;
 mod reset;
 mod revoke_retire;
+mod rotation;
 mod secrets;
 mod signature_replay;
 mod snapshot;

@@ -38,8 +38,8 @@ use self::error::AwsError;
 use super::{AppState, RequestId};
 use crate::auth::identities::User;
 use crate::auth::sigv4;
-use crate::domain::ids::excerpt;
 use crate::domain::authz::Action;
+use crate::domain::ids::excerpt;
 use crate::domain::{Caller, StateChange};
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";

@@ -7,12 +7,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use super::body::{constraint_failed, missing};
-use super::call::{Call, paged};
-use super::error::AwsError;
+use super::call::{Call, NamedKey, paged};
+use super::error::{AwsError, Context, from_kms};
 use crate::crypto;
 use crate::domain::authz::Action;
 use crate::domain::rotation::{self, RotationChange};
-use crate::domain::{Dialect, KeyState};
+use crate::domain::{Dialect, KeyState, KmsError};
 
 /// AWS: ListKeyRotations' Limit is 1–1000, 100 by default.
 const ROTATION_PAGE_MAX: i64 = 1000;
@@ -159,11 +159,7 @@ pub(super) async fn re_encrypt(call: &Call<'_>) -> Result<Value, AwsError> {
             dry_run,
         )
         .await
-        .map_err(|e| match (&e, &source) {
-            // Refusals about the ciphertext or its key name the source; the rest the destination.
-            (crate::domain::KmsError::InvalidCipherText(_), _) => call.kms_error(None, e),
-            _ => call.kms_error(Some(&destination.arn), e),
-        })?;
+        .map_err(|e| re_encrypt_error(call, &destination, e))?;
     Ok(json!({
         "CiphertextBlob": BASE64.encode(new_frame),
         "SourceKeyId": call.key_arn(&source_key),
@@ -171,4 +167,33 @@ pub(super) async fn re_encrypt(call: &Call<'_>) -> Result<Value, AwsError> {
         "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
         "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
     }))
+}
+
+/// A ReEncrypt refusal in AWS's words: an AccessDeniedException names the action refused
+/// on its key (kms:ReEncryptFrom on the source, kms:ReEncryptTo on the destination); a bad
+/// ciphertext names no key; the rest are about the destination.
+fn re_encrypt_error(call: &Call<'_>, destination: &NamedKey, error: KmsError) -> AwsError {
+    match &error {
+        KmsError::AccessDenied(denial) => {
+            let on_destination = denial
+                .resource
+                .as_deref()
+                .is_some_and(|r| r.ends_with(destination.key.id.as_str()));
+            let action = if on_destination {
+                Action::ReEncryptTo
+            } else {
+                Action::ReEncryptFrom
+            };
+            from_kms(
+                error.clone(),
+                &Context {
+                    key_arn: denial.resource.as_deref(),
+                    caller_arn: &call.caller.aws_arn,
+                    action: action.aws_name(),
+                },
+            )
+        }
+        KmsError::InvalidCipherText(_) | KmsError::IncorrectKey => call.kms_error(None, error),
+        _ => call.kms_error(Some(&destination.arn), error),
+    }
 }

@@ -140,7 +140,10 @@ impl Action {
         ("user-instances", Self::UserInstances),
         ("enable-key-rotation", Self::EnableKeyRotation),
         ("disable-key-rotation", Self::DisableKeyRotation),
-        ("update-key-rotation-interval", Self::UpdateKeyRotationInterval),
+        (
+            "update-key-rotation-interval",
+            Self::UpdateKeyRotationInterval,
+        ),
         ("get-key-rotation-status", Self::GetKeyRotationStatus),
         ("rotate-on-demand", Self::RotateOnDemand),
         ("re-encrypt", Self::ReEncrypt),

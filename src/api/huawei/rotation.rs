@@ -87,12 +87,16 @@ pub(super) fn re_encrypt_request(
     body: &Body,
 ) -> Result<(Option<KeyId>, Vec<u8>, Vec<u8>, KeyId, Vec<u8>), KmsError> {
     let frame = cipher_text_frame(body)?;
-    let destination = KeyId::parse(body.required_str("destination_key_id", KmsError::InvalidKeyId)?)?;
+    let destination =
+        KeyId::parse(body.required_str("destination_key_id", KmsError::InvalidKeyId)?)?;
     let source = body
         .optional_str("source_key_id", KmsError::InvalidKeyId)?
         .map(KeyId::parse)
         .transpose()?;
-    for field in ["source_encryption_algorithm", "destination_encryption_algorithm"] {
+    for field in [
+        "source_encryption_algorithm",
+        "destination_encryption_algorithm",
+    ] {
         if let Some(algorithm) = body.optional_str(field, KmsError::InvalidParameter)?
             && algorithm != SYMMETRIC_DEFAULT
         {
@@ -116,7 +120,13 @@ pub(super) fn re_encrypt_request(
         "destination_additional_authenticated_data",
         "destination_encryption_context",
     )?;
-    Ok((source, frame, source_context, destination, destination_context))
+    Ok((
+        source,
+        frame,
+        source_context,
+        destination,
+        destination_context,
+    ))
 }
 
 pub(super) async fn re_encrypt(

@@ -52,8 +52,8 @@ pub(super) async fn show(
     if admit(&state, peer).is_none() {
         return forbidden();
     }
-    match state.kms.clock_ms().await {
-        Ok(now) => clock_answer(now - crate::service::now_millis()),
+    match state.kms.clock_offset().await {
+        Ok(offset) => clock_answer(offset),
         Err(error) => store_error(error, &request_id),
     }
 }
@@ -67,7 +67,8 @@ pub(super) async fn advance(
     let Some(actor) = admit(&state, peer) else {
         return forbidden();
     };
-    let invalid = |message: String| operator_error(StatusCode::BAD_REQUEST, "EMULATOR.0400", message);
+    let invalid =
+        |message: String| operator_error(StatusCode::BAD_REQUEST, "EMULATOR.0400", message);
     let body: ClockBody = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(error) => {
@@ -79,7 +80,9 @@ pub(super) async fn advance(
     };
     let delta = if body.reset {
         if body.advance_days.is_some() || body.advance_seconds.is_some() {
-            return invalid("reset cannot be combined with advance_days or advance_seconds.".into());
+            return invalid(
+                "reset cannot be combined with advance_days or advance_seconds.".into(),
+            );
         }
         None
     } else {

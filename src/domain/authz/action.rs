@@ -164,9 +164,7 @@ impl Action {
             Self::DeleteAlias => &["kms:DeleteAlias"],
             Self::UpdateAlias => &["kms:UpdateAlias"],
             Self::ListAliases => &["kms:ListAliases"],
-            Self::EnableKeyRotation | Self::UpdateKeyRotationInterval => {
-                &["kms:EnableKeyRotation"]
-            }
+            Self::EnableKeyRotation | Self::UpdateKeyRotationInterval => &["kms:EnableKeyRotation"],
             Self::DisableKeyRotation => &["kms:DisableKeyRotation"],
             Self::GetKeyRotationStatus => &["kms:GetKeyRotationStatus"],
             Self::ListKeyRotations => &["kms:ListKeyRotations"],
