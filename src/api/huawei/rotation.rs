@@ -81,11 +81,16 @@ pub(super) async fn status(
     }))
 }
 
-/// `(source key, frame, source context, destination key, destination context)` of a
-/// re-encrypt request.
-pub(super) fn re_encrypt_request(
-    body: &Body,
-) -> Result<(Option<KeyId>, Vec<u8>, Vec<u8>, KeyId, Vec<u8>), KmsError> {
+/// A re-encrypt request's fields.
+pub(super) struct ReEncryptRequest {
+    source: Option<KeyId>,
+    frame: Vec<u8>,
+    source_context: Vec<u8>,
+    destination: KeyId,
+    destination_context: Vec<u8>,
+}
+
+pub(super) fn re_encrypt_request(body: &Body) -> Result<ReEncryptRequest, KmsError> {
     let frame = cipher_text_frame(body)?;
     let destination =
         KeyId::parse(body.required_str("destination_key_id", KmsError::InvalidKeyId)?)?;
@@ -120,13 +125,13 @@ pub(super) fn re_encrypt_request(
         "destination_additional_authenticated_data",
         "destination_encryption_context",
     )?;
-    Ok((
+    Ok(ReEncryptRequest {
         source,
         frame,
         source_context,
         destination,
         destination_context,
-    ))
+    })
 }
 
 pub(super) async fn re_encrypt(
@@ -134,8 +139,13 @@ pub(super) async fn re_encrypt(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (source, frame, source_context, destination, destination_context) =
-        re_encrypt_request(body)?;
+    let ReEncryptRequest {
+        source,
+        frame,
+        source_context,
+        destination,
+        destination_context,
+    } = re_encrypt_request(body)?;
     let source = source.map(KeyRef::in_project);
     let (source_key, destination_key, new_frame) = state
         .kms
