@@ -899,6 +899,45 @@ async fn snapshots_keep_versions_and_settings(app: &TestApp) {
     assert_eq!(refused.status, 400, "{}", refused.raw);
 }
 
+/// Races resolve in the database: concurrent requests after a due date apply the rotation
+/// once, and concurrent on-demand rotations stop at the limit with one version each.
+async fn concurrent_rotations_resolve_in_the_database(app: &TestApp) {
+    let key_id = aws_key(app).await;
+    aws(
+        app,
+        AWS_ALICE,
+        "EnableKeyRotation",
+        json!({"KeyId": key_id, "RotationPeriodInDays": 90}),
+    )
+    .await
+    .ok();
+    advance_days(app, 91).await;
+    let encryptions = (0..8).map(|_| aws_encrypt(app, &key_id, json!({})));
+    let blobs = futures::future::join_all(encryptions).await;
+    assert!(
+        blobs.iter().all(|b| frame_version(b) == 1),
+        "one rotation, used by all"
+    );
+    assert_eq!(rotations(app, &key_id).await.len(), 1);
+
+    let other = aws_key(app).await;
+    let attempts =
+        (0..14).map(|_| aws(app, AWS_ALICE, "RotateKeyOnDemand", json!({"KeyId": other})));
+    let replies = futures::future::join_all(attempts).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        ok,
+        10,
+        "{:?}",
+        replies.iter().map(|r| &r.raw).collect::<Vec<_>>()
+    );
+    for reply in replies.iter().filter(|r| r.status != 200) {
+        aws_error(reply, "LimitExceededException");
+    }
+    let listed = rotations(app, &other).await;
+    assert_eq!(listed.len(), 10);
+}
+
 crate::on_both_backends!(
     rotated_keys_decrypt_old_and_new_ciphertexts,
     scheduled_rotation_follows_the_clock,
@@ -906,4 +945,5 @@ crate::on_both_backends!(
     aws_rotation_limits_paging_and_refusals,
     re_encrypt_is_authorized_on_both_keys,
     snapshots_keep_versions_and_settings,
+    concurrent_rotations_resolve_in_the_database,
 );
