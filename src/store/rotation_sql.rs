@@ -13,6 +13,18 @@ pub(super) struct RotationRow {
     pub next_rotation_date: Option<i64>,
 }
 
+/// A key's rotation state as one statement reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct StateRow {
+    pub clock_offset: Option<String>,
+    pub enabled: Option<i64>,
+    pub period_days: Option<i64>,
+    pub next_rotation_date: Option<i64>,
+    pub latest: i64,
+    pub on_demand: i64,
+    pub last_rotation: Option<i64>,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct VersionRow {
     pub key_id: String,
@@ -59,21 +71,37 @@ macro_rules! impl_rotation_store {
             key_id: &str,
             system_now_ms: i64,
         ) -> Result<$crate::domain::rotation::RotationState, $crate::store::StoreError> {
-            let offset = read_clock_offset(&mut *conn).await?;
-            let row: Option<$crate::store::rotation_sql::RotationRow> = sqlx::query_as(
-                "select enabled, period_days, next_rotation_date from kms_key_rotation where key_id = $1",
+            // One statement (one round trip, one snapshot): the clock offset, the settings
+            // (`enabled` null: no row) and the versions' summary.
+            let row: $crate::store::rotation_sql::StateRow = sqlx::query_as(
+                "select (select value from kms_setting where name = $2) as clock_offset, \
+                 (select enabled from kms_key_rotation where key_id = $1) as enabled, \
+                 (select period_days from kms_key_rotation where key_id = $1) as period_days, \
+                 (select next_rotation_date from kms_key_rotation where key_id = $1) as next_rotation_date, \
+                 (select coalesce(max(version), 0) from kms_key_version where key_id = $1) as latest, \
+                 (select coalesce(sum(case when rotation_type = 'ON_DEMAND' then 1 else 0 end), 0) \
+                  from kms_key_version where key_id = $1) as on_demand, \
+                 (select max(rotation_date) from kms_key_version where key_id = $1) as last_rotation",
             )
             .bind(key_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let (latest, on_demand, last): (i64, i64, Option<i64>) = sqlx::query_as(
-                "select coalesce(max(version), 0), \
-                 coalesce(sum(case when rotation_type = 'ON_DEMAND' then 1 else 0 end), 0), \
-                 max(rotation_date) from kms_key_version where key_id = $1",
-            )
-            .bind(key_id)
+            .bind($crate::store::rotation_sql::CLOCK_OFFSET)
             .fetch_one(&mut *conn)
             .await?;
+            let offset: i64 = match &row.clock_offset {
+                None => 0,
+                Some(text) => text.trim().parse().map_err(|_| {
+                    $crate::store::StoreError::Corrupt(format!("clock offset {text:?}"))
+                })?,
+            };
+            let (latest, on_demand, last) = (row.latest, row.on_demand, row.last_rotation);
+            let row = match (row.enabled, row.period_days) {
+                (Some(enabled), Some(period_days)) => Some($crate::store::rotation_sql::RotationRow {
+                    enabled,
+                    period_days,
+                    next_rotation_date: row.next_rotation_date,
+                }),
+                _ => None,
+            };
             Ok($crate::domain::rotation::RotationState {
                 settings: row.map(|r| $crate::domain::rotation::RotationSettings {
                     enabled: r.enabled != 0,
@@ -182,10 +210,8 @@ macro_rules! impl_rotation_store {
                 key_id: &$crate::domain::KeyId,
                 system_now_ms: i64,
             ) -> Result<$crate::domain::rotation::RotationState, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                let state = read_rotation_state(&mut tx, key_id.as_str(), system_now_ms).await?;
-                tx.commit().await?;
-                Ok(state)
+                let mut conn = self.pool.acquire().await?;
+                read_rotation_state(&mut conn, key_id.as_str(), system_now_ms).await
             }
 
             async fn version_material(
