@@ -81,6 +81,29 @@ impl MasterKey {
     pub fn unwrap(&self, key_id: &KeyId, wrapped: &[u8]) -> Result<Vec<u8>, Unopenable> {
         open(&self.0, wrapped, key_id.as_str().as_bytes())
     }
+
+    /// Wraps the material of version `version` (1, 2, ...) of a key: bound to the key and
+    /// the version, so a stored version can be neither moved to another key nor renumbered.
+    /// Version 0, the key's first material, is wrapped by [`MasterKey::wrap`].
+    pub fn wrap_version(&self, key_id: &KeyId, version: u32, material: &[u8]) -> Vec<u8> {
+        seal(&self.0, material, &version_aad(key_id, version))
+    }
+
+    pub fn unwrap_version(
+        &self,
+        key_id: &KeyId,
+        version: u32,
+        wrapped: &[u8],
+    ) -> Result<Vec<u8>, Unopenable> {
+        if version == 0 {
+            return self.unwrap(key_id, wrapped);
+        }
+        open(&self.0, wrapped, &version_aad(key_id, version))
+    }
+}
+
+fn version_aad(key_id: &KeyId, version: u32) -> Vec<u8> {
+    format!("{key_id}#v{version}").into_bytes()
 }
 
 /// nonce || ciphertext || tag.
@@ -125,9 +148,23 @@ fn associated_data(key_id: &KeyId, context: &[u8]) -> Vec<u8> {
 
 /// Encrypts `plaintext` under a key's material into a client-facing frame:
 /// magic(2) | length(2, BE, = bytes up to and including the key ID) | nonce | ciphertext+tag |
-/// key ID(36) | 0000 | SHA-256 of everything before it(32).
+/// key ID(36) | material version(4, BE) | SHA-256 of everything before it(32).
+///
+/// The version field was written as 0000 before keys could rotate: those frames name
+/// version 0, the key's first material, which every key keeps.
 pub fn encrypt_framed(
     key_id: &KeyId,
+    material: &[u8],
+    plaintext: &[u8],
+    context: &[u8],
+) -> Vec<u8> {
+    encrypt_framed_version(key_id, 0, material, plaintext, context)
+}
+
+/// As [`encrypt_framed`], with the material of version `version` of the key.
+pub fn encrypt_framed_version(
+    key_id: &KeyId,
+    version: u32,
     material: &[u8],
     plaintext: &[u8],
     context: &[u8],
@@ -139,7 +176,7 @@ pub fn encrypt_framed(
     frame.extend_from_slice(&length.to_be_bytes());
     frame.extend_from_slice(&sealed);
     frame.extend_from_slice(key_id.as_str().as_bytes());
-    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(&version.to_be_bytes());
     let digest = Sha256::digest(&frame);
     frame.extend_from_slice(&digest);
     frame
@@ -149,6 +186,15 @@ pub fn encrypt_framed(
 pub fn framed_key_id(frame: &[u8]) -> Result<KeyId, Unopenable> {
     let (_, key_id) = split_frame(frame)?;
     Ok(key_id)
+}
+
+/// The key and the version of its material a frame names, without decrypting it.
+pub fn framed_key_version(frame: &[u8]) -> Result<(KeyId, u32), Unopenable> {
+    let (sealed, key_id) = split_frame(frame)?;
+    // split_frame checked the layout: the version follows the sealed data and the key ID.
+    let at = 4 + sealed.len() + KEY_ID_BYTES;
+    let version = u32::from_be_bytes(frame[at..at + 4].try_into().map_err(|_| Unopenable)?);
+    Ok((key_id, version))
 }
 
 fn split_frame(frame: &[u8]) -> Result<(&[u8], KeyId), Unopenable> {
@@ -322,6 +368,29 @@ mod tests {
             decrypt_framed(&key_id(), &material, &frame, b"ctx").unwrap(),
             b"hello"
         );
+    }
+
+    #[test]
+    fn frames_name_their_material_version_and_old_frames_are_version_0() {
+        let material = random_bytes(KEY_BYTES);
+        let old = encrypt_framed(&key_id(), &material, b"old", b"");
+        assert_eq!(framed_key_version(&old).unwrap(), (key_id(), 0));
+        let new = encrypt_framed_version(&key_id(), 7, &material, b"new", b"");
+        assert_eq!(framed_key_version(&new).unwrap(), (key_id(), 7));
+        assert_eq!(
+            decrypt_framed(&key_id(), &material, &new, b"").unwrap(),
+            b"new"
+        );
+        let master = MasterKey::generate();
+        let wrapped = master.wrap_version(&key_id(), 3, b"m3");
+        assert_eq!(
+            master.unwrap_version(&key_id(), 3, &wrapped).unwrap(),
+            b"m3"
+        );
+        assert!(master.unwrap_version(&key_id(), 2, &wrapped).is_err());
+        assert!(master.unwrap_version(&key_id(), 0, &wrapped).is_err());
+        let first = master.wrap(&key_id(), b"m0");
+        assert_eq!(master.unwrap_version(&key_id(), 0, &first).unwrap(), b"m0");
     }
 
     #[test]

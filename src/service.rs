@@ -33,6 +33,8 @@ use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
 mod seed;
 pub use seed::SeedError;
+mod rotation;
+pub use rotation::KeyRotationStatus;
 
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
@@ -1588,11 +1590,13 @@ impl Kms {
         context: &[u8],
         dry_run: bool,
     ) -> Result<(Key, Vec<u8>), KmsError> {
-        let (key, material) = self.material_for(caller, key_ref, action, context).await?;
+        let (key, first) = self.material_for(caller, key_ref, action, context).await?;
         if dry_run {
             return Err(KmsError::DryRunSucceeded);
         }
-        let frame = crypto::encrypt_framed(&key.key_id, &material, plaintext, context);
+        let (version, material) = self.current_material(&key, first).await?;
+        let frame =
+            crypto::encrypt_framed_version(&key.key_id, version, &material, plaintext, context);
         Ok((key, frame))
     }
 
@@ -1608,24 +1612,9 @@ impl Kms {
         context: &[u8],
         dry_run: bool,
     ) -> Result<(Key, Vec<u8>), KmsError> {
-        let framed = crypto::framed_key_id(frame).map_err(|_| unopenable())?;
-        let key_ref = match expected {
-            Some(expected) if expected.id != framed => return Err(KmsError::IncorrectKey),
-            Some(expected) => expected.clone(),
-            None => KeyRef {
-                id: framed,
-                naming: KeyNaming::Issued,
-            },
-        };
-        let (key, material) = match self
-            .material_for(caller, &key_ref, Action::DecryptData, context)
-            .await
-        {
-            Err(KmsError::KeyNotFound(_)) if key_ref.naming == KeyNaming::Issued => {
-                return Err(unopenable());
-            }
-            other => other?,
-        };
+        let (key, material) = self
+            .frame_material(caller, expected, frame, context, Action::DecryptData)
+            .await?;
         if dry_run {
             return Err(KmsError::DryRunSucceeded);
         }
@@ -1641,9 +1630,13 @@ impl Kms {
         frame: &[u8],
         context: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
-        let (key, material) = self
+        let (key, first) = self
             .material_for(caller, key_ref, Action::DecryptDatakey, context)
             .await?;
+        let version = crypto::framed_key_version(frame)
+            .map_err(|_| unopenable())?
+            .1;
+        let material = self.version_material(&key, version, first).await?;
         crypto::decrypt_framed(&key.key_id, &material, frame, context).map_err(|_| unopenable())
     }
 

@@ -724,3 +724,73 @@ def test_aliases(alice, dave, erin, key):
     with pytest.raises(ClientError) as e:
         alice.encrypt(KeyId=name, Plaintext=b"hi")
     assert error_code(e) == "NotFoundException" and message(e) == f"Alias {arn} is not found."
+
+
+def emulator_clock(**body):
+    """Moves the emulator's clock (operator API, loopback): rotations fall due on it."""
+    import urllib.request
+    request = urllib.request.Request(URL + "/_emulator/clock", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+
+def test_key_rotation(alice, dave, key):
+    kid = key["KeyId"]
+    old = alice.encrypt(KeyId=kid, Plaintext=b"before")["CiphertextBlob"]
+    assert alice.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is False
+    alice.enable_key_rotation(KeyId=kid, RotationPeriodInDays=90)
+    st = alice.get_key_rotation_status(KeyId=kid)
+    assert st["KeyRotationEnabled"] is True and st["RotationPeriodInDays"] == 90 and st["KeyId"] == key["Arn"]
+    due = st["NextRotationDate"]
+    assert alice.rotate_key_on_demand(KeyId=kid)["KeyId"] == kid
+    emulator_clock(advance_days=91)
+    rotations = [r for page in alice.get_paginator("list_key_rotations").paginate(
+        KeyId=kid, PaginationConfig={"PageSize": 1}) for r in page["Rotations"]]
+    assert [r["RotationType"] for r in rotations] == ["ON_DEMAND", "AUTOMATIC"]
+    assert rotations[1]["RotationDate"] == due and rotations[0]["KeyId"] == kid
+    assert alice.get_key_rotation_status(KeyId=kid)["NextRotationDate"] > due
+    new = alice.encrypt(KeyId=kid, Plaintext=b"after")["CiphertextBlob"]
+    for blob, text in ((old, b"before"), (new, b"after")):
+        assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == text
+    assert dave.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is True
+    denied(lambda: dave.disable_key_rotation(KeyId=kid), DAVE, "DisableKeyRotation",
+           no_identity_policy(key, "DisableKeyRotation"))
+    alice.disable_key_rotation(KeyId=kid)
+    st = alice.get_key_rotation_status(KeyId=kid)
+    assert st["KeyRotationEnabled"] is False and "NextRotationDate" not in st
+    hmac = alice.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    with pytest.raises(ClientError) as e:
+        alice.enable_key_rotation(KeyId=hmac["KeyId"])
+    assert error_code(e) == "UnsupportedOperationException"
+    alice.disable_key(KeyId=kid)
+    with pytest.raises(ClientError) as e:
+        alice.rotate_key_on_demand(KeyId=kid)
+    assert error_code(e) == "DisabledException"
+
+
+def test_re_encrypt(alice, bob, key):
+    destination = alice.create_key()["KeyMetadata"]
+    blob = alice.encrypt(KeyId=key["KeyId"], Plaintext=b"moved", EncryptionContext={"from": "a"})["CiphertextBlob"]
+    answer = alice.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "a"},
+                              DestinationKeyId=destination["KeyId"], DestinationEncryptionContext={"to": "b"})
+    assert answer["KeyId"] == destination["Arn"] and answer["SourceKeyId"] == key["Arn"]
+    opened = alice.decrypt(CiphertextBlob=answer["CiphertextBlob"], EncryptionContext={"to": "b"})
+    assert opened["Plaintext"] == b"moved" and opened["KeyId"] == destination["Arn"]
+    with pytest.raises(ClientError) as e:
+        alice.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination["KeyId"])
+    assert error_code(e) == "InvalidCiphertextException"
+    with pytest.raises(ClientError) as e:
+        alice.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "a"},
+                         DestinationKeyId=destination["KeyId"], DryRun=True)
+    assert error_code(e) == "DryRunOperationException"
+    denied(lambda: bob.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "a"},
+                                  DestinationKeyId=destination["KeyId"]),
+           BOB, "ReEncryptFrom", no_identity_policy(key, "ReEncryptFrom"))
+    alice.create_grant(KeyId=key["KeyId"], GranteePrincipal=BOB[2], Operations=["ReEncryptFrom"])
+    denied(lambda: bob.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "a"},
+                                  DestinationKeyId=destination["KeyId"]),
+           BOB, "ReEncryptTo", no_identity_policy(destination, "ReEncryptTo"))
+    alice.create_grant(KeyId=destination["KeyId"], GranteePrincipal=BOB[2], Operations=["ReEncryptTo"])
+    assert bob.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "a"},
+                          DestinationKeyId=destination["KeyId"])["KeyId"] == destination["Arn"]

@@ -31,6 +31,8 @@ from huaweicloudsdkkms.v2 import (
     DecryptDataRequestBody,
     DeleteKeyRequest,
     DisableKeyRequest,
+    DisableKeyRotationRequest,
+    EnableKeyRotationRequest,
     EncryptDataRequest,
     EncryptDataRequestBody,
     GenRandomRequestBody,
@@ -45,8 +47,13 @@ from huaweicloudsdkkms.v2 import (
     ListRetirableGrantsRequest,
     ListRetirableGrantsRequestBody,
     OperateKeyRequestBody,
+    ReEncryptRequest,
+    ReEncryptRequestBody,
     RevokeGrantRequestBody,
+    RotateOnDemandRequest,
+    RotateOnDemandRequestBody,
     ScheduleKeyDeletionRequestBody,
+    ShowKeyRotationStatusRequest,
     ShowPublicKeyRequest,
     ShowUserInstancesRequest,
     ShowUserQuotasRequest,
@@ -54,6 +61,8 @@ from huaweicloudsdkkms.v2 import (
     SignRequestBody,
     UpdateKeyDescriptionRequest,
     UpdateKeyDescriptionRequestBody,
+    UpdateKeyRotationIntervalRequest,
+    UpdateKeyRotationIntervalRequestBody,
     ValidateSignatureRequest,
     VerifyMacRequest,
     VerifyMacRequestBody,
@@ -588,3 +597,43 @@ def test_quotas_and_instance_count():
     resources = {r.type: r for r in erin.show_user_quotas(ShowUserQuotasRequest()).quotas.resources}
     assert resources["CMK"].used == before + 1 and resources["CMK"].quota == 100
     assert resources["grant_per_CMK"].quota == 100
+
+
+def rotation_status(client, key_id):
+    return client.show_key_rotation_status(ShowKeyRotationStatusRequest(body=OperateKeyRequestBody(key_id=key_id)))
+
+
+def test_key_rotation_and_re_encrypt():
+    alice, dave = kms("alice"), kms("dave")
+    key_id = create_key(alice)
+    old = encrypt(alice, key_id, "before").cipher_text
+    status = rotation_status(alice, key_id)
+    assert (status.key_rotation_enabled, status.rotation_interval, status.number_of_rotations) == (False, 365, 0)
+    alice.enable_key_rotation(EnableKeyRotationRequest(body=OperateKeyRequestBody(key_id=key_id)))
+    body = UpdateKeyRotationIntervalRequestBody(key_id=key_id, rotation_interval=30)
+    alice.update_key_rotation_interval(UpdateKeyRotationIntervalRequest(body=body))
+    assert describe(alice, key_id).key_rotation_enabled == "true"
+    reply = alice.rotate_on_demand(RotateOnDemandRequest(body=RotateOnDemandRequestBody(key_id=key_id)))
+    assert reply.key_id == key_id
+    status = rotation_status(dave, key_id)
+    assert (status.key_rotation_enabled, status.rotation_interval, status.number_of_rotations) == (True, 30, 1)
+    assert status.last_rotation_time
+    new = encrypt(alice, key_id, "after").cipher_text
+    assert decrypt(alice, old).plain_text == "before" and decrypt(alice, new).plain_text == "after"
+    expect_error(lambda: dave.enable_key_rotation(EnableKeyRotationRequest(body=OperateKeyRequestBody(key_id=key_id))),
+                 403, "KMS.0306")
+    bad = UpdateKeyRotationIntervalRequestBody(key_id=key_id, rotation_interval=29)
+    expect_error(lambda: alice.update_key_rotation_interval(UpdateKeyRotationIntervalRequest(body=bad)), 400, "KMS.0308")
+    alice.disable_key_rotation(DisableKeyRotationRequest(body=OperateKeyRequestBody(key_id=key_id)))
+    assert rotation_status(alice, key_id).key_rotation_enabled is False
+    body = UpdateKeyRotationIntervalRequestBody(key_id=key_id, rotation_interval=60)
+    expect_error(lambda: alice.update_key_rotation_interval(UpdateKeyRotationIntervalRequest(body=body)), 400, "KMS.0313")
+
+    destination = create_key(alice)
+    moved = alice.re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
+        cipher_text=old, destination_key_id=destination, destination_additional_authenticated_data="to-b")))
+    assert moved.key_id == destination and moved.source_key_id == key_id
+    body = DecryptDataRequestBody(cipher_text=moved.cipher_text, additional_authenticated_data="to-b")
+    assert alice.decrypt_data(DecryptDataRequest(body=body)).plain_text == "before"
+    no_permission_on_key(lambda: kms("bob").re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
+        cipher_text=old, destination_key_id=destination))), "kms:ReEncryptFrom", key_id)

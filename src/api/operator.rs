@@ -17,6 +17,8 @@ use serde_json::json;
 use super::{AppState, LoggedErrorCode, RequestId};
 use crate::domain::reset::operator_api_allowed;
 
+mod clock;
+
 /// The largest snapshot `POST /_emulator/snapshot` takes.
 pub const MAX_SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -31,6 +33,12 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             axum::routing::get(export_snapshot)
                 .post(import_snapshot)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_SNAPSHOT_BYTES)),
+        )
+        .route(
+            "/_emulator/clock",
+            axum::routing::get(clock::show)
+                .post(clock::advance)
+                .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes)),
         )
 }
 

@@ -139,6 +139,18 @@ pub enum KmsError {
     /// AWS IncorrectKeyException: the request names another key than the ciphertext's.
     #[error("The key ID in the request does not identify the key that encrypted the ciphertext.")]
     IncorrectKey,
+    /// A key type that does not rotate (AWS UnsupportedOperationException, Huawei KMS.0324).
+    #[error("Key rotation is not supported for this key: {0}")]
+    RotationUnsupportedKeyType(String),
+    /// A key of imported material (AWS UnsupportedOperationException, Huawei KMS.0312).
+    #[error("External keys cannot be rotated: {0}")]
+    RotationUnsupportedOrigin(String),
+    /// Huawei KMS.0313: update-key-rotation-interval on a key whose rotation is disabled.
+    #[error("Key rotation is not enabled.")]
+    RotationNotEnabled,
+    /// AWS LimitExceededException: the on-demand rotation limit of a key.
+    #[error("Rotation limit exceeded: {0}")]
+    RotationLimitExceeded(String),
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     /// The service is at its connection limit (`--max-connections`).

@@ -14,6 +14,7 @@ pub mod key;
 pub mod key_spec;
 pub mod listing;
 pub mod reset;
+pub mod rotation;
 pub mod seed;
 pub mod text;
 

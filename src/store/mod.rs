@@ -18,6 +18,8 @@ pub use crate::domain::{GrantFilter, Page};
 
 #[macro_use]
 mod sql;
+#[macro_use]
+mod rotation_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -132,8 +134,68 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn prune_login_guard(&self, now_ms: i64, window_ms: i64) -> Result<u64, StoreError>;
 }
 
+/// Decides, on the locked key and its rotation state (with the emulator's clock), what a
+/// rotation operation writes.
+pub type RotationDecide<'a> = &'a (
+        dyn Fn(
+    Option<&Key>,
+    &crate::domain::rotation::RotationState,
+) -> Result<crate::domain::rotation::RotationPlan, Refusal>
+            + Send
+            + Sync
+    );
+/// Makes new material for version `n` of the key, wrapped under the master key.
+pub type WrapVersion<'a> = &'a (dyn Fn(u32) -> Vec<u8> + Send + Sync);
+
+/// Key rotation and the emulator's clock (migration 0009).
 #[async_trait]
-pub trait Store: TokenStore {
+pub trait RotationStore: Send + Sync + 'static {
+    /// The clock offset `POST /_emulator/clock` set, in ms (0 when never moved).
+    async fn clock_offset(&self) -> Result<i64, StoreError>;
+
+    /// Adds `delta_ms` to the clock offset (`None`: back to system time); returns the new
+    /// offset. Concurrent moves all apply (the addition happens in the database).
+    async fn move_clock(&self, delta_ms: Option<i64>) -> Result<i64, StoreError>;
+
+    /// A key's rotation settings and versions, with the clock at `system_now_ms`.
+    async fn rotation_state(
+        &self,
+        key_id: &KeyId,
+        system_now_ms: i64,
+    ) -> Result<crate::domain::rotation::RotationState, StoreError>;
+
+    /// The wrapped material of version `version` (1, 2, ...) of a key.
+    async fn version_material(
+        &self,
+        key_id: &KeyId,
+        version: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// In one transaction: locks the key, reads its rotation state, lets `decide` plan, and
+    /// writes the plan (settings, and new versions made by `wrap`). Returns the key and the
+    /// state after the write. Of concurrent callers, each sees the others' rotations.
+    async fn change_rotation(
+        &self,
+        key_id: &KeyId,
+        system_now_ms: i64,
+        decide: RotationDecide<'_>,
+        wrap: WrapVersion<'_>,
+    ) -> Result<(Key, crate::domain::rotation::RotationState), StoreError>;
+
+    /// A key's rotations, oldest first, after version `after`.
+    async fn list_rotations(
+        &self,
+        key_id: &KeyId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Page<crate::domain::rotation::KeyRotation>, StoreError>;
+
+    /// The IDs of the project's keys whose automatic rotation is enabled.
+    async fn rotating_keys(&self, project_id: &str) -> Result<Vec<String>, StoreError>;
+}
+
+#[async_trait]
+pub trait Store: TokenStore + RotationStore {
     /// "postgres" or "sqlite", for logs and diagnostics.
     fn backend(&self) -> &'static str;
 
@@ -624,6 +686,48 @@ pub struct Snapshot {
     pub keys: Vec<SnapshotKey>,
     /// Grants in creation order.
     pub grants: Vec<SnapshotGrant>,
+    /// Rotated material (migration 0009), by key and version; absent in older snapshots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_versions: Vec<SnapshotKeyVersion>,
+    /// Automatic rotation settings; absent in older snapshots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_rotations: Vec<SnapshotKeyRotation>,
+}
+
+/// A version of a key's material as stored (`key_material` in hex, wrapped).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotKeyVersion {
+    pub key_id: String,
+    pub version: i64,
+    #[serde(with = "hex_vec")]
+    pub key_material: Vec<u8>,
+    pub rotation_date: i64,
+    pub rotation_type: String,
+}
+
+/// A key's automatic rotation settings as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotKeyRotation {
+    pub key_id: String,
+    pub enabled: i64,
+    pub period_days: i64,
+    pub next_rotation_date: Option<i64>,
+}
+
+mod hex_vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::hex::lower(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::hex::decode(&text)
+            .ok_or_else(|| serde::de::Error::custom("key_material must be hex"))
+    }
 }
 
 /// The snapshot format this build writes and reads.
@@ -714,6 +818,51 @@ impl Snapshot {
                 return Err(format!(
                     "alias {:?} appears twice in project {}",
                     key.key_alias, key.project_id
+                ));
+            }
+        }
+        let mut versions = std::collections::HashSet::new();
+        for v in &self.key_versions {
+            if !keys.contains(v.key_id.as_str()) {
+                return Err(format!(
+                    "key version of {}, which the snapshot does not hold",
+                    v.key_id
+                ));
+            }
+            if v.version < 1 || v.version > i64::from(u32::MAX) {
+                return Err(format!(
+                    "key {} has version {}, not 1 or more",
+                    v.key_id, v.version
+                ));
+            }
+            if crate::domain::rotation::RotationType::parse(&v.rotation_type).is_none() {
+                return Err(format!(
+                    "key {} version {}: rotation_type {:?}",
+                    v.key_id, v.version, v.rotation_type
+                ));
+            }
+            if !versions.insert((v.key_id.as_str(), v.version)) {
+                return Err(format!(
+                    "key {} version {} appears twice",
+                    v.key_id, v.version
+                ));
+            }
+        }
+        let mut rotations = std::collections::HashSet::new();
+        for r in &self.key_rotations {
+            if !keys.contains(r.key_id.as_str()) {
+                return Err(format!(
+                    "rotation settings of {}, which the snapshot does not hold",
+                    r.key_id
+                ));
+            }
+            if !matches!(r.enabled, 0 | 1) || r.period_days < 1 {
+                return Err(format!("key {}: rotation settings out of range", r.key_id));
+            }
+            if !rotations.insert(r.key_id.as_str()) {
+                return Err(format!(
+                    "rotation settings of key {} appear twice",
+                    r.key_id
                 ));
             }
         }

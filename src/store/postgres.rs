@@ -52,3 +52,5 @@ impl_sql_store!(
     lock = " for update",
     lock_grant = " for update of g"
 );
+
+impl_rotation_store!(PgStore, sqlx::Postgres, lock = " for update");

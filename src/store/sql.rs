@@ -1045,8 +1045,15 @@ macro_rules! impl_sql_store {
                 )
                 .fetch_all(&mut *tx)
                 .await?;
+                let (key_versions, key_rotations) = export_rotation(&mut tx).await?;
                 tx.commit().await?;
-                Ok($crate::store::Snapshot { format: $crate::store::SNAPSHOT_FORMAT, keys, grants })
+                Ok($crate::store::Snapshot {
+                    format: $crate::store::SNAPSHOT_FORMAT,
+                    keys,
+                    grants,
+                    key_versions,
+                    key_rotations,
+                })
             }
 
             async fn import_snapshot(
@@ -1108,6 +1115,7 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                import_rotation(&mut tx, snapshot).await?;
                 let counts = $crate::domain::ResetCounts { keys, grants };
                 write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
                 tx.commit().await?;

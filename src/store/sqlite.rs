@@ -119,3 +119,5 @@ impl_sql_store!(
     lock = "",
     lock_grant = ""
 );
+
+impl_rotation_store!(SqliteStore, sqlx::Sqlite, lock = "");

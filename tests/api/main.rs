@@ -28,6 +28,7 @@ mod oracles;
 mod races;
 mod reset;
 mod revoke_retire;
+mod rotation;
 mod secrets;
 mod seed;
 mod signature_replay;

@@ -112,6 +112,10 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
             "LimitExceededException",
             format!("The request was rejected because the account already has {limit} keys."),
         ),
+        RotationUnsupportedKeyType(_) | RotationUnsupportedOrigin(_) => {
+            AwsError::new("UnsupportedOperationException", error.to_string())
+        }
+        RotationLimitExceeded(_) => AwsError::new("LimitExceededException", error.to_string()),
         MalformedPolicy(message) => AwsError::new("MalformedPolicyDocumentException", message),
         PolicyTooLarge { .. } => AwsError::new("LimitExceededException", error.to_string()),
         IncorrectKey => AwsError::new(

@@ -19,6 +19,7 @@ mod crypto_ops;
 pub mod error;
 mod grants;
 mod keys;
+mod rotation;
 mod signing;
 pub mod wire;
 
@@ -37,6 +38,7 @@ use self::error::AwsError;
 use super::{AppState, RequestId};
 use crate::auth::identities::User;
 use crate::auth::sigv4;
+use crate::domain::authz::Action;
 use crate::domain::ids::excerpt;
 use crate::domain::{Caller, StateChange};
 
@@ -75,10 +77,16 @@ enum Operation {
     DeleteAlias,
     UpdateAlias,
     ListAliases,
+    EnableKeyRotation,
+    DisableKeyRotation,
+    GetKeyRotationStatus,
+    RotateKeyOnDemand,
+    ListKeyRotations,
+    ReEncrypt,
 }
 
 impl Operation {
-    const ALL: [Operation; 30] = [
+    const ALL: [Operation; 36] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -109,6 +117,12 @@ impl Operation {
         Self::DeleteAlias,
         Self::UpdateAlias,
         Self::ListAliases,
+        Self::EnableKeyRotation,
+        Self::DisableKeyRotation,
+        Self::GetKeyRotationStatus,
+        Self::RotateKeyOnDemand,
+        Self::ListKeyRotations,
+        Self::ReEncrypt,
     ];
 
     fn name(self) -> &'static str {
@@ -143,6 +157,12 @@ impl Operation {
             Self::DeleteAlias => "DeleteAlias",
             Self::UpdateAlias => "UpdateAlias",
             Self::ListAliases => "ListAliases",
+            Self::EnableKeyRotation => "EnableKeyRotation",
+            Self::DisableKeyRotation => "DisableKeyRotation",
+            Self::GetKeyRotationStatus => "GetKeyRotationStatus",
+            Self::RotateKeyOnDemand => "RotateKeyOnDemand",
+            Self::ListKeyRotations => "ListKeyRotations",
+            Self::ReEncrypt => "ReEncrypt",
         }
     }
 
@@ -315,5 +335,11 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::DeleteAlias => aliases::delete_alias(call).await.map(|_| None),
         Operation::UpdateAlias => aliases::update_alias(call).await.map(|_| None),
         Operation::ListAliases => aliases::list_aliases(call).await.map(Some),
+        Operation::EnableKeyRotation => rotation::change(call, Action::EnableKeyRotation).await,
+        Operation::DisableKeyRotation => rotation::change(call, Action::DisableKeyRotation).await,
+        Operation::RotateKeyOnDemand => rotation::change(call, Action::RotateKeyOnDemand).await,
+        Operation::GetKeyRotationStatus => rotation::status(call).await.map(Some),
+        Operation::ListKeyRotations => rotation::list(call).await.map(Some),
+        Operation::ReEncrypt => rotation::re_encrypt(call).await.map(Some),
     }
 }

@@ -31,35 +31,42 @@ const DEK_DIGEST_BYTES: usize = 32;
 /// and OTC's `encryption_context` (an object, compared in canonical key order).
 /// Both are accepted; whatever was given at encryption must be given at decryption.
 fn context_bytes(body: &Body) -> Result<Vec<u8>, KmsError> {
+    context_bytes_of(body, "additional_authenticated_data", "encryption_context")
+}
+
+/// As `context_bytes`, from the fields named `aad_field` and `context_field` (re-encrypt
+/// has a source and a destination pair).
+pub(super) fn context_bytes_of(
+    body: &Body,
+    aad_field: &str,
+    context_field: &str,
+) -> Result<Vec<u8>, KmsError> {
     let mut context = Vec::new();
-    if let Some(aad) = body.optional_str(
-        "additional_authenticated_data",
-        KmsError::InvalidEncryptionContext,
-    )? {
+    if let Some(aad) = body.optional_str(aad_field, KmsError::InvalidEncryptionContext)? {
         if aad.len() > MAX_AAD_BYTES {
             return Err(KmsError::InvalidEncryptionContext(format!(
-                "additional_authenticated_data must be at most {MAX_AAD_BYTES} bytes."
+                "{aad_field} must be at most {MAX_AAD_BYTES} bytes."
             )));
         }
         context.extend_from_slice(b"aad:");
         context.extend_from_slice(aad.as_bytes());
     }
-    match body.given("encryption_context") {
+    match body.given(context_field) {
         None => {}
         Some(Value::Object(map)) => {
             let canonical = serde_json::to_string(map).map_err(|_| KmsError::Internal)?;
             if canonical.chars().count() > MAX_CONTEXT_CHARS {
                 return Err(KmsError::InvalidEncryptionContext(format!(
-                    "encryption_context must be at most {MAX_CONTEXT_CHARS} characters."
+                    "{context_field} must be at most {MAX_CONTEXT_CHARS} characters."
                 )));
             }
             context.extend_from_slice(b"\0ctx:");
             context.extend_from_slice(canonical.as_bytes());
         }
         Some(_) => {
-            return Err(KmsError::InvalidEncryptionContext(
-                "encryption_context must be a JSON object.".into(),
-            ));
+            return Err(KmsError::InvalidEncryptionContext(format!(
+                "{context_field} must be a JSON object."
+            )));
         }
     }
     Ok(context)
@@ -96,6 +103,19 @@ pub(super) async fn encrypt_data(
         )
         .await?;
     ok(json!({"key_id": key_id.as_str(), "cipher_text": BASE64.encode(frame)}))
+}
+
+/// The frame of a Base64 `cipher_text` (decrypt-data, re-encrypt).
+pub(super) fn cipher_text_frame(body: &Body) -> Result<Vec<u8>, KmsError> {
+    let cipher_text = body.required_str("cipher_text", KmsError::InvalidCipherText)?;
+    if !CIPHER_TEXT_BASE64.is_match(cipher_text) {
+        return Err(KmsError::InvalidCipherText(
+            "cipher_text must be 128 to 5648 Base64 characters.".into(),
+        ));
+    }
+    BASE64
+        .decode(cipher_text)
+        .map_err(|_| KmsError::InvalidCipherText("cipher_text is not valid Base64.".into()))
 }
 
 /// `(frame, context)` of a decrypt-data request.

@@ -58,6 +58,11 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         InvalidPendingDays(_) => (StatusCode::BAD_REQUEST, "KMS.1401"),
         KeyAlreadyPendingDeletion => (StatusCode::BAD_REQUEST, "KMS.1402"),
         KeyNotPendingDeletion => (StatusCode::BAD_REQUEST, "KMS.1501"),
+        RotationUnsupportedKeyType(_) => (StatusCode::BAD_REQUEST, "KMS.0324"),
+        RotationUnsupportedOrigin(_) => (StatusCode::BAD_REQUEST, "KMS.0312"),
+        RotationNotEnabled => (StatusCode::BAD_REQUEST, "KMS.0313"),
+        // Huawei documents no code for it; the generic invalid-parameter one.
+        RotationLimitExceeded(_) => (StatusCode::BAD_REQUEST, "KMS.0308"),
         InvalidEncryptionContext(_) => (StatusCode::BAD_REQUEST, "KMS.0208"),
         InvalidPlainText(_) => (StatusCode::BAD_REQUEST, "KMS.2101"),
         InvalidDekLength(_) => (StatusCode::BAD_REQUEST, "KMS.2102"),

@@ -127,7 +127,10 @@ pub(super) async fn describe_key(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let key = state.kms.describe_key(caller, &key_field(body)?).await?;
-    ok(json!({"key_info": KeyDetails::new(key, &state.kms.settings().region)}))
+    let rotating = state.kms.rotation_enabled(&key).await?;
+    let mut details = KeyDetails::new(key, &state.kms.settings().region);
+    details.key_rotation_enabled = if rotating { "true" } else { "false" };
+    ok(json!({"key_info": details}))
 }
 
 /// `(key_state, after, limit)` of a list-keys request.
@@ -151,7 +154,14 @@ pub(super) async fn list_keys(
 ) -> Result<Response, KmsError> {
     let (key_state, after, limit) = list_keys_request(body)?;
     let page = state.kms.list_keys(caller, key_state, after, limit).await?;
-    ok(KeyList::new(page, &state.kms.settings().region))
+    let rotating = state.kms.rotating_keys(caller).await?;
+    let mut list = KeyList::new(page, &state.kms.settings().region);
+    for details in &mut list.key_details {
+        if rotating.contains(&details.key_id) {
+            details.key_rotation_enabled = "true";
+        }
+    }
+    ok(list)
 }
 
 pub(super) async fn change_state(

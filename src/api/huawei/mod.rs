@@ -11,6 +11,7 @@ mod crypto_ops;
 pub mod error;
 mod grants;
 mod keys;
+mod rotation;
 mod signing;
 pub mod wire;
 
@@ -31,6 +32,7 @@ use self::body::Body;
 use self::error::HuaweiError;
 use super::credentials::{self, Request};
 use super::{AppState, RequestId};
+use crate::domain::authz::Action as CoreAction;
 use crate::domain::{KeyId, KeyRef, KmsError, StateChange};
 use crate::service::Deletion;
 
@@ -95,11 +97,17 @@ enum Action {
     UpdateKeyDescription,
     UserQuotas,
     UserInstances,
+    EnableKeyRotation,
+    DisableKeyRotation,
+    UpdateKeyRotationInterval,
+    GetKeyRotationStatus,
+    RotateOnDemand,
+    ReEncrypt,
 }
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 27] = [
+    const ALL: [(&'static str, Action); 33] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -130,6 +138,15 @@ impl Action {
         ("update-key-description", Self::UpdateKeyDescription),
         ("user-quotas", Self::UserQuotas),
         ("user-instances", Self::UserInstances),
+        ("enable-key-rotation", Self::EnableKeyRotation),
+        ("disable-key-rotation", Self::DisableKeyRotation),
+        (
+            "update-key-rotation-interval",
+            Self::UpdateKeyRotationInterval,
+        ),
+        ("get-key-rotation-status", Self::GetKeyRotationStatus),
+        ("rotate-on-demand", Self::RotateOnDemand),
+        ("re-encrypt", Self::ReEncrypt),
     ];
 
     /// The HTTP method the action is served on: GET for the account facts, as the SDK
@@ -238,6 +255,18 @@ async fn handle(
         Action::UpdateKeyDescription => keys::update_description(state, &caller, &body).await,
         Action::UserQuotas => keys::user_quotas(state, &caller).await,
         Action::UserInstances => keys::user_instances(state, &caller).await,
+        Action::EnableKeyRotation => {
+            rotation::change(state, &caller, &body, CoreAction::EnableKeyRotation).await
+        }
+        Action::DisableKeyRotation => {
+            rotation::change(state, &caller, &body, CoreAction::DisableKeyRotation).await
+        }
+        Action::UpdateKeyRotationInterval => {
+            rotation::change(state, &caller, &body, CoreAction::UpdateKeyRotationInterval).await
+        }
+        Action::GetKeyRotationStatus => rotation::status(state, &caller, &body).await,
+        Action::RotateOnDemand => rotation::rotate_on_demand(state, &caller, &body).await,
+        Action::ReEncrypt => rotation::re_encrypt(state, &caller, &body).await,
     }
 }
 
@@ -302,6 +331,14 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             }
             Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
             Action::UserQuotas | Action::UserInstances => Ok(()),
+            Action::EnableKeyRotation
+            | Action::DisableKeyRotation
+            | Action::GetKeyRotationStatus
+            | Action::RotateOnDemand => key_id_field(&body).map(drop),
+            Action::UpdateKeyRotationInterval => {
+                rotation::change_request(&body, CoreAction::UpdateKeyRotationInterval).map(drop)
+            }
+            Action::ReEncrypt => rotation::re_encrypt_request(&body).map(drop),
         }
     });
     Some(decoded)

@@ -65,10 +65,27 @@ pub enum Action {
     UpdateAlias,
     /// AWS ListAliases: about the account.
     ListAliases,
+    /// Huawei enable-key-rotation, AWS EnableKeyRotation.
+    EnableKeyRotation,
+    /// Huawei disable-key-rotation, AWS DisableKeyRotation.
+    DisableKeyRotation,
+    /// Huawei update-key-rotation-interval (AWS sets the period with EnableKeyRotation, so
+    /// an AWS-language policy governs it as kms:EnableKeyRotation).
+    UpdateKeyRotationInterval,
+    /// Huawei get-key-rotation-status, AWS GetKeyRotationStatus.
+    GetKeyRotationStatus,
+    /// AWS ListKeyRotations (Huawei has none; its get-key-rotation-status counts them).
+    ListKeyRotations,
+    /// Huawei rotate-on-demand, AWS RotateKeyOnDemand.
+    RotateKeyOnDemand,
+    /// Huawei re-encrypt and AWS ReEncrypt, on the key that made the ciphertext.
+    ReEncryptFrom,
+    /// Huawei re-encrypt and AWS ReEncrypt, on the key that makes the new ciphertext.
+    ReEncryptTo,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 41] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -102,6 +119,14 @@ impl Action {
         Self::DeleteAlias,
         Self::UpdateAlias,
         Self::ListAliases,
+        Self::EnableKeyRotation,
+        Self::DisableKeyRotation,
+        Self::UpdateKeyRotationInterval,
+        Self::GetKeyRotationStatus,
+        Self::ListKeyRotations,
+        Self::RotateKeyOnDemand,
+        Self::ReEncryptFrom,
+        Self::ReEncryptTo,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -139,6 +164,13 @@ impl Action {
             Self::DeleteAlias => &["kms:DeleteAlias"],
             Self::UpdateAlias => &["kms:UpdateAlias"],
             Self::ListAliases => &["kms:ListAliases"],
+            Self::EnableKeyRotation | Self::UpdateKeyRotationInterval => &["kms:EnableKeyRotation"],
+            Self::DisableKeyRotation => &["kms:DisableKeyRotation"],
+            Self::GetKeyRotationStatus => &["kms:GetKeyRotationStatus"],
+            Self::ListKeyRotations => &["kms:ListKeyRotations"],
+            Self::RotateKeyOnDemand => &["kms:RotateKeyOnDemand"],
+            Self::ReEncryptFrom => &["kms:ReEncryptFrom"],
+            Self::ReEncryptTo => &["kms:ReEncryptTo"],
         }
     }
 
@@ -197,6 +229,19 @@ impl Action {
             Self::DeleteAlias => &["kms:alias:delete", "kms:cmk:deleteAlias"],
             Self::UpdateAlias => &["kms:alias:update", "kms:cmk:updateAlias"],
             Self::ListAliases => &["kms:alias:list", "kms:cmk:listAliases"],
+            // Rotation: the role-era table files key changes under kms:cmk:update; the
+            // read-only system policy names kms:cmk:getRotation (as do Huawei's RAM-sharing
+            // docs); the fine-grained names follow Huawei's API names.
+            Self::EnableKeyRotation => &["kms:cmk:update", "kms:cmk:enableKeyRotation"],
+            Self::DisableKeyRotation => &["kms:cmk:update", "kms:cmk:disableKeyRotation"],
+            Self::UpdateKeyRotationInterval => {
+                &["kms:cmk:update", "kms:cmk:updateKeyRotationInterval"]
+            }
+            Self::GetKeyRotationStatus => &["kms:cmk:getRotation", "kms:cmk:getKeyRotationStatus"],
+            Self::ListKeyRotations => &["kms:cmk:getRotation", "kms:cmk:listKeyRotations"],
+            Self::RotateKeyOnDemand => &["kms:cmk:update", "kms:cmk:rotateOnDemand"],
+            // re-encrypt decrypts with one key and encrypts with another: crypto on both.
+            Self::ReEncryptFrom | Self::ReEncryptTo => &["kms:cmk:crypto", "kms:cmk:reEncrypt"],
         }
     }
 
@@ -220,6 +265,8 @@ impl Action {
             Self::GetPublicKey => Op::GetPublicKey,
             Self::GenerateMac => Op::GenerateMac,
             Self::VerifyMac => Op::VerifyMac,
+            Self::ReEncryptFrom => Op::ReEncryptFrom,
+            Self::ReEncryptTo => Op::ReEncryptTo,
             _ => return None,
         })
     }
@@ -260,6 +307,9 @@ impl Action {
                 | Self::GetPublicKey
                 | Self::GenerateMac
                 | Self::VerifyMac
+                | Self::GetKeyRotationStatus
+                | Self::ReEncryptFrom
+                | Self::ReEncryptTo
         )
     }
 
@@ -274,6 +324,8 @@ impl Action {
                 | Self::DecryptDatakey
                 | Self::GenerateDataKey
                 | Self::GenerateDataKeyWithoutPlaintext
+                | Self::ReEncryptFrom
+                | Self::ReEncryptTo
         )
     }
 }

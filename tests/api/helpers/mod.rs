@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every action of the Huawei dialect.
-pub const ALL_ACTIONS: [&str; 25] = [
+pub const ALL_ACTIONS: [&str; 31] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -39,6 +39,12 @@ pub const ALL_ACTIONS: [&str; 25] = [
     "generate-mac",
     "verify-mac",
     "update-key-description",
+    "enable-key-rotation",
+    "disable-key-rotation",
+    "update-key-rotation-interval",
+    "get-key-rotation-status",
+    "rotate-on-demand",
+    "re-encrypt",
 ];
 
 pub const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
