@@ -28,6 +28,9 @@ use crate::domain::{
 };
 use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
+mod tags;
+pub use tags::TaggedKey;
+
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -96,6 +99,8 @@ pub struct CreateKey {
     pub policy: Option<String>,
     /// AWS `BypassPolicyLockoutSafetyCheck`.
     pub bypass_policy_lockout_check: bool,
+    /// AWS `Tags`: the key's first tags, stored with it (checked by `domain::tag`).
+    pub tags: Vec<crate::domain::Tag>,
 }
 
 pub struct CreateGrant {
@@ -521,13 +526,13 @@ impl Kms {
     /// A refusal decided inside a write transaction without the caller's grants (the
     /// actions grants cannot give): when it hid the key, a grant may still show the key
     /// to the caller, who is then told that it may not, rather than that the key is missing.
-    async fn shown_through_grants(
+    async fn shown_through_grants<T>(
         &self,
         caller: &Caller,
         key_ref: &KeyRef,
         action: Action,
-        result: Result<Key, StoreError>,
-    ) -> Result<Key, StoreError> {
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let Err(StoreError::Refused(Refusal::Denied(KmsError::KeyNotFound(hidden)))) = result
         else {
             return result;
@@ -622,6 +627,8 @@ impl Kms {
 
     pub async fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<Key, KmsError> {
         self.decide_keyless(caller, Action::CreateKey).await?;
+        // Only AWS's CreateKey takes tags; AWS's limits apply.
+        Self::check_new_key_tags(Dialect::Aws, &request.tags)?;
         let external = request.origin == "external";
         let key_state = if external {
             KeyState::PendingImport
@@ -672,7 +679,7 @@ impl Kms {
             }
         }
         self.store
-            .insert_key(&key, self.settings.max_keys_per_project)
+            .insert_key(&key, &request.tags, self.settings.max_keys_per_project)
             .await?;
         tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key created");
         Ok(key)

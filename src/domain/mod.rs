@@ -14,6 +14,7 @@ pub mod key;
 pub mod key_spec;
 pub mod listing;
 pub mod reset;
+pub mod tag;
 pub mod text;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use ids::{GrantId, KeyId, PrincipalId};
 pub use key::{Key, KeyState, StateChange};
 pub use listing::{GrantFilter, Page};
 pub use reset::{ResetCounts, ResetScope};
+pub use tag::Tag;
 
 /// Who is calling, as established by the auth layer, and in which request.
 ///

@@ -20,6 +20,7 @@ pub mod error;
 mod grants;
 mod keys;
 mod signing;
+mod tags;
 pub mod wire;
 
 use axum::Extension;
@@ -75,10 +76,13 @@ enum Operation {
     DeleteAlias,
     UpdateAlias,
     ListAliases,
+    TagResource,
+    UntagResource,
+    ListResourceTags,
 }
 
 impl Operation {
-    const ALL: [Operation; 30] = [
+    const ALL: [Operation; 33] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -109,6 +113,9 @@ impl Operation {
         Self::DeleteAlias,
         Self::UpdateAlias,
         Self::ListAliases,
+        Self::TagResource,
+        Self::UntagResource,
+        Self::ListResourceTags,
     ];
 
     fn name(self) -> &'static str {
@@ -143,6 +150,9 @@ impl Operation {
             Self::DeleteAlias => "DeleteAlias",
             Self::UpdateAlias => "UpdateAlias",
             Self::ListAliases => "ListAliases",
+            Self::TagResource => "TagResource",
+            Self::UntagResource => "UntagResource",
+            Self::ListResourceTags => "ListResourceTags",
         }
     }
 
@@ -315,5 +325,8 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::DeleteAlias => aliases::delete_alias(call).await.map(|_| None),
         Operation::UpdateAlias => aliases::update_alias(call).await.map(|_| None),
         Operation::ListAliases => aliases::list_aliases(call).await.map(Some),
+        Operation::TagResource => tags::tag_resource(call).await.map(|_| None),
+        Operation::UntagResource => tags::untag_resource(call).await.map(|_| None),
+        Operation::ListResourceTags => tags::list_resource_tags(call).await.map(Some),
     }
 }

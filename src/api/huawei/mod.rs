@@ -4,7 +4,11 @@
 //! calls with the core's `Action` and `Dialect::Huawei`, Huawei's JSON and error codes
 //! out. Who may do what is decided by the authorization core (`domain::authz`).
 //!
-//! - `keys`, `grants`, `crypto_ops`: the actions, by family.
+//! - `keys`, `grants`, `crypto_ops`, `tags`: the actions, by family.
+//!
+//! Most actions are one path segment after `kms/`, served on one method. The tag
+//! actions put the key ID (and a tag key) in the path: `{key_id}/tags`,
+//! `{key_id}/tags/action`, `{key_id}/tags/{key}`, `resource_instances/action`.
 
 pub mod body;
 mod crypto_ops;
@@ -12,6 +16,7 @@ pub mod error;
 mod grants;
 mod keys;
 mod signing;
+mod tags;
 pub mod wire;
 
 use std::sync::LazyLock;
@@ -39,11 +44,11 @@ static PROJECT_ID: LazyLock<Regex> =
 
 pub fn routes(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
+        .route("/v1.0/{project_id}/kms/{action}", any_method())
+        .route("/v1.0/{project_id}/kms/{first}/{second}", any_method())
         .route(
-            "/v1.0/{project_id}/kms/{action}",
-            post(dispatch)
-                .get(dispatch)
-                .fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) }),
+            "/v1.0/{project_id}/kms/{first}/{second}/{third}",
+            any_method(),
         )
         .route("/", get(versions))
         .route("/v1.0", get(version))
@@ -51,6 +56,15 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             |Extension(id): Extension<RequestId>| async move { error::gateway_not_found(&id.0) },
         )
         .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+/// Every path of the dialect takes POST, GET and DELETE to `dispatch`, which answers
+/// KMS.0215 for a method the action is not served on; other methods get it here.
+fn any_method() -> axum::routing::MethodRouter<AppState> {
+    post(dispatch)
+        .get(dispatch)
+        .delete(dispatch)
+        .fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) })
 }
 
 fn version_entry() -> serde_json::Value {
@@ -95,11 +109,30 @@ enum Action {
     UpdateKeyDescription,
     UserQuotas,
     UserInstances,
+    /// GET tags: the project's tag keys with their values.
+    ListKmsTags,
+    /// POST {key_id}/tags.
+    CreateKmsTag,
+    /// GET {key_id}/tags.
+    ShowKmsTags,
+    /// POST {key_id}/tags/action.
+    BatchKmsTags,
+    /// DELETE {key_id}/tags/{key}.
+    DeleteKmsTag,
+    /// POST resource_instances/action.
+    ListKmsByTags,
+}
+
+/// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
+#[derive(Debug, Default)]
+struct PathParams {
+    key_id: Option<String>,
+    tag_key: Option<String>,
 }
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 27] = [
+    const ALL: [(&'static str, Action); 28] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -130,13 +163,17 @@ impl Action {
         ("update-key-description", Self::UpdateKeyDescription),
         ("user-quotas", Self::UserQuotas),
         ("user-instances", Self::UserInstances),
+        ("tags", Self::ListKmsTags),
     ];
 
-    /// The HTTP method the action is served on: GET for the account facts, as the SDK
-    /// calls them; POST for the rest.
+    /// The HTTP method the action is served on: GET for the account facts and the tag
+    /// listings, DELETE for a tag, as the SDK calls them; POST for the rest.
     fn method(self) -> Method {
         match self {
-            Self::UserQuotas | Self::UserInstances => Method::GET,
+            Self::UserQuotas | Self::UserInstances | Self::ListKmsTags | Self::ShowKmsTags => {
+                Method::GET
+            }
+            Self::DeleteKmsTag => Method::DELETE,
             _ => Method::POST,
         }
     }
@@ -147,11 +184,63 @@ impl Action {
             .find(|(served, _)| *served == name)
             .map(|(_, action)| *action)
     }
+
+    /// The action a path (the segments after `kms/`) names for `method`, with its path
+    /// parameters; `Err(true)` when the path is served on other methods only.
+    fn route(segments: &[String], method: &Method) -> Result<(Self, PathParams), bool> {
+        let none = PathParams::default();
+        let key = |key_id: &str| PathParams {
+            key_id: Some(key_id.to_owned()),
+            tag_key: None,
+        };
+        let found = match segments {
+            [name] => Self::parse(name).map(|action| (action, none)).ok_or(false),
+            [first, second] if first == "resource_instances" && second == "action" => {
+                Ok((Self::ListKmsByTags, none))
+            }
+            [key_id, tags] if tags == "tags" => {
+                let action = if *method == Method::GET {
+                    Self::ShowKmsTags
+                } else {
+                    Self::CreateKmsTag
+                };
+                Ok((action, key(key_id)))
+            }
+            // POST .../tags/action is the batch; DELETE .../tags/{key} (even a tag
+            // named "action") deletes one tag.
+            [key_id, tags, third] if tags == "tags" => {
+                if *method == Method::DELETE {
+                    Ok((
+                        Self::DeleteKmsTag,
+                        PathParams {
+                            key_id: Some(key_id.to_owned()),
+                            tag_key: Some(third.to_owned()),
+                        },
+                    ))
+                } else if third == "action" {
+                    Ok((Self::BatchKmsTags, key(key_id)))
+                } else {
+                    Err(true)
+                }
+            }
+            _ => Err(false),
+        }?;
+        if found.0.method() == *method {
+            Ok(found)
+        } else {
+            Err(true)
+        }
+    }
 }
 
-/// The served action names, for the health document.
+/// The served action names and tag paths, for the health document.
 pub fn served_actions() -> impl Iterator<Item = &'static str> {
-    Action::ALL.iter().map(|(name, _)| *name)
+    Action::ALL.iter().map(|(name, _)| *name).chain([
+        "{key_id}/tags",
+        "{key_id}/tags/action",
+        "{key_id}/tags/{key}",
+        "resource_instances/action",
+    ])
 }
 
 async fn dispatch(
@@ -159,7 +248,7 @@ async fn dispatch(
     Extension(request_id): Extension<RequestId>,
     method: Method,
     uri: Uri,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: Result<Path<Vec<String>>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -178,25 +267,27 @@ async fn handle(
     state: &AppState,
     request: Request<'_>,
     request_id: &RequestId,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: Result<Path<Vec<String>>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, KmsError> {
-    let Path((project_id, action_name)) =
+    let Path(mut segments) =
         path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
+    let project_id = segments.remove(0);
     if !PROJECT_ID.is_match(&project_id) {
         return Err(KmsError::UnknownAction(
             "the project ID in the path is malformed.".into(),
         ));
     }
-    let action = Action::parse(&action_name).ok_or_else(|| {
-        KmsError::UnknownAction(format!(
-            "kms/{} is not an action of this service.",
-            crate::domain::ids::excerpt(&action_name)
-        ))
+    let (action, params) = Action::route(&segments, request.method).map_err(|other_method| {
+        if other_method {
+            KmsError::MethodNotAllowed
+        } else {
+            KmsError::UnknownAction(format!(
+                "kms/{} is not an action of this service.",
+                crate::domain::ids::excerpt(&segments.join("/"))
+            ))
+        }
     })?;
-    if *request.method != action.method() {
-        return Err(KmsError::MethodNotAllowed);
-    }
     let signed_body = credentials::signed_body(request.headers, &body, state.max_body_bytes)?;
     let caller =
         credentials::authenticate(state, request, signed_body, &project_id, &request_id.0).await?;
@@ -238,6 +329,12 @@ async fn handle(
         Action::UpdateKeyDescription => keys::update_description(state, &caller, &body).await,
         Action::UserQuotas => keys::user_quotas(state, &caller).await,
         Action::UserInstances => keys::user_instances(state, &caller).await,
+        Action::ListKmsTags => tags::list_project_tags(state, &caller).await,
+        Action::CreateKmsTag => tags::create_tag(state, &caller, &params, &body).await,
+        Action::ShowKmsTags => tags::show_tags(state, &caller, &params).await,
+        Action::BatchKmsTags => tags::batch_tags(state, &caller, &params, &body).await,
+        Action::DeleteKmsTag => tags::delete_tag(state, &caller, &params).await,
+        Action::ListKmsByTags => tags::list_by_tags(state, &caller, &body).await,
     }
 }
 
@@ -301,7 +398,11 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                     .map(drop)
             }
             Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
-            Action::UserQuotas | Action::UserInstances => Ok(()),
+            Action::UserQuotas | Action::UserInstances | Action::ListKmsTags => Ok(()),
+            Action::ShowKmsTags | Action::DeleteKmsTag => Ok(()),
+            Action::CreateKmsTag => tags::create_tag_request(&body).map(drop),
+            Action::BatchKmsTags => tags::batch_request(&body).map(drop),
+            Action::ListKmsByTags => tags::by_tags_request(&body).map(drop),
         }
     });
     Some(decoded)

@@ -65,10 +65,22 @@ pub enum Action {
     UpdateAlias,
     /// AWS ListAliases: about the account.
     ListAliases,
+    /// AWS TagResource; Huawei create of {key_id}/tags and the batch action "create".
+    TagResource,
+    /// AWS UntagResource; Huawei DELETE {key_id}/tags/{key} and the batch action "delete".
+    UntagResource,
+    /// AWS ListResourceTags; Huawei GET {key_id}/tags.
+    ListResourceTags,
+    /// Huawei GET tags: every tag of the project's keys (no AWS operation; an
+    /// AWS-language policy governs it as kms:ListResourceTags on `*`).
+    ListProjectTags,
+    /// Huawei resource_instances/action: keys filtered and counted by tags (no AWS
+    /// operation; an AWS-language policy governs it as kms:ListKeys).
+    ListKeysByTags,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 38] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -102,6 +114,11 @@ impl Action {
         Self::DeleteAlias,
         Self::UpdateAlias,
         Self::ListAliases,
+        Self::TagResource,
+        Self::UntagResource,
+        Self::ListResourceTags,
+        Self::ListProjectTags,
+        Self::ListKeysByTags,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -139,6 +156,10 @@ impl Action {
             Self::DeleteAlias => &["kms:DeleteAlias"],
             Self::UpdateAlias => &["kms:UpdateAlias"],
             Self::ListAliases => &["kms:ListAliases"],
+            Self::TagResource => &["kms:TagResource"],
+            Self::UntagResource => &["kms:UntagResource"],
+            Self::ListResourceTags | Self::ListProjectTags => &["kms:ListResourceTags"],
+            Self::ListKeysByTags => &["kms:ListKeys"],
         }
     }
 
@@ -197,6 +218,13 @@ impl Action {
             Self::DeleteAlias => &["kms:alias:delete", "kms:cmk:deleteAlias"],
             Self::UpdateAlias => &["kms:alias:update", "kms:cmk:updateAlias"],
             Self::ListAliases => &["kms:alias:list", "kms:cmk:listAliases"],
+            // Spec §12 / OTC permissions table: tag writes are kms:cmkTag:create and
+            // kms:cmkTag:delete, the batch action kms:cmkTag:batch (either direction),
+            // listings kms:cmkTag:list, resource_instances kms:cmkTag:listInstance.
+            Self::TagResource => &["kms:cmkTag:create", "kms:cmkTag:batch"],
+            Self::UntagResource => &["kms:cmkTag:delete", "kms:cmkTag:batch"],
+            Self::ListResourceTags | Self::ListProjectTags => &["kms:cmkTag:list"],
+            Self::ListKeysByTags => &["kms:cmkTag:listInstance"],
         }
     }
 
@@ -235,6 +263,8 @@ impl Action {
                 | Self::GenerateRandom
                 | Self::ShowQuotas
                 | Self::ListAliases
+                | Self::ListProjectTags
+                | Self::ListKeysByTags
         )
     }
 
