@@ -5,6 +5,6 @@ create table kms_tag (
     key_id text not null references kms_key (key_id) on delete cascade,
     tag_key text not null,
     tag_value text not null,
-    position integer not null,
+    position bigint not null,
     primary key (key_id, tag_key)
 );

@@ -28,3 +28,4 @@ mod revoke_retire;
 mod secrets;
 mod signature_replay;
 mod snapshot;
+mod tags;
