@@ -797,6 +797,29 @@ impl Kms {
         Ok(key)
     }
 
+    /// Huawei update-key-alias: the key's key_alias attribute, decided on the locked row;
+    /// an alias another key of the project has is KMS.1104 (the unique index decides).
+    /// A key pending deletion keeps its alias, as its description.
+    pub async fn update_key_alias(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        key_alias: &str,
+    ) -> Result<Key, KmsError> {
+        let key = self
+            .administer_key(caller, key_ref, Action::UpdateKeyAlias, |key| {
+                if key.key_state == KeyState::PendingDeletion {
+                    return Err(KmsError::KeyPendingDeletion);
+                }
+                let mut next = key.clone();
+                next.key_alias = key_alias.to_owned();
+                Ok(next)
+            })
+            .await?;
+        tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key alias updated");
+        Ok(key)
+    }
+
     // ---- Aliases (AWS)
 
     /// An alias's ARN: `arn:aws:kms:REGION:ACCOUNT:alias/NAME`.
@@ -906,10 +929,24 @@ impl Kms {
     }
 
     /// DeleteAlias: decided on the key the alias names.
-    pub async fn delete_alias(&self, caller: &Caller, alias_name: &str) -> Result<(), KmsError> {
+    /// DeleteAlias, and Huawei's DELETE aliases, which names the key the alias must name
+    /// (`of_key`; an alias of another key is not found).
+    pub async fn delete_alias(
+        &self,
+        caller: &Caller,
+        alias_name: &str,
+        of_key: Option<&KeyId>,
+    ) -> Result<(), KmsError> {
         alias::check_writable_name(alias_name).map_err(alias_name_error)?;
         let action = Action::DeleteAlias;
         let check = |key: Option<&Key>| {
+            if let (Some(expected), Some(key)) = (of_key, key)
+                && key.key_id != *expected
+            {
+                return Err(Refusal::Denied(KmsError::AliasNotFound(
+                    alias_name.to_owned(),
+                )));
+            }
             let key_ref = Self::own_key_ref(caller, key, alias_name)?;
             self.alias_key_check(caller, action, &key_ref, key, false)
         };
@@ -964,6 +1001,16 @@ impl Kms {
             .map_err(|e| self.alias_not_found_as_arn(caller, e))?;
         tracing::info!(key_id = %key_ref.id, alias = alias_name, user_id = %caller.user_id, "alias updated");
         Ok(())
+    }
+
+    /// One alias of the caller's account, for the answer of a write that just made or moved
+    /// it (the write was decided; reading it back needs no further decision).
+    pub async fn find_alias(
+        &self,
+        caller: &Caller,
+        alias_name: &str,
+    ) -> Result<Option<Alias>, KmsError> {
+        Ok(self.store.find_alias(&caller.domain_id, alias_name).await?)
     }
 
     /// ListAliases: the caller's account's aliases, those naming `key_id` when given.

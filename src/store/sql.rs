@@ -653,17 +653,26 @@ macro_rules! impl_sql_store {
                         .await?;
                 let current = row.map(key_from_row).transpose()?;
                 let next = update(current.as_ref()).map_err(StoreError::Refused)?;
-                sqlx::query(
+                // The unique index (project_id, key_alias) settles a renamed key_alias,
+                // also between concurrent renames: the loser is told the alias is taken.
+                let updated = sqlx::query(
                     "update kms_key set key_state = $2, scheduled_deletion_date = $3, key_policy = $4, \
-                     key_description = $5 where key_id = $1",
+                     key_description = $5, key_alias = $6 where key_id = $1",
                 )
                 .bind(key_id.as_str())
                 .bind(next.key_state.code())
                 .bind(next.scheduled_deletion_date)
                 .bind(&next.key_policy)
                 .bind(&next.key_description)
+                .bind(&next.key_alias)
                 .execute(&mut *tx)
-                .await?;
+                .await;
+                match updated {
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err(KmsError::DuplicateKeyAlias(next.key_alias.clone()).into());
+                    }
+                    other => other?,
+                };
                 tx.commit().await?;
                 Ok(next)
             }

@@ -10,6 +10,7 @@
 //! actions put the key ID (and a tag key) in the path: `{key_id}/tags`,
 //! `{key_id}/tags/action`, `{key_id}/tags/{key}`, `resource_instances/action`.
 
+mod aliases;
 pub mod body;
 mod crypto_ops;
 pub mod error;
@@ -121,6 +122,16 @@ enum Action {
     DeleteKmsTag,
     /// POST resource_instances/action.
     ListKmsByTags,
+    /// POST aliases.
+    CreateAlias,
+    /// DELETE aliases.
+    DeleteAlias,
+    /// GET aliases.
+    ListAliases,
+    /// POST alias/associate.
+    AssociateAlias,
+    /// POST update-key-alias.
+    UpdateKeyAlias,
 }
 
 /// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
@@ -132,7 +143,7 @@ struct PathParams {
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 28] = [
+    const ALL: [(&'static str, Action); 30] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -164,6 +175,8 @@ impl Action {
         ("user-quotas", Self::UserQuotas),
         ("user-instances", Self::UserInstances),
         ("tags", Self::ListKmsTags),
+        ("aliases", Self::CreateAlias),
+        ("update-key-alias", Self::UpdateKeyAlias),
     ];
 
     /// The HTTP method the action is served on: GET for the account facts and the tag
@@ -173,7 +186,8 @@ impl Action {
             Self::UserQuotas | Self::UserInstances | Self::ListKmsTags | Self::ShowKmsTags => {
                 Method::GET
             }
-            Self::DeleteKmsTag => Method::DELETE,
+            Self::DeleteKmsTag | Self::DeleteAlias => Method::DELETE,
+            Self::ListAliases => Method::GET,
             _ => Method::POST,
         }
     }
@@ -194,7 +208,19 @@ impl Action {
             tag_key: None,
         };
         let found = match segments {
+            // One path, three methods (the SDK's create_alias, delete_alias, list_aliases).
+            [name] if name == "aliases" => {
+                let action = match *method {
+                    Method::GET => Self::ListAliases,
+                    Method::DELETE => Self::DeleteAlias,
+                    _ => Self::CreateAlias,
+                };
+                Ok((action, none))
+            }
             [name] => Self::parse(name).map(|action| (action, none)).ok_or(false),
+            [first, second] if first == "alias" && second == "associate" => {
+                Ok((Self::AssociateAlias, none))
+            }
             [first, second] if first == "resource_instances" && second == "action" => {
                 Ok((Self::ListKmsByTags, none))
             }
@@ -240,6 +266,7 @@ pub fn served_actions() -> impl Iterator<Item = &'static str> {
         "{key_id}/tags/action",
         "{key_id}/tags/{key}",
         "resource_instances/action",
+        "alias/associate",
     ])
 }
 
@@ -335,6 +362,11 @@ async fn handle(
         Action::BatchKmsTags => tags::batch_tags(state, &caller, &params, &body).await,
         Action::DeleteKmsTag => tags::delete_tag(state, &caller, &params).await,
         Action::ListKmsByTags => tags::list_by_tags(state, &caller, &body).await,
+        Action::CreateAlias => aliases::create_alias(state, &caller, &body).await,
+        Action::DeleteAlias => aliases::delete_aliases(state, &caller, &body).await,
+        Action::ListAliases => aliases::list_aliases(state, &caller, request.uri).await,
+        Action::AssociateAlias => aliases::associate_alias(state, &caller, &body).await,
+        Action::UpdateKeyAlias => aliases::update_key_alias(state, &caller, &body).await,
     }
 }
 
@@ -403,6 +435,11 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             Action::CreateKmsTag => tags::create_tag_request(&body).map(drop),
             Action::BatchKmsTags => tags::batch_request(&body).map(drop),
             Action::ListKmsByTags => tags::by_tags_request(&body).map(drop),
+            Action::CreateAlias
+            | Action::DeleteAlias
+            | Action::ListAliases
+            | Action::AssociateAlias => Ok(()),
+            Action::UpdateKeyAlias => aliases::update_key_alias_request(&body).map(drop),
         }
     });
     Some(decoded)

@@ -65,6 +65,9 @@ pub enum Action {
     UpdateAlias,
     /// AWS ListAliases: about the account.
     ListAliases,
+    /// Huawei update-key-alias: renames the key's key_alias attribute (AWS has no such
+    /// attribute; an AWS-language policy governs it as kms:UpdateAlias).
+    UpdateKeyAlias,
     /// AWS TagResource; Huawei create of {key_id}/tags and the batch action "create".
     TagResource,
     /// AWS UntagResource; Huawei DELETE {key_id}/tags/{key} and the batch action "delete".
@@ -80,7 +83,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 39] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -114,6 +117,7 @@ impl Action {
         Self::DeleteAlias,
         Self::UpdateAlias,
         Self::ListAliases,
+        Self::UpdateKeyAlias,
         Self::TagResource,
         Self::UntagResource,
         Self::ListResourceTags,
@@ -156,6 +160,7 @@ impl Action {
             Self::DeleteAlias => &["kms:DeleteAlias"],
             Self::UpdateAlias => &["kms:UpdateAlias"],
             Self::ListAliases => &["kms:ListAliases"],
+            Self::UpdateKeyAlias => &["kms:UpdateAlias"],
             Self::TagResource => &["kms:TagResource"],
             Self::UntagResource => &["kms:UntagResource"],
             Self::ListResourceTags | Self::ListProjectTags => &["kms:ListResourceTags"],
@@ -221,6 +226,7 @@ impl Action {
             // Spec §12 / OTC permissions table: tag writes are kms:cmkTag:create and
             // kms:cmkTag:delete, the batch action kms:cmkTag:batch (either direction),
             // listings kms:cmkTag:list, resource_instances kms:cmkTag:listInstance.
+            Self::UpdateKeyAlias => &["kms:cmk:update", "kms:cmk:updateKeyAlias"],
             Self::TagResource => &["kms:cmkTag:create", "kms:cmkTag:batch"],
             Self::UntagResource => &["kms:cmkTag:delete", "kms:cmkTag:batch"],
             Self::ListResourceTags | Self::ListProjectTags => &["kms:cmkTag:list"],
