@@ -14,6 +14,7 @@ mod faults;
 mod free_text;
 mod grants;
 mod hostile_input;
+mod huawei_aliases;
 mod identity;
 mod key_types;
 mod key_use;
