@@ -474,6 +474,68 @@ pub(super) fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
 mod tests {
     use super::*;
 
+    fn route(path: &str, method: Method) -> Result<(Action, Option<String>, Option<String>), bool> {
+        let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+        Action::route(&segments, &method).map(|(a, p)| (a, p.key_id, p.tag_key))
+    }
+
+    #[test]
+    fn paths_with_parameters_route_by_method() {
+        let key = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+        let k = || Some(key.to_owned());
+        assert!(
+            matches!(route(&format!("{key}/tags"), Method::POST), Ok((Action::CreateKmsTag, ref id, None)) if *id == k())
+        );
+        assert!(matches!(
+            route(&format!("{key}/tags"), Method::GET),
+            Ok((Action::ShowKmsTags, _, None))
+        ));
+        assert!(matches!(
+            route(&format!("{key}/tags/action"), Method::POST),
+            Ok((Action::BatchKmsTags, _, None))
+        ));
+        // DELETE of a tag named "action" deletes that tag.
+        assert!(
+            matches!(route(&format!("{key}/tags/action"), Method::DELETE), Ok((Action::DeleteKmsTag, _, Some(ref t))) if t == "action")
+        );
+        assert_eq!(
+            route(&format!("{key}/tags/action"), Method::GET).unwrap_err(),
+            true
+        );
+        assert_eq!(
+            route(&format!("{key}/tags/env"), Method::POST).unwrap_err(),
+            true
+        );
+        assert!(matches!(
+            route("resource_instances/action", Method::POST),
+            Ok((Action::ListKmsByTags, None, None))
+        ));
+        assert!(matches!(
+            route("aliases", Method::GET),
+            Ok((Action::ListAliases, ..))
+        ));
+        assert!(matches!(
+            route("aliases", Method::DELETE),
+            Ok((Action::DeleteAlias, ..))
+        ));
+        assert!(matches!(
+            route("aliases", Method::POST),
+            Ok((Action::CreateAlias, ..))
+        ));
+        assert!(matches!(
+            route("alias/associate", Method::POST),
+            Ok((Action::AssociateAlias, ..))
+        ));
+        assert!(matches!(
+            route("tags", Method::GET),
+            Ok((Action::ListKmsTags, ..))
+        ));
+        assert_eq!(route("tags", Method::POST).unwrap_err(), true);
+        assert_eq!(route("create-key", Method::DELETE).unwrap_err(), true);
+        assert_eq!(route("no/such/path", Method::POST).unwrap_err(), false);
+        assert_eq!(route("nothing", Method::POST).unwrap_err(), false);
+    }
+
     #[test]
     fn decode_request_applies_each_actions_rules() {
         assert_eq!(decode_request("no-such-action", b"{}"), None);
