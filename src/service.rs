@@ -627,8 +627,24 @@ impl Kms {
 
     pub async fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<Key, KmsError> {
         self.decide_keyless(caller, Action::CreateKey).await?;
-        // Only AWS's CreateKey takes tags; AWS's limits apply.
+        // Only AWS's CreateKey takes tags; AWS's limits apply, and AWS asks for
+        // kms:TagResource in an identity policy too (there is no key policy yet).
         Self::check_new_key_tags(Dialect::Aws, &request.tags)?;
+        if !request.tags.is_empty() {
+            self.decide_keyless(caller, Action::TagResource)
+                .await
+                .map_err(|error| match error {
+                    // Worded as a refusal of CreateKey, the call made, naming what it lacks.
+                    KmsError::AccessDenied(denial) => KmsError::AccessDenied(authz::Denial::rule(
+                        authz::evaluate::DenialScope::NoKey,
+                        format!(
+                            "tagging a new key needs kms:TagResource, and {}",
+                            denial.message
+                        ),
+                    )),
+                    other => other,
+                })?;
+        }
         let external = request.origin == "external";
         let key_state = if external {
             KeyState::PendingImport

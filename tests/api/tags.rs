@@ -774,3 +774,49 @@ crate::on_both_backends!(
     aws_limits_and_errors,
     snapshots_and_resets_carry_tags,
 );
+
+/// AWS asks for kms:TagResource besides kms:CreateKey when CreateKey has Tags: a user
+/// whose policy allows only the latter creates untagged keys, never tagged ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_key_with_tags_needs_tag_resource() {
+    let dir = std::env::temp_dir().join(format!("kms-tags-ids-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("identities.json");
+    std::fs::write(
+        &file,
+        r#"{
+      "domains": [{"id": "d1", "name": "owner", "aws_account_id": "123456789012"}],
+      "projects": [{"id": "p1", "name": "eu-de", "domain_id": "d1"}],
+      "users": [
+        {"id": "u1", "name": "maker", "domain_id": "d1", "projects": ["p1"],
+         "access_keys": [{"access_key": "AKIAMAKER0000000001", "secret_key": "maker-secret"}],
+         "policies": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kms:CreateKey", "kms:ListKeys"], "Resource": "*"}]}]}
+      ]
+    }"#,
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |config| {
+        config.identities = Some(file.clone())
+    })
+    .await;
+    let maker = crate::helpers::aws::Aws {
+        access_key: "AKIAMAKER0000000001",
+        secret_key: "maker-secret",
+        arn: "arn:aws:iam::123456789012:user/maker",
+    };
+    let refused = aws(
+        &app,
+        maker,
+        "CreateKey",
+        json!({"Tags": [{"TagKey": "k", "TagValue": "v"}]}),
+    )
+    .await;
+    aws_error(&refused, "AccessDeniedException");
+    assert!(refused.raw.contains("kms:TagResource"), "{}", refused.raw);
+    let keys = aws(&app, maker, "ListKeys", json!({})).await;
+    assert_eq!(keys.ok()["Keys"], json!([]), "no key was made");
+    aws(&app, maker, "CreateKey", json!({})).await.ok();
+    app.finish().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
