@@ -764,7 +764,30 @@ async fn snapshots_and_resets_carry_tags(app: &TestApp) {
     assert_eq!(show(app, ALICE, &key).await.ok()["existTagsNum"], 0);
 }
 
+/// Concurrent tag writes on one key are decided one after the other on the locked key:
+/// none is lost, and the limit holds (20 land, the rest are KMS.0409).
+async fn concurrent_tag_writes_lose_nothing_and_keep_the_limit(app: &TestApp) {
+    let key = app.create_key(ALICE, "contended").await;
+    let key = &key;
+    let replies = futures::future::join_all(
+        (0..26).map(|i| async move { add_tag(app, ALICE, key, &format!("k{i}"), "v").await }),
+    )
+    .await;
+    let landed = replies.iter().filter(|r| r.status == 204).count();
+    assert_eq!(
+        landed,
+        20,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for refused in replies.iter().filter(|r| r.status != 204) {
+        refused.error(400, "KMS.0409");
+    }
+    assert_eq!(show(app, ALICE, key).await.ok()["existTagsNum"], 20);
+}
+
 crate::on_both_backends!(
+    concurrent_tag_writes_lose_nothing_and_keep_the_limit,
     huawei_tags_round_trip,
     huawei_limits_and_codes,
     resource_instances_filter_count_and_page,
