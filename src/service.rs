@@ -35,6 +35,8 @@ mod seed;
 pub use seed::SeedError;
 mod rotation;
 pub use rotation::KeyRotationStatus;
+mod tags;
+pub use tags::TaggedKey;
 
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
@@ -106,6 +108,8 @@ pub struct CreateKey {
     pub policy: Option<String>,
     /// AWS `BypassPolicyLockoutSafetyCheck`.
     pub bypass_policy_lockout_check: bool,
+    /// AWS `Tags`: the key's first tags, stored with it (checked by `domain::tag`).
+    pub tags: Vec<crate::domain::Tag>,
 }
 
 pub struct CreateGrant {
@@ -543,13 +547,13 @@ impl Kms {
     /// A refusal decided inside a write transaction without the caller's grants (the
     /// actions grants cannot give): when it hid the key, a grant may still show the key
     /// to the caller, who is then told that it may not, rather than that the key is missing.
-    async fn shown_through_grants(
+    async fn shown_through_grants<T>(
         &self,
         caller: &Caller,
         key_ref: &KeyRef,
         action: Action,
-        result: Result<Key, StoreError>,
-    ) -> Result<Key, StoreError> {
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let Err(StoreError::Refused(Refusal::Denied(KmsError::KeyNotFound(hidden)))) = result
         else {
             return result;
@@ -644,6 +648,24 @@ impl Kms {
 
     pub async fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<Key, KmsError> {
         self.decide_keyless(caller, Action::CreateKey).await?;
+        // Only AWS's CreateKey takes tags; AWS's limits apply, and AWS asks for
+        // kms:TagResource in an identity policy too (there is no key policy yet).
+        Self::check_new_key_tags(Dialect::Aws, &request.tags)?;
+        if !request.tags.is_empty() {
+            self.decide_keyless(caller, Action::TagResource)
+                .await
+                .map_err(|error| match error {
+                    // Worded as a refusal of CreateKey, the call made, naming what it lacks.
+                    KmsError::AccessDenied(denial) => KmsError::AccessDenied(authz::Denial::rule(
+                        authz::evaluate::DenialScope::NoKey,
+                        format!(
+                            "tagging a new key needs kms:TagResource, and {}",
+                            denial.message
+                        ),
+                    )),
+                    other => other,
+                })?;
+        }
         let external = request.origin == "external";
         let key_state = if external {
             KeyState::PendingImport
@@ -694,7 +716,7 @@ impl Kms {
             }
         }
         self.store
-            .insert_key(&key, self.settings.max_keys_per_project)
+            .insert_key(&key, &request.tags, self.settings.max_keys_per_project)
             .await?;
         tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key created");
         Ok(key)
@@ -812,6 +834,29 @@ impl Kms {
         Ok(key)
     }
 
+    /// Huawei update-key-alias: the key's key_alias attribute, decided on the locked row;
+    /// an alias another key of the project has is KMS.1104 (the unique index decides).
+    /// A key pending deletion keeps its alias, as its description.
+    pub async fn update_key_alias(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        key_alias: &str,
+    ) -> Result<Key, KmsError> {
+        let key = self
+            .administer_key(caller, key_ref, Action::UpdateKeyAlias, |key| {
+                if key.key_state == KeyState::PendingDeletion {
+                    return Err(KmsError::KeyPendingDeletion);
+                }
+                let mut next = key.clone();
+                next.key_alias = key_alias.to_owned();
+                Ok(next)
+            })
+            .await?;
+        tracing::info!(key_id = %key.key_id, user_id = %caller.user_id, "key alias updated");
+        Ok(key)
+    }
+
     // ---- Aliases (AWS)
 
     /// An alias's ARN: `arn:aws:kms:REGION:ACCOUNT:alias/NAME`.
@@ -921,10 +966,24 @@ impl Kms {
     }
 
     /// DeleteAlias: decided on the key the alias names.
-    pub async fn delete_alias(&self, caller: &Caller, alias_name: &str) -> Result<(), KmsError> {
+    /// DeleteAlias, and Huawei's DELETE aliases, which names the key the alias must name
+    /// (`of_key`; an alias of another key is not found).
+    pub async fn delete_alias(
+        &self,
+        caller: &Caller,
+        alias_name: &str,
+        of_key: Option<&KeyId>,
+    ) -> Result<(), KmsError> {
         alias::check_writable_name(alias_name).map_err(alias_name_error)?;
         let action = Action::DeleteAlias;
         let check = |key: Option<&Key>| {
+            if let (Some(expected), Some(key)) = (of_key, key)
+                && key.key_id != *expected
+            {
+                return Err(Refusal::Denied(KmsError::AliasNotFound(
+                    alias_name.to_owned(),
+                )));
+            }
             let key_ref = Self::own_key_ref(caller, key, alias_name)?;
             self.alias_key_check(caller, action, &key_ref, key, false)
         };
@@ -979,6 +1038,16 @@ impl Kms {
             .map_err(|e| self.alias_not_found_as_arn(caller, e))?;
         tracing::info!(key_id = %key_ref.id, alias = alias_name, user_id = %caller.user_id, "alias updated");
         Ok(())
+    }
+
+    /// One alias of the caller's account, for the answer of a write that just made or moved
+    /// it (the write was decided; reading it back needs no further decision).
+    pub async fn find_alias(
+        &self,
+        caller: &Caller,
+        alias_name: &str,
+    ) -> Result<Option<Alias>, KmsError> {
+        Ok(self.store.find_alias(&caller.domain_id, alias_name).await?)
     }
 
     /// ListAliases: the caller's account's aliases, those naming `key_id` when given.

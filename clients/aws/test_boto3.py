@@ -794,3 +794,29 @@ def test_re_encrypt(alice, bob, key):
     alice.create_grant(KeyId=destination["KeyId"], GranteePrincipal=BOB[2], Operations=["ReEncryptTo"])
     assert bob.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "a"},
                           DestinationKeyId=destination["KeyId"])["KeyId"] == destination["Arn"]
+# ---- tags
+
+
+def test_tags(alice, bob, dave, key):
+    tagged = alice.create_key(Tags=[{"TagKey": "Project", "TagValue": "alpha"}])["KeyMetadata"]
+    assert alice.list_resource_tags(KeyId=tagged["KeyId"])["Tags"] == [{"TagKey": "Project", "TagValue": "alpha"}]
+    alice.tag_resource(KeyId=key["Arn"], Tags=[{"TagKey": f"t{i}", "TagValue": str(i)} for i in range(7)])
+    alice.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "t0", "TagValue": "again"}])
+    tags = [t for page in alice.get_paginator("list_resource_tags").paginate(KeyId=key["KeyId"], PaginationConfig={"PageSize": 3})
+            for t in page["Tags"]]
+    assert [t["TagKey"] for t in tags] == [f"t{i}" for i in range(7)]
+    assert tags[0]["TagValue"] == "again"
+    alice.untag_resource(KeyId=key["KeyId"], TagKeys=["t1", "t2", "missing"])
+    assert len(alice.list_resource_tags(KeyId=key["KeyId"])["Tags"]) == 5
+    for tags, code in (([{"TagKey": "aws:x", "TagValue": ""}], "TagException"),
+                       ([{"TagKey": f"n{i}", "TagValue": ""} for i in range(46)], "LimitExceededException")):
+        with pytest.raises(ClientError) as e:
+            alice.tag_resource(KeyId=key["KeyId"], Tags=tags)
+        assert error_code(e) == code, e.value.response
+    with pytest.raises(ClientError) as e:
+        bob.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "b", "TagValue": ""}])
+    assert error_code(e) == "AccessDeniedException"
+    assert len(dave.list_resource_tags(KeyId=key["KeyId"])["Tags"]) == 5
+    with pytest.raises(ClientError) as e:
+        dave.untag_resource(KeyId=key["KeyId"], TagKeys=["t0"])
+    assert error_code(e) == "AccessDeniedException"

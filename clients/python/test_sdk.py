@@ -18,7 +18,28 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.region.region import Region
 from huaweicloudsdkkms.v2 import (
+    ActionResources,
+    AssociateAliasRequest,
+    AssociateAliasRequestBody,
+    BatchCreateKmsTagsRequest,
+    BatchCreateKmsTagsRequestBody,
     CancelGrantRequest,
+    CreateAliasRequest,
+    CreateAliasRequestBody,
+    CreateKmsTagRequest,
+    CreateKmsTagRequestBody,
+    DeleteAliasRequest,
+    DeleteAliasRequestBody,
+    DeleteTagRequest,
+    ListAliasesRequest,
+    ListKmsByTagsRequest,
+    ListKmsByTagsRequestBody,
+    ListKmsTagsRequest,
+    ShowKmsTagsRequest,
+    Tag,
+    TagItem,
+    UpdateKeyAliasRequest,
+    UpdateKeyAliasRequestBody,
     CancelSelfGrantRequest,
     CreateGrantRequest,
     CreateGrantRequestBody,
@@ -637,3 +658,56 @@ def test_key_rotation_and_re_encrypt():
     assert alice.decrypt_data(DecryptDataRequest(body=body)).plain_text == "before"
     no_permission_on_key(lambda: kms("bob").re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
         cipher_text=old, destination_key_id=destination))), "kms:ReEncryptFrom", key_id)
+# ---- Tags and aliases (issue 13)
+
+
+def test_tags_through_the_sdk():
+    alice = kms("alice")
+    key_id = create_key(alice)
+    alice.create_kms_tag(CreateKmsTagRequest(key_id=key_id, body=CreateKmsTagRequestBody(tag=TagItem(key="env", value="prod"))))
+    alice.batch_create_kms_tags(BatchCreateKmsTagsRequest(key_id=key_id, body=BatchCreateKmsTagsRequestBody(
+        action="create", tags=[TagItem(key="team", value="a"), TagItem(key="env", value="dev")])))
+    shown = alice.show_kms_tags(ShowKmsTagsRequest(key_id=key_id))
+    assert [(t.key, t.value) for t in shown.tags] == [("env", "dev"), ("team", "a")]
+    assert shown.exist_tags_num == 2
+    alice.delete_tag(DeleteTagRequest(key_id=key_id, key="team"))
+    expect_error(lambda: alice.delete_tag(DeleteTagRequest(key_id=key_id, key="team")), 404, "KMS.0416")
+    listed = alice.list_kms_tags(ListKmsTagsRequest())
+    assert ("env", ["dev"]) in [(t.key, t.values) for t in listed.tags]
+    found = alice.list_kms_by_tags(ListKmsByTagsRequest(resource_instances="resource_instances", body=ListKmsByTagsRequestBody(
+        action="filter", limit="10", offset="0", tags=[Tag(key="env", values=["dev"])])))
+    assert key_id in [r.resource_id for r in found.resources]
+    assert all(isinstance(r, ActionResources) for r in found.resources)
+    resource = [r for r in found.resources if r.resource_id == key_id][0]
+    assert resource.resource_detail.key_id == key_id
+    assert [(t.key, t.value) for t in resource.tags] == [("env", "dev")]
+    counted = alice.list_kms_by_tags(ListKmsByTagsRequest(resource_instances="resource_instances", body=ListKmsByTagsRequestBody(
+        action="count", tags=[Tag(key="env", values=["dev"])])))
+    assert counted.total_count == found.total_count >= 1
+    too_many = [TagItem(key="k%d" % i, value="v") for i in range(21)]
+    expect_error(lambda: alice.batch_create_kms_tags(BatchCreateKmsTagsRequest(key_id=key_id, body=BatchCreateKmsTagsRequestBody(
+        action="create", tags=too_many))), 400, "KMS.0409")
+    no_permission_on_key(lambda: kms("bob").create_kms_tag(CreateKmsTagRequest(
+        key_id=key_id, body=CreateKmsTagRequestBody(tag=TagItem(key="x", value="y")))), "kms:TagResource", key_id)
+    assert kms("dave").show_kms_tags(ShowKmsTagsRequest(key_id=key_id)).exist_tags_num == 1
+
+
+def test_aliases_through_the_sdk():
+    alice = kms("alice")
+    first, second = create_key(alice), create_key(alice)
+    name = "sdk-" + uuid.uuid4().hex[:12]
+    created = alice.create_alias(CreateAliasRequest(body=CreateAliasRequestBody(key_id=first, alias=name)))
+    assert created.alias == name and created.key_id == first
+    assert created.alias_urn.endswith(":alias:" + name)
+    expect_error(lambda: alice.create_alias(CreateAliasRequest(body=CreateAliasRequestBody(key_id=second, alias=name))), 400, "KMS.1104")
+    pages = alice.list_aliases(ListAliasesRequest(key_id=first)).body
+    assert [a.alias for a in pages[0].aliases] == [name]
+    assert pages[0].page_info.current_count == 1
+    moved = alice.associate_alias(AssociateAliasRequest(body=AssociateAliasRequestBody(alias=name, target_key_id=second)))
+    assert moved.key_id == second
+    alice.delete_alias(DeleteAliasRequest(body=DeleteAliasRequestBody(key_id=second, aliases=[name])))
+    assert alice.list_aliases(ListAliasesRequest(key_id=second)).body[0].aliases == []
+    renamed = "sdk-renamed-" + uuid.uuid4().hex[:12]
+    updated = alice.update_key_alias(UpdateKeyAliasRequest(body=UpdateKeyAliasRequestBody(key_id=first, key_alias=renamed)))
+    assert updated.key_info.key_alias == renamed
+    assert describe(alice, first).key_alias == renamed

@@ -37,14 +37,15 @@ fn request_id_for(request: &Request) -> String {
 }
 
 /// The operation a request asks for, for the log: the AWS target's operation, or the
-/// last segment of a Huawei path (`create-grant`). Only printable ASCII, at most 64 bytes.
+/// Huawei path after `kms/` (`create-grant`), with a key ID and tag key in the path
+/// shown as `{key_id}/tags/{key}`. Only printable ASCII, at most 64 bytes.
 fn operation_of(request: &Request) -> String {
     let named = match request.headers().get("x-amz-target") {
         Some(target) => target
             .to_str()
             .ok()
             .map(|t| t.trim_start_matches("TrentService.").to_owned()),
-        None => request.uri().path().rsplit('/').next().map(str::to_owned),
+        None => Some(huawei_operation(request.uri().path())),
     };
     named
         .unwrap_or_default()
@@ -52,6 +53,18 @@ fn operation_of(request: &Request) -> String {
         .filter(|c| c.is_ascii_graphic())
         .take(64)
         .collect()
+}
+
+fn huawei_operation(path: &str) -> String {
+    let Some((_, rest)) = path.split_once("/kms/") else {
+        return path.rsplit('/').next().unwrap_or_default().to_owned();
+    };
+    match rest.split('/').collect::<Vec<_>>().as_slice() {
+        [_, "tags"] => "{key_id}/tags".into(),
+        [_, "tags", "action"] => "{key_id}/tags/action".into(),
+        [_, "tags", _] => "{key_id}/tags/{key}".into(),
+        _ => rest.to_owned(),
+    }
 }
 
 pub(super) async fn request_context(

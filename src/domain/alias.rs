@@ -41,6 +41,25 @@ pub fn well_formed(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'_' | b'-'))
 }
 
+/// Huawei aliases (POST aliases, alias/associate) share this table and its rules: one
+/// namespace per account, as both clouds document ("an alias of an account in the same
+/// region must be unique"), so an alias made through one API names the key in the other.
+/// Huawei writes names without AWS's prefix (`kms-1234`); they are stored in AWS's form
+/// (`alias/kms-1234`) and shown without the prefix again. A Huawei name already written
+/// `alias/...` (OTC accepts `alias/xxx` as a key_id) is the same alias.
+pub fn from_huawei(name: &str) -> String {
+    if name.starts_with(PREFIX) {
+        name.to_owned()
+    } else {
+        format!("{PREFIX}{name}")
+    }
+}
+
+/// A stored name as Huawei shows it: without the `alias/` prefix.
+pub fn to_huawei(stored: &str) -> &str {
+    stored.strip_prefix(PREFIX).unwrap_or(stored)
+}
+
 /// Checks a name a request reads or names an existing alias by (DeleteAlias, a `KeyId`).
 pub fn check_name(name: &str) -> Result<(), AliasNameError> {
     if !well_formed(name) {
@@ -157,6 +176,16 @@ mod tests {
                 "{invalid:?}"
             );
         }
+    }
+
+    #[test]
+    fn huawei_names_are_stored_in_aws_form() {
+        assert_eq!(from_huawei("kms-1234"), "alias/kms-1234");
+        assert_eq!(from_huawei("alias/kms-1234"), "alias/kms-1234");
+        assert_eq!(to_huawei("alias/kms-1234"), "kms-1234");
+        assert_eq!(check_writable_name(&from_huawei("a/b:c_d-1")), Ok(()));
+        // The AWS-managed namespace stays reserved through the Huawei API too.
+        assert!(check_writable_name(&from_huawei("aws/s3")).is_err());
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum KmsError {
     /// AWS NotAuthorizedException: an alias reserved for AWS managed keys.
     #[error("{0}")]
     ReservedAliasName(String),
+    /// A tag request the tag rules refuse (`domain::tag`); each dialect names its code.
+    #[error("{0}")]
+    Tag(super::tag::TagError),
     #[error("Too many keys: a project may hold at most {0} keys.")]
     TooManyKeys(u32),
     #[error("Too many CMK grants: key {key_id} already holds the maximum of {limit} grants.")]

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod reset;
 pub mod rotation;
 pub mod seed;
+pub mod tag;
 pub mod text;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use ids::{GrantId, KeyId, PrincipalId};
 pub use key::{Key, KeyState, StateChange};
 pub use listing::{GrantFilter, Page};
 pub use reset::{ResetCounts, ResetScope};
+pub use tag::Tag;
 
 /// Who is calling, as established by the auth layer, and in which request.
 ///

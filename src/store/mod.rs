@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Alias, AuditQuery, AuditRecord, Caller, Grant, GrantId, GranteeType, Key, KeyId, KeyState,
-    KmsError, ResetCounts, ResetScope, seed::SeedCounts,
+    KmsError, ResetCounts, ResetScope, Tag, seed::SeedCounts,
 };
 pub use crate::domain::{GrantFilter, Page};
 
@@ -45,6 +45,11 @@ pub type DeleteGrantCheck<'a> =
 pub type ResetAudit<'a> = &'a (dyn Fn(&ResetCounts) -> AuditRecord + Send + Sync);
 /// The audit record of a seed load, made from what it inserted.
 pub type SeedAudit<'a> = &'a (dyn Fn(&SeedCounts) -> AuditRecord + Send + Sync);
+/// Decides, on the locked key (`None`: no such key) and its current tags, the key's tags
+/// after a change, or refuses.
+pub type TagUpdate<'a> =
+    &'a (dyn Fn(Option<&Key>, &[Tag]) -> Result<Vec<Tag>, Refusal> + Send + Sync);
+
 /// Decides, on the locked key an alias names (or is to name), whether the alias write may go on.
 pub type AliasCheck<'a> = &'a (dyn Fn(Option<&Key>) -> Result<(), Refusal> + Send + Sync);
 /// Decides, on the key an alias names now and the locked key it is to name, whether the
@@ -225,7 +230,12 @@ pub trait Store: TokenStore + RotationStore {
     async fn project_usage(&self, project_id: &str) -> Result<(i64, i64), StoreError>;
 
     /// Inserts a new key unless its alias is taken in the project or the project is full.
-    async fn insert_key(&self, key: &Key, max_keys_per_project: u32) -> Result<(), StoreError>;
+    async fn insert_key(
+        &self,
+        key: &Key,
+        tags: &[Tag],
+        max_keys_per_project: u32,
+    ) -> Result<(), StoreError>;
 
     async fn find_key(&self, key_id: &KeyId) -> Result<Option<Key>, StoreError>;
 
@@ -396,6 +406,20 @@ pub trait Store: TokenStore + RotationStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<Alias>, Option<String>), StoreError>;
+
+    /// Replaces the key's tags with what `update` makes of the locked key and its tags, in
+    /// one transaction; returns the tags stored.
+    async fn update_tags(
+        &self,
+        key_id: &KeyId,
+        update: TagUpdate<'_>,
+    ) -> Result<Vec<Tag>, StoreError>;
+
+    /// The key's tags, in the order they were first set.
+    async fn key_tags(&self, key_id: &KeyId) -> Result<Vec<Tag>, StoreError>;
+
+    /// The tags of every key of the project, by key creation order, then tag order.
+    async fn project_tags(&self, project_id: &str) -> Result<Vec<(KeyId, Tag)>, StoreError>;
 
     async fn close(&self);
 
@@ -692,6 +716,12 @@ pub struct Snapshot {
     /// Automatic rotation settings; absent in older snapshots.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_rotations: Vec<SnapshotKeyRotation>,
+    /// Tags by key, in the order they were set (absent in snapshots from before tags).
+    #[serde(default)]
+    pub tags: Vec<SnapshotTag>,
+    /// Aliases by account and name (absent in snapshots from before aliases).
+    #[serde(default)]
+    pub aliases: Vec<SnapshotAlias>,
 }
 
 /// A version of a key's material as stored (`key_material` in hex, wrapped).
@@ -728,6 +758,27 @@ mod hex_vec {
         crate::hex::decode(&text)
             .ok_or_else(|| serde::de::Error::custom("key_material must be hex"))
     }
+}
+
+/// A tag row as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotTag {
+    pub key_id: String,
+    pub tag_key: String,
+    pub tag_value: String,
+    pub position: i64,
+}
+
+/// An alias row as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotAlias {
+    pub domain_id: String,
+    pub alias_name: String,
+    pub key_id: String,
+    pub creation_date: i64,
+    pub last_updated_date: i64,
 }
 
 /// The snapshot format this build writes and reads.
@@ -876,6 +927,36 @@ impl Snapshot {
                 return Err(format!(
                     "grant {} is on key {}, which the snapshot does not hold",
                     grant.grant_id, grant.key_id
+                ));
+            }
+        }
+        let mut tags = std::collections::HashSet::new();
+        for tag in &self.tags {
+            if !keys.contains(tag.key_id.as_str()) {
+                return Err(format!(
+                    "tag {:?} is on key {}, which the snapshot does not hold",
+                    tag.tag_key, tag.key_id
+                ));
+            }
+            if !tags.insert((tag.key_id.as_str(), tag.tag_key.as_str())) {
+                return Err(format!(
+                    "tag {:?} appears twice on key {}",
+                    tag.tag_key, tag.key_id
+                ));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for alias in &self.aliases {
+            if !keys.contains(alias.key_id.as_str()) {
+                return Err(format!(
+                    "alias {} names key {}, which the snapshot does not hold",
+                    alias.alias_name, alias.key_id
+                ));
+            }
+            if !names.insert((alias.domain_id.as_str(), alias.alias_name.as_str())) {
+                return Err(format!(
+                    "alias {} appears twice in account {}",
+                    alias.alias_name, alias.domain_id
                 ));
             }
         }

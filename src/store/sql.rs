@@ -308,12 +308,42 @@ pub(super) fn into_page<R, T>(
 /// the select of a grant joined with its key, which locks only the grant (alias `g`).
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal, lock_grant = $lock_grant:literal) => {
-        use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError};
+        use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError, Tag};
         use $crate::store::sql::{into_page, AliasRow, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyRow};
         use $crate::store::{
-            alias_from_row, audit_from_row, grant_from_row, AliasCheck, AliasUpdateCheck, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
+            alias_from_row, audit_from_row, grant_from_row, AliasCheck, AliasUpdateCheck, TagUpdate, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
         };
+
+        /// Stores `tags` as the key's tags (the key has none in this transaction), in order.
+        async fn insert_tags(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            key_id: &KeyId,
+            tags: &[Tag],
+        ) -> Result<(), StoreError> {
+            for (position, tag) in tags.iter().enumerate() {
+                sqlx::query("insert into kms_tag (key_id, tag_key, tag_value, position) values ($1, $2, $3, $4)")
+                    .bind(key_id.as_str())
+                    .bind(&tag.key)
+                    .bind(&tag.value)
+                    .bind(position as i64)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        async fn fetch_tags(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            key_id: &KeyId,
+        ) -> Result<Vec<Tag>, StoreError> {
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("select tag_key, tag_value from kms_tag where key_id = $1 order by position")
+                    .bind(key_id.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?;
+            Ok(rows.into_iter().map(|(key, value)| Tag { key, value }).collect())
+        }
 
         /// Appends `audit` to the chain inside the caller's transaction: the head row is locked
         /// first (`for update` on PostgreSQL; SQLite's write lock is already held), so appends of
@@ -609,7 +639,7 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %key.key_id))]
-            async fn insert_key(&self, key: &Key, max_keys_per_project: u32) -> Result<(), StoreError> {
+            async fn insert_key(&self, key: &Key, tags: &[Tag], max_keys_per_project: u32) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
                     .bind(&key.project_id)
@@ -657,6 +687,7 @@ macro_rules! impl_sql_store {
                 .bind(&key.key_policy)
                 .execute(&mut *tx)
                 .await?;
+                insert_tags(&mut *tx, &key.key_id, tags).await?;
                 commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.as_str(), true).await?;
                 Ok(())
             }
@@ -680,17 +711,26 @@ macro_rules! impl_sql_store {
                         .await?;
                 let current = row.map(key_from_row).transpose()?;
                 let next = update(current.as_ref()).map_err(StoreError::Refused)?;
-                sqlx::query(
+                // The unique index (project_id, key_alias) settles a renamed key_alias,
+                // also between concurrent renames: the loser is told the alias is taken.
+                let updated = sqlx::query(
                     "update kms_key set key_state = $2, scheduled_deletion_date = $3, key_policy = $4, \
-                     key_description = $5 where key_id = $1",
+                     key_description = $5, key_alias = $6 where key_id = $1",
                 )
                 .bind(key_id.as_str())
                 .bind(next.key_state.code())
                 .bind(next.scheduled_deletion_date)
                 .bind(&next.key_policy)
                 .bind(&next.key_description)
+                .bind(&next.key_alias)
                 .execute(&mut *tx)
-                .await?;
+                .await;
+                match updated {
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err(KmsError::DuplicateKeyAlias(next.key_alias.clone()).into());
+                    }
+                    other => other?,
+                };
                 tx.commit().await?;
                 Ok(next)
             }
@@ -1016,6 +1056,17 @@ macro_rules! impl_sql_store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+                // Tags and aliases go with their keys (the foreign keys cascade too).
+                for table in ["kms_tag", "kms_alias"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        concat!("delete from {} where key_id in (select key_id from kms_key where ", in_scope!(), ")"),
+                        table
+                    )))
+                    .bind(project)
+                    .bind(domain)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let keys = sqlx::query(concat!("delete from kms_key where ", in_scope!()))
                     .bind(project)
                     .bind(domain)
@@ -1045,6 +1096,18 @@ macro_rules! impl_sql_store {
                 )
                 .fetch_all(&mut *tx)
                 .await?;
+                let tags: Vec<$crate::store::SnapshotTag> = sqlx::query_as(
+                    "select t.key_id, t.tag_key, t.tag_value, t.position from kms_tag t \
+                     join kms_key k on k.key_id = t.key_id order by k.seq, t.position",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let aliases: Vec<$crate::store::SnapshotAlias> = sqlx::query_as(
+                    "select domain_id, alias_name, key_id, creation_date, last_updated_date from kms_alias \
+                     order by domain_id, alias_name",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
                 let (key_versions, key_rotations) = export_rotation(&mut tx).await?;
                 tx.commit().await?;
                 Ok($crate::store::Snapshot {
@@ -1053,6 +1116,8 @@ macro_rules! impl_sql_store {
                     grants,
                     key_versions,
                     key_rotations,
+                    tags,
+                    aliases,
                 })
             }
 
@@ -1064,6 +1129,8 @@ macro_rules! impl_sql_store {
                 let chain_key = self.chain_key()?;
                 let mut tx = self.begin_write().await?;
                 let grants = sqlx::query("delete from kms_grant").execute(&mut *tx).await?.rows_affected();
+                sqlx::query("delete from kms_tag").execute(&mut *tx).await?;
+                sqlx::query("delete from kms_alias").execute(&mut *tx).await?;
                 let keys = sqlx::query("delete from kms_key").execute(&mut *tx).await?.rows_affected();
                 for key in &snapshot.keys {
                     sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
@@ -1116,6 +1183,28 @@ macro_rules! impl_sql_store {
                     .await?;
                 }
                 import_rotation(&mut tx, snapshot).await?;
+                for tag in &snapshot.tags {
+                    sqlx::query("insert into kms_tag (key_id, tag_key, tag_value, position) values ($1, $2, $3, $4)")
+                        .bind(&tag.key_id)
+                        .bind(&tag.tag_key)
+                        .bind(&tag.tag_value)
+                        .bind(tag.position)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for alias in &snapshot.aliases {
+                    sqlx::query(
+                        "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date) \
+                         values ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&alias.domain_id)
+                    .bind(&alias.alias_name)
+                    .bind(&alias.key_id)
+                    .bind(alias.creation_date)
+                    .bind(alias.last_updated_date)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let counts = $crate::domain::ResetCounts { keys, grants };
                 write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
                 tx.commit().await?;
@@ -1379,6 +1468,48 @@ macro_rules! impl_sql_store {
                 let next = if more { rows.last().map(|r| r.alias_name.clone()) } else { None };
                 let aliases = rows.into_iter().map(alias_from_row).collect::<Result<Vec<_>, _>>()?;
                 Ok((aliases, next))
+            }
+
+            #[tracing::instrument(skip_all, fields(key_id = %key_id))]
+            async fn update_tags(&self, key_id: &KeyId, update: TagUpdate<'_>) -> Result<Vec<Tag>, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<KeyRow> =
+                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                        .bind(key_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let key = row.map(key_from_row).transpose()?;
+                let current = if key.is_some() { fetch_tags(&mut *tx, key_id).await? } else { Vec::new() };
+                let next = update(key.as_ref(), &current).map_err(StoreError::Refused)?;
+                sqlx::query("delete from kms_tag where key_id = $1")
+                    .bind(key_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                insert_tags(&mut *tx, key_id, &next).await?;
+                tx.commit().await?;
+                Ok(next)
+            }
+
+            async fn key_tags(&self, key_id: &KeyId) -> Result<Vec<Tag>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                fetch_tags(&mut *conn, key_id).await
+            }
+
+            async fn project_tags(&self, project_id: &str) -> Result<Vec<(KeyId, Tag)>, StoreError> {
+                let rows: Vec<(String, String, String)> = sqlx::query_as(
+                    "select t.key_id, t.tag_key, t.tag_value from kms_tag t join kms_key k on k.key_id = t.key_id \
+                     where k.project_id = $1 order by k.seq, t.position",
+                )
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(key_id, key, value)| {
+                        let key_id = KeyId::parse(&key_id)
+                            .map_err(|_| StoreError::Corrupt(format!("tag {key}: key_id")))?;
+                        Ok((key_id, Tag { key, value }))
+                    })
+                    .collect()
             }
 
             async fn close(&self) {

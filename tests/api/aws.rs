@@ -84,7 +84,7 @@ async fn signatures_are_verified_with_aws_error_types(app: &TestApp) {
         "IncompleteSignatureException",
     );
     aws_error(
-        &aws(app, AWS_ALICE, "TagResource", json!({})).await,
+        &aws(app, AWS_ALICE, "ReplicateKey", json!({})).await,
         "UnknownOperationException",
     );
     // Custom key stores are out of scope, and say so.

@@ -55,7 +55,7 @@ pub(super) async fn delete_alias(call: &Call<'_>) -> Result<(), AwsError> {
     let name = alias_name(call)?;
     call.state
         .kms
-        .delete_alias(&call.caller, name)
+        .delete_alias(&call.caller, name, None)
         .await
         .map_err(|e| call.kms_error(None, e))?;
     Ok(())

@@ -53,7 +53,7 @@ impl Body {
     }
 
     /// A field's value unless absent or `null` (AWS SDKs never send `null`).
-    fn given(&self, name: &str) -> Option<&Value> {
+    pub(super) fn given(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }
 

@@ -108,6 +108,10 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
                 "The request was rejected because key '{key}' already has {limit} grants; retire or revoke one first."
             ),
         ),
+        Tag(tag @ crate::domain::tag::TagError::TooMany { .. }) => {
+            AwsError::new("LimitExceededException", tag.to_string())
+        }
+        Tag(tag) => AwsError::new("TagException", tag.to_string()),
         TooManyKeys(limit) => AwsError::new(
             "LimitExceededException",
             format!("The request was rejected because the account already has {limit} keys."),

@@ -123,6 +123,7 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
         .body
         .optional_bool("BypassPolicyLockoutSafetyCheck")?
         .unwrap_or(false);
+    let tags = super::tags::tag_list(call, "Tags")?.unwrap_or_default();
     // Huawei keys need a unique alias; AWS keys have none, so one is made up.
     let alias = format!("aws-key-{}", uuid::Uuid::new_v4().simple());
     let key = call
@@ -138,6 +139,7 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
                 origin: origin.into(),
                 policy,
                 bypass_policy_lockout_check: bypass,
+                tags,
             },
         )
         .await

@@ -21,6 +21,7 @@ mod grants;
 mod keys;
 mod rotation;
 mod signing;
+mod tags;
 pub mod wire;
 
 use axum::Extension;
@@ -83,10 +84,13 @@ enum Operation {
     RotateKeyOnDemand,
     ListKeyRotations,
     ReEncrypt,
+    TagResource,
+    UntagResource,
+    ListResourceTags,
 }
 
 impl Operation {
-    const ALL: [Operation; 36] = [
+    const ALL: [Operation; 39] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -123,6 +127,9 @@ impl Operation {
         Self::RotateKeyOnDemand,
         Self::ListKeyRotations,
         Self::ReEncrypt,
+        Self::TagResource,
+        Self::UntagResource,
+        Self::ListResourceTags,
     ];
 
     fn name(self) -> &'static str {
@@ -163,6 +170,9 @@ impl Operation {
             Self::RotateKeyOnDemand => "RotateKeyOnDemand",
             Self::ListKeyRotations => "ListKeyRotations",
             Self::ReEncrypt => "ReEncrypt",
+            Self::TagResource => "TagResource",
+            Self::UntagResource => "UntagResource",
+            Self::ListResourceTags => "ListResourceTags",
         }
     }
 
@@ -341,5 +351,8 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::GetKeyRotationStatus => rotation::status(call).await.map(Some),
         Operation::ListKeyRotations => rotation::list(call).await.map(Some),
         Operation::ReEncrypt => rotation::re_encrypt(call).await.map(Some),
+        Operation::TagResource => tags::tag_resource(call).await.map(|_| None),
+        Operation::UntagResource => tags::untag_resource(call).await.map(|_| None),
+        Operation::ListResourceTags => tags::list_resource_tags(call).await.map(Some),
     }
 }

@@ -10,6 +10,28 @@ use crate::api::{LoggedErrorCode, RequestId};
 use crate::domain::KmsError;
 use crate::domain::authz::evaluate::DenialScope;
 use crate::domain::key_spec::KeySpecError;
+use crate::domain::tag::{KeyProblem, MatchPart, TagError};
+
+/// The tag errors' codes (OTC error table, tag API rows KMS.0401–0417).
+fn tag_status_and_code(error: &TagError) -> (StatusCode, &'static str) {
+    match error {
+        TagError::EmptyList => (StatusCode::BAD_REQUEST, "KMS.0401"),
+        TagError::InvalidKey(_, KeyProblem::Length) => (StatusCode::BAD_REQUEST, "KMS.0411"),
+        TagError::InvalidKey(..) | TagError::DuplicateKey(_) | TagError::Reserved(_) => {
+            (StatusCode::BAD_REQUEST, "KMS.0406")
+        }
+        TagError::InvalidValue(_, KeyProblem::Length) => (StatusCode::BAD_REQUEST, "KMS.0410"),
+        TagError::InvalidValue(..) => (StatusCode::BAD_REQUEST, "KMS.0405"),
+        TagError::TooMany { .. } => (StatusCode::BAD_REQUEST, "KMS.0409"),
+        TagError::NotFound(_) => (StatusCode::NOT_FOUND, "KMS.0416"),
+        TagError::FilterTooManyKeys => (StatusCode::BAD_REQUEST, "KMS.0412"),
+        TagError::FilterTooManyValues => (StatusCode::BAD_REQUEST, "KMS.0413"),
+        TagError::InvalidAction(..) => (StatusCode::BAD_REQUEST, "KMS.0404"),
+        TagError::InvalidMatch(_, MatchPart::Key) => (StatusCode::BAD_REQUEST, "KMS.0403"),
+        TagError::InvalidMatch(_, MatchPart::Value) => (StatusCode::BAD_REQUEST, "KMS.0402"),
+        TagError::InvalidOffset(_) => (StatusCode::BAD_REQUEST, "KMS.0417"),
+    }
+}
 
 /// The documented status and code for each error (spec §11).
 pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
@@ -34,6 +56,7 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         InvalidAliasName(_) | ReservedAliasName(_) => (StatusCode::BAD_REQUEST, "KMS.1101"),
         AliasExists(_) => (StatusCode::BAD_REQUEST, "KMS.1104"),
         AliasNotFound(_) => (StatusCode::NOT_FOUND, "KMS.0207"),
+        Tag(tag) => tag_status_and_code(tag),
         TooManyKeys(_) => (StatusCode::BAD_REQUEST, "KMS.1105"),
         TooManyGrants { .. } => (StatusCode::BAD_REQUEST, "KMS.2404"),
         KeyNotFound(_) => (StatusCode::NOT_FOUND, "KMS.0207"),

@@ -60,6 +60,7 @@ pub(super) fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
         // with the default policy, under which its account's IAM policies decide.
         policy: None,
         bypass_policy_lockout_check: false,
+        tags: Vec::new(),
     })
 }
 

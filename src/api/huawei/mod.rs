@@ -4,8 +4,13 @@
 //! calls with the core's `Action` and `Dialect::Huawei`, Huawei's JSON and error codes
 //! out. Who may do what is decided by the authorization core (`domain::authz`).
 //!
-//! - `keys`, `grants`, `crypto_ops`: the actions, by family.
+//! - `keys`, `grants`, `crypto_ops`, `tags`: the actions, by family.
+//!
+//! Most actions are one path segment after `kms/`, served on one method. The tag
+//! actions put the key ID (and a tag key) in the path: `{key_id}/tags`,
+//! `{key_id}/tags/action`, `{key_id}/tags/{key}`, `resource_instances/action`.
 
+mod aliases;
 pub mod body;
 mod crypto_ops;
 pub mod error;
@@ -13,6 +18,7 @@ mod grants;
 mod keys;
 mod rotation;
 mod signing;
+mod tags;
 pub mod wire;
 
 use std::sync::LazyLock;
@@ -41,11 +47,11 @@ static PROJECT_ID: LazyLock<Regex> =
 
 pub fn routes(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
+        .route("/v1.0/{project_id}/kms/{action}", any_method())
+        .route("/v1.0/{project_id}/kms/{first}/{second}", any_method())
         .route(
-            "/v1.0/{project_id}/kms/{action}",
-            post(dispatch)
-                .get(dispatch)
-                .fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) }),
+            "/v1.0/{project_id}/kms/{first}/{second}/{third}",
+            any_method(),
         )
         .route("/", get(versions))
         .route("/v1.0", get(version))
@@ -53,6 +59,15 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             |Extension(id): Extension<RequestId>| async move { error::gateway_not_found(&id.0) },
         )
         .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+/// Every path of the dialect takes POST, GET and DELETE to `dispatch`, which answers
+/// KMS.0215 for a method the action is not served on; other methods get it here.
+fn any_method() -> axum::routing::MethodRouter<AppState> {
+    post(dispatch)
+        .get(dispatch)
+        .delete(dispatch)
+        .fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) })
 }
 
 fn version_entry() -> serde_json::Value {
@@ -103,11 +118,40 @@ enum Action {
     GetKeyRotationStatus,
     RotateOnDemand,
     ReEncrypt,
+    /// GET tags: the project's tag keys with their values.
+    ListKmsTags,
+    /// POST {key_id}/tags.
+    CreateKmsTag,
+    /// GET {key_id}/tags.
+    ShowKmsTags,
+    /// POST {key_id}/tags/action.
+    BatchKmsTags,
+    /// DELETE {key_id}/tags/{key}.
+    DeleteKmsTag,
+    /// POST resource_instances/action.
+    ListKmsByTags,
+    /// POST aliases.
+    CreateAlias,
+    /// DELETE aliases.
+    DeleteAlias,
+    /// GET aliases.
+    ListAliases,
+    /// POST alias/associate.
+    AssociateAlias,
+    /// POST update-key-alias.
+    UpdateKeyAlias,
+}
+
+/// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
+#[derive(Debug, Default)]
+struct PathParams {
+    key_id: Option<String>,
+    tag_key: Option<String>,
 }
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 33] = [
+    const ALL: [(&'static str, Action); 36] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -147,13 +191,20 @@ impl Action {
         ("get-key-rotation-status", Self::GetKeyRotationStatus),
         ("rotate-on-demand", Self::RotateOnDemand),
         ("re-encrypt", Self::ReEncrypt),
+        ("tags", Self::ListKmsTags),
+        ("aliases", Self::CreateAlias),
+        ("update-key-alias", Self::UpdateKeyAlias),
     ];
 
-    /// The HTTP method the action is served on: GET for the account facts, as the SDK
-    /// calls them; POST for the rest.
+    /// The HTTP method the action is served on: GET for the account facts and the tag
+    /// listings, DELETE for a tag, as the SDK calls them; POST for the rest.
     fn method(self) -> Method {
         match self {
-            Self::UserQuotas | Self::UserInstances => Method::GET,
+            Self::UserQuotas | Self::UserInstances | Self::ListKmsTags | Self::ShowKmsTags => {
+                Method::GET
+            }
+            Self::DeleteKmsTag | Self::DeleteAlias => Method::DELETE,
+            Self::ListAliases => Method::GET,
             _ => Method::POST,
         }
     }
@@ -164,11 +215,76 @@ impl Action {
             .find(|(served, _)| *served == name)
             .map(|(_, action)| *action)
     }
+
+    /// The action a path (the segments after `kms/`) names for `method`, with its path
+    /// parameters; `Err(true)` when the path is served on other methods only.
+    fn route(segments: &[String], method: &Method) -> Result<(Self, PathParams), bool> {
+        let none = PathParams::default();
+        let key = |key_id: &str| PathParams {
+            key_id: Some(key_id.to_owned()),
+            tag_key: None,
+        };
+        let found = match segments {
+            // One path, three methods (the SDK's create_alias, delete_alias, list_aliases).
+            [name] if name == "aliases" => {
+                let action = match *method {
+                    Method::GET => Self::ListAliases,
+                    Method::DELETE => Self::DeleteAlias,
+                    _ => Self::CreateAlias,
+                };
+                Ok((action, none))
+            }
+            [name] => Self::parse(name).map(|action| (action, none)).ok_or(false),
+            [first, second] if first == "alias" && second == "associate" => {
+                Ok((Self::AssociateAlias, none))
+            }
+            [first, second] if first == "resource_instances" && second == "action" => {
+                Ok((Self::ListKmsByTags, none))
+            }
+            [key_id, tags] if tags == "tags" => {
+                let action = if *method == Method::GET {
+                    Self::ShowKmsTags
+                } else {
+                    Self::CreateKmsTag
+                };
+                Ok((action, key(key_id)))
+            }
+            // POST .../tags/action is the batch; DELETE .../tags/{key} (even a tag
+            // named "action") deletes one tag.
+            [key_id, tags, third] if tags == "tags" => {
+                if *method == Method::DELETE {
+                    Ok((
+                        Self::DeleteKmsTag,
+                        PathParams {
+                            key_id: Some(key_id.to_owned()),
+                            tag_key: Some(third.to_owned()),
+                        },
+                    ))
+                } else if third == "action" {
+                    Ok((Self::BatchKmsTags, key(key_id)))
+                } else {
+                    Err(true)
+                }
+            }
+            _ => Err(false),
+        }?;
+        if found.0.method() == *method {
+            Ok(found)
+        } else {
+            Err(true)
+        }
+    }
 }
 
-/// The served action names, for the health document.
+/// The served action names and tag paths, for the health document.
 pub fn served_actions() -> impl Iterator<Item = &'static str> {
-    Action::ALL.iter().map(|(name, _)| *name)
+    Action::ALL.iter().map(|(name, _)| *name).chain([
+        "{key_id}/tags",
+        "{key_id}/tags/action",
+        "{key_id}/tags/{key}",
+        "resource_instances/action",
+        "alias/associate",
+    ])
 }
 
 async fn dispatch(
@@ -176,7 +292,7 @@ async fn dispatch(
     Extension(request_id): Extension<RequestId>,
     method: Method,
     uri: Uri,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: Result<Path<Vec<String>>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -195,25 +311,27 @@ async fn handle(
     state: &AppState,
     request: Request<'_>,
     request_id: &RequestId,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: Result<Path<Vec<String>>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, KmsError> {
-    let Path((project_id, action_name)) =
+    let Path(mut segments) =
         path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
+    let project_id = segments.remove(0);
     if !PROJECT_ID.is_match(&project_id) {
         return Err(KmsError::UnknownAction(
             "the project ID in the path is malformed.".into(),
         ));
     }
-    let action = Action::parse(&action_name).ok_or_else(|| {
-        KmsError::UnknownAction(format!(
-            "kms/{} is not an action of this service.",
-            crate::domain::ids::excerpt(&action_name)
-        ))
+    let (action, params) = Action::route(&segments, request.method).map_err(|other_method| {
+        if other_method {
+            KmsError::MethodNotAllowed
+        } else {
+            KmsError::UnknownAction(format!(
+                "kms/{} is not an action of this service.",
+                crate::domain::ids::excerpt(&segments.join("/"))
+            ))
+        }
     })?;
-    if *request.method != action.method() {
-        return Err(KmsError::MethodNotAllowed);
-    }
     let signed_body = credentials::signed_body(request.headers, &body, state.max_body_bytes)?;
     let caller =
         credentials::authenticate(state, request, signed_body, &project_id, &request_id.0).await?;
@@ -267,6 +385,17 @@ async fn handle(
         Action::GetKeyRotationStatus => rotation::status(state, &caller, &body).await,
         Action::RotateOnDemand => rotation::rotate_on_demand(state, &caller, &body).await,
         Action::ReEncrypt => rotation::re_encrypt(state, &caller, &body).await,
+        Action::ListKmsTags => tags::list_project_tags(state, &caller).await,
+        Action::CreateKmsTag => tags::create_tag(state, &caller, &params, &body).await,
+        Action::ShowKmsTags => tags::show_tags(state, &caller, &params).await,
+        Action::BatchKmsTags => tags::batch_tags(state, &caller, &params, &body).await,
+        Action::DeleteKmsTag => tags::delete_tag(state, &caller, &params).await,
+        Action::ListKmsByTags => tags::list_by_tags(state, &caller, &body).await,
+        Action::CreateAlias => aliases::create_alias(state, &caller, &body).await,
+        Action::DeleteAlias => aliases::delete_aliases(state, &caller, &body).await,
+        Action::ListAliases => aliases::list_aliases(state, &caller, request.uri).await,
+        Action::AssociateAlias => aliases::associate_alias(state, &caller, &body).await,
+        Action::UpdateKeyAlias => aliases::update_key_alias(state, &caller, &body).await,
     }
 }
 
@@ -330,7 +459,6 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                     .map(drop)
             }
             Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
-            Action::UserQuotas | Action::UserInstances => Ok(()),
             Action::EnableKeyRotation
             | Action::DisableKeyRotation
             | Action::GetKeyRotationStatus
@@ -339,6 +467,16 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                 rotation::change_request(&body, CoreAction::UpdateKeyRotationInterval).map(drop)
             }
             Action::ReEncrypt => rotation::re_encrypt_request(&body).map(drop),
+            Action::UserQuotas | Action::UserInstances | Action::ListKmsTags => Ok(()),
+            Action::ShowKmsTags | Action::DeleteKmsTag => Ok(()),
+            Action::CreateKmsTag => tags::create_tag_request(&body).map(drop),
+            Action::BatchKmsTags => tags::batch_request(&body).map(drop),
+            Action::ListKmsByTags => tags::by_tags_request(&body).map(drop),
+            Action::CreateAlias
+            | Action::DeleteAlias
+            | Action::ListAliases
+            | Action::AssociateAlias => Ok(()),
+            Action::UpdateKeyAlias => aliases::update_key_alias_request(&body).map(drop),
         }
     });
     Some(decoded)
@@ -372,6 +510,62 @@ pub(super) fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn route(path: &str, method: Method) -> Result<(Action, Option<String>, Option<String>), bool> {
+        let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+        Action::route(&segments, &method).map(|(a, p)| (a, p.key_id, p.tag_key))
+    }
+
+    #[test]
+    fn paths_with_parameters_route_by_method() {
+        let key = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+        let k = || Some(key.to_owned());
+        assert!(
+            matches!(route(&format!("{key}/tags"), Method::POST), Ok((Action::CreateKmsTag, ref id, None)) if *id == k())
+        );
+        assert!(matches!(
+            route(&format!("{key}/tags"), Method::GET),
+            Ok((Action::ShowKmsTags, _, None))
+        ));
+        assert!(matches!(
+            route(&format!("{key}/tags/action"), Method::POST),
+            Ok((Action::BatchKmsTags, _, None))
+        ));
+        // DELETE of a tag named "action" deletes that tag.
+        assert!(
+            matches!(route(&format!("{key}/tags/action"), Method::DELETE), Ok((Action::DeleteKmsTag, _, Some(ref t))) if t == "action")
+        );
+        assert!(route(&format!("{key}/tags/action"), Method::GET).unwrap_err());
+        assert!(route(&format!("{key}/tags/env"), Method::POST).unwrap_err());
+        assert!(matches!(
+            route("resource_instances/action", Method::POST),
+            Ok((Action::ListKmsByTags, None, None))
+        ));
+        assert!(matches!(
+            route("aliases", Method::GET),
+            Ok((Action::ListAliases, ..))
+        ));
+        assert!(matches!(
+            route("aliases", Method::DELETE),
+            Ok((Action::DeleteAlias, ..))
+        ));
+        assert!(matches!(
+            route("aliases", Method::POST),
+            Ok((Action::CreateAlias, ..))
+        ));
+        assert!(matches!(
+            route("alias/associate", Method::POST),
+            Ok((Action::AssociateAlias, ..))
+        ));
+        assert!(matches!(
+            route("tags", Method::GET),
+            Ok((Action::ListKmsTags, ..))
+        ));
+        assert!(route("tags", Method::POST).unwrap_err());
+        assert!(route("create-key", Method::DELETE).unwrap_err());
+        assert!(!route("no/such/path", Method::POST).unwrap_err());
+        assert!(!route("nothing", Method::POST).unwrap_err());
+    }
 
     #[test]
     fn decode_request_applies_each_actions_rules() {

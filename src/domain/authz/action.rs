@@ -82,10 +82,25 @@ pub enum Action {
     ReEncryptFrom,
     /// Huawei re-encrypt and AWS ReEncrypt, on the key that makes the new ciphertext.
     ReEncryptTo,
+    /// Huawei update-key-alias: renames the key's key_alias attribute (AWS has no such
+    /// attribute; an AWS-language policy governs it as kms:UpdateAlias).
+    UpdateKeyAlias,
+    /// AWS TagResource; Huawei create of {key_id}/tags and the batch action "create".
+    TagResource,
+    /// AWS UntagResource; Huawei DELETE {key_id}/tags/{key} and the batch action "delete".
+    UntagResource,
+    /// AWS ListResourceTags; Huawei GET {key_id}/tags.
+    ListResourceTags,
+    /// Huawei GET tags: every tag of the project's keys (no AWS operation; an
+    /// AWS-language policy governs it as kms:ListResourceTags on `*`).
+    ListProjectTags,
+    /// Huawei resource_instances/action: keys filtered and counted by tags (no AWS
+    /// operation; an AWS-language policy governs it as kms:ListKeys).
+    ListKeysByTags,
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 47] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -127,6 +142,12 @@ impl Action {
         Self::RotateKeyOnDemand,
         Self::ReEncryptFrom,
         Self::ReEncryptTo,
+        Self::UpdateKeyAlias,
+        Self::TagResource,
+        Self::UntagResource,
+        Self::ListResourceTags,
+        Self::ListProjectTags,
+        Self::ListKeysByTags,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -171,6 +192,11 @@ impl Action {
             Self::RotateKeyOnDemand => &["kms:RotateKeyOnDemand"],
             Self::ReEncryptFrom => &["kms:ReEncryptFrom"],
             Self::ReEncryptTo => &["kms:ReEncryptTo"],
+            Self::UpdateKeyAlias => &["kms:UpdateAlias"],
+            Self::TagResource => &["kms:TagResource"],
+            Self::UntagResource => &["kms:UntagResource"],
+            Self::ListResourceTags | Self::ListProjectTags => &["kms:ListResourceTags"],
+            Self::ListKeysByTags => &["kms:ListKeys"],
         }
     }
 
@@ -242,6 +268,14 @@ impl Action {
             Self::RotateKeyOnDemand => &["kms:cmk:update", "kms:cmk:rotateOnDemand"],
             // re-encrypt decrypts with one key and encrypts with another: crypto on both.
             Self::ReEncryptFrom | Self::ReEncryptTo => &["kms:cmk:crypto", "kms:cmk:reEncrypt"],
+            // Spec §12 / OTC permissions table: tag writes are kms:cmkTag:create and
+            // kms:cmkTag:delete, the batch action kms:cmkTag:batch (either direction),
+            // listings kms:cmkTag:list, resource_instances kms:cmkTag:listInstance.
+            Self::UpdateKeyAlias => &["kms:cmk:update", "kms:cmk:updateKeyAlias"],
+            Self::TagResource => &["kms:cmkTag:create", "kms:cmkTag:batch"],
+            Self::UntagResource => &["kms:cmkTag:delete", "kms:cmkTag:batch"],
+            Self::ListResourceTags | Self::ListProjectTags => &["kms:cmkTag:list"],
+            Self::ListKeysByTags => &["kms:cmkTag:listInstance"],
         }
     }
 
@@ -282,6 +316,8 @@ impl Action {
                 | Self::GenerateRandom
                 | Self::ShowQuotas
                 | Self::ListAliases
+                | Self::ListProjectTags
+                | Self::ListKeysByTags
         )
     }
 

@@ -12,8 +12,8 @@ use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
-/// Every action of the Huawei dialect.
-pub const ALL_ACTIONS: [&str; 31] = [
+/// Every POST action of the Huawei dialect with no parameter in its path.
+pub const ALL_ACTIONS: [&str; 34] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -45,6 +45,18 @@ pub const ALL_ACTIONS: [&str; 31] = [
     "get-key-rotation-status",
     "rotate-on-demand",
     "re-encrypt",
+    "aliases",
+    "alias/associate",
+    "update-key-alias",
+];
+
+/// The Huawei paths with parameters (tags), by method, as the OpenAPI document names them.
+pub const PATH_ACTIONS: [(&str, &str); 5] = [
+    ("post", "{key_id}/tags"),
+    ("get", "{key_id}/tags"),
+    ("post", "{key_id}/tags/action"),
+    ("delete", "{key_id}/tags/{key}"),
+    ("post", "resource_instances/action"),
 ];
 
 pub const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
