@@ -78,6 +78,7 @@ from huaweicloudsdkkms.v2 import (
     ShowPublicKeyRequest,
     ShowUserInstancesRequest,
     ShowUserQuotasRequest,
+    ShowVersionsRequest,
     SignRequest,
     SignRequestBody,
     UpdateKeyDescriptionRequest,
@@ -212,6 +213,16 @@ def no_permission_for_action(call, action):
 def key_not_visible(call, key_id):
     """404 KMS.0207: a key the caller cannot see at all, answered as a missing key."""
     return expect_error(call, 404, "KMS.0207", ("no key %s is visible to you" % key_id,))
+
+
+def test_show_versions_lists_kms_v1_first():
+    """ShowVersions (`GET /`): KMS's v1.0 first; the identity v3.0 entry keystoneauth needs
+    (this host is also IAM) follows and still reads as a version object."""
+    versions = kms("alice").show_versions(ShowVersionsRequest()).versions
+    assert [v.id for v in versions] == ["v1.0", "v3.0"]
+    assert versions[0].status == "CURRENT"
+    assert versions[0].links[0].href == "/v1.0/"
+    assert versions[1].links[0].href == URL + "/v3/"
 
 
 def test_create_key_and_grant_as_the_key_creator():

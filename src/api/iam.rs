@@ -44,7 +44,14 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
 /// Keystone's version document, which keystoneauth (openstacksdk, otcextensions) fetches
 /// from `auth_url` before it authenticates; without it every connect logs "Failed to
 /// discover available identity versions". The links name the host the client used.
-async fn identity_version(headers: axum::http::HeaderMap) -> Json<serde_json::Value> {
+async fn identity_version(headers: HeaderMap) -> Json<serde_json::Value> {
+    Json(json!({ "version": identity_version_entry(&headers) }))
+}
+
+/// The identity v3 entry of a version list: `GET /v3` answers it alone, and `GET /`
+/// (KMS's version list) carries it after KMS's own v1.0, so keystoneauth also finds the
+/// identity API from an `auth_url` without `/v3`.
+pub(super) fn identity_version_entry(headers: &HeaderMap) -> Value {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|value| value.to_str().ok())
@@ -53,13 +60,13 @@ async fn identity_version(headers: axum::http::HeaderMap) -> Json<serde_json::Va
                 .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
         .unwrap_or("127.0.0.1:8080");
-    Json(json!({"version": {
+    json!({
         "id": "v3.0",
         "status": "stable",
         "updated": "2018-09-05T00:00:00Z",
         "links": [{"rel": "self", "href": format!("http://{host}/v3/")}],
         "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}],
-    }}))
+    })
 }
 
 /// IAM answers errors in Keystone's shape, which the Huawei SDKs and keystoneauth both parse.

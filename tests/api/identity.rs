@@ -486,7 +486,46 @@ async fn tampered_signatures_get_the_gateway_401(app: &TestApp) {
     );
 }
 
+/// `GET /` is Huawei's ListVersions and, since this host is also the IAM endpoint, the list
+/// keystoneauth reads for an `auth_url` without `/v3`: KMS's v1.0 stays first and unchanged,
+/// Keystone's v3.0 follows with an absolute link, and that link is where tokens are issued.
+async fn the_root_version_list_serves_kms_and_keystone(app: &TestApp) {
+    let reply = app.raw(reqwest::Method::GET, "/", &[], vec![]).await;
+    assert_eq!(reply.status, 200, "{}", reply.raw);
+    let versions = reply.body["versions"].as_array().expect("a list");
+    assert_eq!(versions.len(), 2, "{}", reply.raw);
+    assert_eq!(
+        versions[0],
+        json!({"id": "v1.0", "links": [{"href": "/v1.0/", "rel": "self"}], "min_version": "",
+               "status": "CURRENT", "version": "", "updated": "2018-09-05T08:18:05Z"})
+    );
+    let identity = &versions[1];
+    assert_eq!(identity["id"], "v3.0", "{}", reply.raw);
+    assert_eq!(identity["status"], "stable");
+    assert_eq!(
+        identity["media-types"][0]["type"],
+        "application/vnd.openstack.identity-v3+json"
+    );
+    let href = identity["links"][0]["href"].as_str().unwrap();
+    assert_eq!(href, format!("{}/v3/", app.base), "{}", reply.raw);
+    // The same entry as `GET /v3`, and the discovered URL issues tokens that work for KMS.
+    let v3 = app.raw(reqwest::Method::GET, "/v3", &[], vec![]).await;
+    assert_eq!(&v3.body["version"], identity, "{}", v3.raw);
+    let token = alice_token(app, href.trim_end_matches("/v3/")).await;
+    let created = app
+        .client
+        .post(format!("{}/v1.0/{PROJECT}/kms/create-key", app.base))
+        .header("x-auth-token", token)
+        .header("content-type", "application/json")
+        .body(json!({"key_alias": "discovered"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+}
+
 crate::on_both_backends!(
+    the_root_version_list_serves_kms_and_keystone,
     password_tokens_are_issued_and_work_for_kms,
     domain_scoped_tokens_list_projects_but_not_keys,
     wrong_credentials_get_one_answer,

@@ -75,8 +75,12 @@ fn version_entry() -> serde_json::Value {
            "status": "CURRENT", "version": "", "updated": "2018-09-05T08:18:05Z"})
 }
 
-async fn versions() -> Json<serde_json::Value> {
-    Json(json!({"versions": [version_entry()]}))
+/// Huawei's ListVersions, with Keystone's identity v3 entry after KMS's v1.0: this host is
+/// also the IAM endpoint, and keystoneauth (openstacksdk, otcextensions) given an
+/// `auth_url` without `/v3` reads this list to find it. The Huawei SDK reads `versions` as
+/// a list of version objects, which the extra entry still is.
+async fn versions(headers: HeaderMap) -> Json<serde_json::Value> {
+    Json(json!({"versions": [version_entry(), super::iam::identity_version_entry(&headers)]}))
 }
 
 async fn version() -> Json<serde_json::Value> {
