@@ -30,7 +30,17 @@ import {
   EnableKeyCommand,
   ScheduleKeyDeletionCommand,
   CancelKeyDeletionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  ListResourceTagsCommand,
+  EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
+  RotateKeyOnDemandCommand,
+  ListKeyRotationsCommand,
+  ReEncryptCommand,
   NotFoundException,
+  TagException,
+  LimitExceededException,
   AlreadyExistsException,
   KMSInvalidStateException,
   DisabledException,
@@ -255,4 +265,72 @@ test("key states and not-found answers by exception class", async () => {
   // dave reads, but may not use or change keys.
   assert.equal((await dave.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata.Arn, key.Arn);
   await rejects(dave.send(new DisableKeyCommand({ KeyId: key.KeyId })), AccessDeniedException);
+});
+
+test("tags: Tags on CreateKey, TagResource, ListResourceTags paging, UntagResource, TagException", async () => {
+  const { KeyMetadata: key } = await alice.send(
+    new CreateKeyCommand({ Tags: [{ TagKey: "team", TagValue: "orders" }] }),
+  );
+  await alice.send(
+    new TagResourceCommand({
+      KeyId: key.KeyId,
+      Tags: [
+        { TagKey: "env", TagValue: "test" },
+        { TagKey: "team", TagValue: "payments" },
+      ],
+    }),
+  );
+  const tags = [];
+  let Marker;
+  do {
+    const page = await alice.send(new ListResourceTagsCommand({ KeyId: key.KeyId, Limit: 1, Marker }));
+    tags.push(...page.Tags);
+    Marker = page.Truncated ? page.NextMarker : undefined;
+  } while (Marker);
+  assert.deepEqual(
+    tags.map((t) => [t.TagKey, t.TagValue]).sort(),
+    [["env", "test"], ["team", "payments"]],
+  );
+  await alice.send(new UntagResourceCommand({ KeyId: key.KeyId, TagKeys: ["env"] }));
+  const { Tags } = await alice.send(new ListResourceTagsCommand({ KeyId: key.KeyId }));
+  assert.deepEqual(Tags, [{ TagKey: "team", TagValue: "payments" }]);
+  await rejects(
+    alice.send(new TagResourceCommand({ KeyId: key.KeyId, Tags: [{ TagKey: "aws:reserved", TagValue: "x" }] })),
+    TagException,
+  );
+  const many = Array.from({ length: 51 }, (_, i) => ({ TagKey: `k${i}`, TagValue: "v" }));
+  await rejects(alice.send(new TagResourceCommand({ KeyId: key.KeyId, Tags: many })), LimitExceededException);
+  await rejects(
+    bob.send(new TagResourceCommand({ KeyId: key.KeyId, Tags: [{ TagKey: "a", TagValue: "b" }] })),
+    AccessDeniedException,
+  );
+});
+
+test("rotation and ReEncrypt: old ciphertexts still open, re-encrypted data opens under the new key", async () => {
+  const key = await newKey("rotated");
+  const before = await alice.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("before") }));
+  await alice.send(new EnableKeyRotationCommand({ KeyId: key.KeyId, RotationPeriodInDays: 180 }));
+  const status = await alice.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
+  assert.equal(status.KeyRotationEnabled, true);
+  assert.equal(status.RotationPeriodInDays, 180);
+  assert.ok(status.NextRotationDate instanceof Date);
+  await alice.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }));
+  const { Rotations } = await alice.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }));
+  assert.deepEqual(Rotations.map((r) => r.RotationType), ["ON_DEMAND"]);
+  const opened = await alice.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }));
+  assert.equal(Buffer.from(opened.Plaintext).toString(), "before");
+
+  const destination = await newKey("destination");
+  const moved = await alice.send(
+    new ReEncryptCommand({ CiphertextBlob: before.CiphertextBlob, DestinationKeyId: destination.KeyId }),
+  );
+  assert.equal(moved.SourceKeyId, key.Arn);
+  assert.equal(moved.KeyId, destination.Arn);
+  const again = await alice.send(new DecryptCommand({ CiphertextBlob: moved.CiphertextBlob }));
+  assert.equal(Buffer.from(again.Plaintext).toString(), "before");
+  assert.equal(again.KeyId, destination.Arn);
+  await rejects(
+    bob.send(new ReEncryptCommand({ CiphertextBlob: before.CiphertextBlob, DestinationKeyId: destination.KeyId })),
+    AccessDeniedException,
+  );
 });
