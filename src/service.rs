@@ -464,6 +464,29 @@ impl Kms {
         .map_err(|denial| KmsError::AccessDenied(denial.about(&names.arn)))
     }
 
+    /// The core's decision on a key row a write transaction has locked, for an action no
+    /// grant and no encryption context bear on (key administration, aliases, tags, rotation):
+    /// the key when the caller may act on it, else the refusal the transaction stops with.
+    fn decide_on_locked_key<'k>(
+        &self,
+        caller: &Caller,
+        action: Action,
+        key_ref: &KeyRef,
+        key: Option<&'k Key>,
+    ) -> Result<&'k Key, Refusal> {
+        self.decide(&KeyQuestion {
+            caller,
+            action,
+            key_ref,
+            key,
+            grants: &[],
+            context: None,
+            new_grant: None,
+        })
+        .map_err(Refusal::Denied)?;
+        Ok(key.expect("the decision found the key"))
+    }
+
     /// The core's decision on an action about no key (CreateKey, ListKeys, ...).
     async fn decide_keyless(&self, caller: &Caller, action: Action) -> Result<(), KmsError> {
         let decision = authz::authorize(&authz::Request {
@@ -791,17 +814,8 @@ impl Kms {
         change: impl Fn(&Key) -> Result<Key, KmsError> + Send + Sync,
     ) -> Result<Key, KmsError> {
         let update = |key: Option<&Key>| {
-            self.decide(&KeyQuestion {
-                caller,
-                action,
-                key_ref,
-                key,
-                grants: &[],
-                context: None,
-                new_grant: None,
-            })
-            .map_err(Refusal::Denied)?;
-            change(key.expect("the decision found the key")).map_err(Refusal::Denied)
+            let key = self.decide_on_locked_key(caller, action, key_ref, key)?;
+            change(key).map_err(Refusal::Denied)
         };
         let result = self.store.update_key(&key_ref.id, &update).await;
         let result = self
@@ -893,17 +907,7 @@ impl Kms {
         key: Option<&Key>,
         refuse_pending_deletion: bool,
     ) -> Result<(), Refusal> {
-        self.decide(&KeyQuestion {
-            caller,
-            action,
-            key_ref,
-            key,
-            grants: &[],
-            context: None,
-            new_grant: None,
-        })
-        .map_err(Refusal::Denied)?;
-        let key = key.expect("the decision found the key");
+        let key = self.decide_on_locked_key(caller, action, key_ref, key)?;
         if key.domain_id != caller.domain_id {
             // An alias names a key of its own account (AWS); another account's key is
             // not one this request can name.
@@ -1100,17 +1104,9 @@ impl Kms {
     ) -> Result<(), KmsError> {
         let document = self.validate_key_policy(text)?;
         let update = |key: Option<&Key>| {
-            self.decide(&KeyQuestion {
-                caller,
-                action: Action::PutKeyPolicy,
-                key_ref,
-                key,
-                grants: &[],
-                context: None,
-                new_grant: None,
-            })
-            .map_err(Refusal::Denied)?;
-            let mut next = key.expect("the decision found the key").clone();
+            let mut next = self
+                .decide_on_locked_key(caller, Action::PutKeyPolicy, key_ref, key)?
+                .clone();
             next.key_policy = Some(text.to_owned());
             if !bypass_lockout_check {
                 self.check_policy_lockout(caller, &next, document.clone())

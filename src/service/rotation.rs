@@ -5,7 +5,7 @@
 //! lazily, in the store's transaction on the locked key, by the first request that uses the
 //! key for encryption or reads its rotation after the clock passed the due date.
 
-use super::{KeyQuestion, Kms, now_millis, unopenable};
+use super::{Kms, now_millis, unopenable};
 use crate::crypto;
 use crate::domain::authz::{Action, KeyNaming};
 use crate::domain::rotation::{self, KeyRotation, RotationChange, RotationState};
@@ -47,17 +47,7 @@ impl Kms {
         change: RotationChange,
     ) -> Result<KeyRotationStatus, KmsError> {
         let decide = |key: Option<&Key>, state: &RotationState| {
-            self.decide(&KeyQuestion {
-                caller,
-                action,
-                key_ref,
-                key,
-                grants: &[],
-                context: None,
-                new_grant: None,
-            })
-            .map_err(Refusal::Denied)?;
-            let key = key.expect("the decision found the key");
+            let key = self.decide_on_locked_key(caller, action, key_ref, key)?;
             rotation::plan(key, state, change).map_err(Refusal::Denied)
         };
         let wrap = |version: u32| self.new_version_material(&key_ref.id, version);

@@ -1,7 +1,7 @@
 //! Key tags, both dialects: the core decides on the key, `domain::tag` on the tags,
 //! in the transaction that writes them.
 
-use super::{KeyQuestion, Kms};
+use super::Kms;
 use crate::domain::authz::Action;
 use crate::domain::key_spec::Cloud;
 use crate::domain::tag::TagChange;
@@ -51,17 +51,7 @@ impl Kms {
         // The request's own fields first, as each cloud validates them before the key.
         change.check(cloud(dialect)).map_err(KmsError::Tag)?;
         let update = |key: Option<&Key>, current: &[Tag]| {
-            self.decide(&KeyQuestion {
-                caller,
-                action,
-                key_ref,
-                key,
-                grants: &[],
-                context: None,
-                new_grant: None,
-            })
-            .map_err(Refusal::Denied)?;
-            let key = key.expect("the decision found the key");
+            let key = self.decide_on_locked_key(caller, action, key_ref, key)?;
             if key.key_state == KeyState::PendingDeletion {
                 return Err(Refusal::Denied(KmsError::KeyPendingDeletion));
             }

@@ -301,6 +301,16 @@ pub(super) fn into_page<R, T>(
     })
 }
 
+/// The insert of a key row, its parameters in `Key`'s field order.
+macro_rules! insert_key_sql {
+    () => {
+        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
+         key_description, key_spec, key_usage, origin, key_state, creation_date, \
+         scheduled_deletion_date, key_material, key_policy) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    };
+}
+
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field and
 /// inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`
 /// and `async fn close_pools(&self)`, and `fn pools(&self) -> Vec<(&'static str, &sqlx::Pool<$db>)>`.
@@ -314,6 +324,38 @@ macro_rules! impl_sql_store {
             alias_from_row, audit_from_row, grant_from_row, AliasCheck, AliasUpdateCheck, TagUpdate, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
         };
+
+        /// Inserts a key row; with `if_absent`, a row with the key's ID already there is left
+        /// alone. Returns the number of rows inserted.
+        async fn insert_key_row(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            key: &Key,
+            if_absent: bool,
+        ) -> Result<u64, StoreError> {
+            let statement = if if_absent {
+                concat!(insert_key_sql!(), " on conflict (key_id) do nothing")
+            } else {
+                insert_key_sql!()
+            };
+            Ok(sqlx::query(statement)
+                .bind(key.key_id.as_str())
+                .bind(&key.project_id)
+                .bind(&key.domain_id)
+                .bind(&key.creator_user_id)
+                .bind(&key.key_alias)
+                .bind(&key.key_description)
+                .bind(&key.key_spec)
+                .bind(&key.key_usage)
+                .bind(&key.origin)
+                .bind(key.key_state.code())
+                .bind(key.creation_date)
+                .bind(key.scheduled_deletion_date)
+                .bind(&key.wrapped_material)
+                .bind(&key.key_policy)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected())
+        }
 
         /// Stores `tags` as the key's tags (the key has none in this transaction), in order.
         async fn insert_tags(
@@ -665,28 +707,7 @@ macro_rules! impl_sql_store {
                 if taken.is_some() {
                     return Err(KmsError::DuplicateKeyAlias(key.key_alias.clone()).into());
                 }
-                sqlx::query(
-                    "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
-                     key_description, key_spec, key_usage, origin, key_state, creation_date, \
-                     scheduled_deletion_date, key_material, key_policy) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(key.key_id.as_str())
-                .bind(&key.project_id)
-                .bind(&key.domain_id)
-                .bind(&key.creator_user_id)
-                .bind(&key.key_alias)
-                .bind(&key.key_description)
-                .bind(&key.key_spec)
-                .bind(&key.key_usage)
-                .bind(&key.origin)
-                .bind(key.key_state.code())
-                .bind(key.creation_date)
-                .bind(key.scheduled_deletion_date)
-                .bind(&key.wrapped_material)
-                .bind(&key.key_policy)
-                .execute(&mut *tx)
-                .await?;
+                insert_key_row(&mut *tx, key, false).await?;
                 insert_tags(&mut *tx, &key.key_id, tags).await?;
                 commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.as_str(), true).await?;
                 Ok(())
@@ -1137,12 +1158,7 @@ macro_rules! impl_sql_store {
                         .bind(&key.project_id)
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query(
-                        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
-                         key_description, key_spec, key_usage, origin, key_state, creation_date, \
-                         scheduled_deletion_date, key_material, key_policy) \
-                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                    )
+                    sqlx::query(insert_key_sql!())
                     .bind(&key.key_id)
                     .bind(&key.project_id)
                     .bind(&key.domain_id)
@@ -1244,30 +1260,7 @@ macro_rules! impl_sql_store {
                     }
                     // A process loading the same seed at the same moment may insert the key
                     // first: its row is the seed's key, so this one inserts nothing.
-                    counts.keys += sqlx::query(
-                        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
-                         key_description, key_spec, key_usage, origin, key_state, creation_date, \
-                         scheduled_deletion_date, key_material, key_policy) \
-                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                         on conflict (key_id) do nothing",
-                    )
-                    .bind(key.key_id.as_str())
-                    .bind(&key.project_id)
-                    .bind(&key.domain_id)
-                    .bind(&key.creator_user_id)
-                    .bind(&key.key_alias)
-                    .bind(&key.key_description)
-                    .bind(&key.key_spec)
-                    .bind(&key.key_usage)
-                    .bind(&key.origin)
-                    .bind(key.key_state.code())
-                    .bind(key.creation_date)
-                    .bind(key.scheduled_deletion_date)
-                    .bind(&key.wrapped_material)
-                    .bind(&key.key_policy)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                    counts.keys += insert_key_row(&mut *tx, key, true).await?;
                 }
                 for grant in grants {
                     counts.grants += sqlx::query(

@@ -3,7 +3,6 @@
 //! transaction, keep identities, tokens and the audit trail, and record the reset there.
 
 use kms_emulator::Config;
-use kms_emulator::config::AuditArgs;
 use kms_emulator::domain::AuditEvent;
 use serde_json::{Value, json};
 
@@ -78,24 +77,7 @@ async fn verified_resets(app: &TestApp) -> Vec<Value> {
         .await
         .unwrap();
     assert!(verified, "{}", String::from_utf8_lossy(&out));
-    let args = AuditArgs {
-        action: None,
-        key_id: None,
-        grant_id: None,
-        request_id: None,
-        user_id: None,
-        event: Some(AuditEvent::Reset),
-        limit: 100,
-    };
-    let mut out = Vec::new();
-    kms_emulator::operator::print_audit(&config, &args, &mut out)
-        .await
-        .unwrap();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    crate::helpers::audit_records(app, AuditEvent::Reset).await
 }
 
 async fn resetting_a_project_leaves_other_accounts(app: &TestApp) {

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use kms_emulator::Config;
-use kms_emulator::config::AuditArgs;
 use kms_emulator::domain::AuditEvent;
 use serde_json::{Value, json};
 
@@ -44,25 +43,7 @@ async fn reset(app: &TestApp) -> Value {
 }
 
 async fn seed_records(app: &TestApp) -> Vec<Value> {
-    let config = Config::with_database(app.db.url());
-    let args = AuditArgs {
-        action: None,
-        key_id: None,
-        grant_id: None,
-        request_id: None,
-        user_id: None,
-        event: Some(AuditEvent::SeedLoaded),
-        limit: 100,
-    };
-    let mut out = Vec::new();
-    kms_emulator::operator::print_audit(&config, &args, &mut out)
-        .await
-        .unwrap();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    crate::helpers::audit_records(app, AuditEvent::SeedLoaded).await
 }
 
 /// Everything the example seed holds is there, as each dialect shows it, and works.

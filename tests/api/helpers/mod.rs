@@ -637,3 +637,30 @@ fn database_names_are_swapped_in_urls() {
         "postgres://h:5432/x"
     );
 }
+
+/// The audit records of one event on the app's database, oldest first, as
+/// `kms-emulator audit --event E` prints them.
+pub async fn audit_records(
+    app: &TestApp,
+    event: kms_emulator::domain::AuditEvent,
+) -> Vec<serde_json::Value> {
+    let config = Config::with_database(app.db.url());
+    let args = kms_emulator::config::AuditArgs {
+        action: None,
+        key_id: None,
+        grant_id: None,
+        request_id: None,
+        user_id: None,
+        event: Some(event),
+        limit: 100,
+    };
+    let mut out = Vec::new();
+    kms_emulator::operator::print_audit(&config, &args, &mut out)
+        .await
+        .unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
