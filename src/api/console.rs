@@ -338,6 +338,29 @@ const KEY_COLUMNS: &[KeyColumn] = &[
         },
     },
     KeyColumn {
+        heading: "Tags",
+        cell: |v| {
+            v.tags
+                .iter()
+                .map(|t| {
+                    format!(
+                        "<code class=\"tag\">{}={}</code>",
+                        esc(&t.key),
+                        esc(&t.value)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        },
+    },
+    KeyColumn {
+        heading: "Rotation",
+        cell: |v| {
+            let automatic = if v.rotation_enabled { "on" } else { "off" };
+            format!("{automatic}, version {}", v.version)
+        },
+    },
+    KeyColumn {
         heading: "State",
         cell: |v| {
             let name = state_name(v.key.key_state);

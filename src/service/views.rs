@@ -31,6 +31,10 @@ pub struct ProjectView {
 pub struct KeyView {
     pub key: Key,
     pub aliases: Vec<String>,
+    pub tags: Vec<crate::domain::Tag>,
+    /// Automatic rotation: on, and the newest material version (0: never rotated).
+    pub rotation_enabled: bool,
+    pub version: u32,
 }
 
 /// One key, its aliases and its grants (the first `KEY_PAGE_GRANTS`, of `grants_total`).
@@ -109,9 +113,25 @@ impl Kms {
                     .push(alias.alias_name);
             }
         }
-        Ok(page.map(|key| KeyView {
-            aliases: aliases.remove(key.key_id.as_str()).unwrap_or_default(),
-            key,
+        let mut views = Vec::with_capacity(page.items.len());
+        for key in &page.items {
+            let tags = self.store.key_tags(&key.key_id).await?;
+            let rotation = self
+                .store
+                .rotation_state(&key.key_id, super::now_millis())
+                .await?;
+            views.push((tags, rotation.enabled(), rotation.latest_version));
+        }
+        let mut views = views.into_iter();
+        Ok(page.map(|key| {
+            let (tags, rotation_enabled, version) = views.next().expect("one view per key");
+            KeyView {
+                aliases: aliases.remove(key.key_id.as_str()).unwrap_or_default(),
+                tags,
+                rotation_enabled,
+                version,
+                key,
+            }
         }))
     }
 

@@ -278,7 +278,41 @@ async fn pages_follow_the_store(app: &TestApp) {
     assert!(html(&after).contains(&key), "{}", after.raw);
 }
 
+/// The keys page shows each key's tags and its rotation: on or off, and the
+/// newest material version.
+async fn keys_show_tags_and_rotation(app: &TestApp) {
+    let key_id = app.create_key(ALICE, "console-tagged").await;
+    aws(
+        app,
+        AWS_ALICE,
+        "TagResource",
+        json!({"KeyId": key_id, "Tags": [{"TagKey": "team", "TagValue": "orders"}]}),
+    )
+    .await
+    .ok();
+    let row = |html: &str| {
+        let start = html
+            .find(&format!("<tr data-key-id=\"{key_id}\">"))
+            .expect("the key's row");
+        html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+    };
+    let before = page(app, "/_emulator/console/keys").await;
+    let before = row(html(&before));
+    assert!(before.contains("team=orders"), "{before}");
+    assert!(before.contains("off, version 0"), "{before}");
+    app.call(ALICE, "enable-key-rotation", json!({"key_id": key_id}))
+        .await
+        .ok();
+    app.call(ALICE, "rotate-on-demand", json!({"key_id": key_id}))
+        .await
+        .ok();
+    let after = page(app, "/_emulator/console/keys").await;
+    let after = row(html(&after));
+    assert!(after.contains("on, version 1"), "{after}");
+}
+
 crate::on_both_backends!(
+    keys_show_tags_and_rotation,
     pages_show_the_store,
     stored_values_are_escaped,
     audit_filters,
