@@ -18,6 +18,7 @@ use super::grant::{self, Grant, GrantOperation, GranteeType};
 use super::ids::{GrantId, KeyId};
 use super::key::{Key, KeyState, validate_key_alias, validate_key_description};
 use super::key_spec::{Cloud, KeySpec, KeyUsage};
+use super::tag::{self, Tag};
 
 /// The seed file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,9 +67,22 @@ pub struct SeedKeyEntry {
     /// AWS aliases naming the key (`alias/orders`), in the owner's account.
     #[serde(default)]
     pub aws_aliases: Vec<String>,
+    /// The key's tags, in order; each must be one both clouds accept (Huawei's limits are the
+    /// narrower: 20 tags, keys of 36 and values of 43 characters), so either dialect can
+    /// read and change them.
+    #[serde(default)]
+    pub tags: Vec<SeedTag>,
     /// An AWS key policy document (a JSON object); default: the default key policy.
     #[serde(default)]
     pub policy: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTag {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,6 +120,8 @@ pub struct SeedUser {
 pub struct SeedKey {
     pub key: Key,
     pub material: Option<Vec<u8>>,
+    /// Stored with the key when the key is inserted (a stored key keeps its own tags).
+    pub tags: Vec<Tag>,
 }
 
 /// What a seed file asks the store to hold.
@@ -289,6 +305,24 @@ fn plan_key(
             ));
         }
     };
+    let tags: Vec<Tag> = entry
+        .tags
+        .iter()
+        .map(|t| Tag::new(t.key.clone(), t.value.clone()))
+        .collect();
+    if !tags.is_empty() {
+        for cloud in [Cloud::Huawei, Cloud::Aws] {
+            tag::check_tags(cloud, &tags).map_err(|e| format!("tags: {e}"))?;
+            let limit = tag::limits(cloud).max_tags;
+            if tags.len() > limit {
+                let error = tag::TagError::TooMany {
+                    limit,
+                    would_have: tags.len(),
+                };
+                return Err(format!("tags: {error}"));
+            }
+        }
+    }
     let key_policy = match &entry.policy {
         None | Some(serde_json::Value::Null) => None,
         Some(document @ serde_json::Value::Object(_)) => Some(document.to_string()),
@@ -312,6 +346,7 @@ fn plan_key(
             key_policy,
         },
         material,
+        tags,
     })
 }
 
@@ -446,7 +481,8 @@ mod tests {
         let plan = plan_of(&format!(
             r#"{{"keys":[{{"key_id":"{KEY}","owner":"alice","project_id":"p2","alias":"orders",
                 "description":"d","key_spec":"AES_256","material_hex":"{}","state":"Disabled",
-                "aws_aliases":["alias/orders"],"policy":{{"Version":"2012-10-17","Statement":[]}}}}],
+                "aws_aliases":["alias/orders"],"policy":{{"Version":"2012-10-17","Statement":[]}},
+                "tags":[{{"key":"team","value":"orders"}},{{"key":"env"}}]}}],
               "grants":[{{"key_id":"{KEY}","grantee":"bob","operations":["encrypt-data","decrypt-data"],
                 "retiring_principal":"alice","name":"app"}}]}}"#,
             "00".repeat(32)
@@ -467,6 +503,7 @@ mod tests {
                 .unwrap()
                 .contains("2012-10-17")
         );
+        assert_eq!(key.tags, [Tag::new("team", "orders"), Tag::new("env", "")]);
         assert_eq!(plan.aliases[0].alias_name, "alias/orders");
         assert_eq!(plan.aliases[0].domain_id, "d1");
         let grant = &plan.grants[0];
@@ -546,6 +583,9 @@ mod tests {
             (key(r#","aws_aliases":["alias/aws/x"]"#), "aws_aliases"),
             (key(r#","aws_aliases":["alias/a","alias/a"]"#), "appears twice"),
             (key(r#","alias":"""#), "key_alias"),
+            (key(r#","tags":[{"key":"aws:x"}]"#), "tags: Tag keys starting with 'aws:'"),
+            (key(r#","tags":[{"key":"a","value":"<"}]"#), "tags: Invalid value"),
+            (key(r#","tags":[{"key":"a"},{"key":"a"}]"#), "more than once"),
             (r#"{"keys":[{"key_id":"5eed0000-0000-4000-8000-000000000001","owner":"zed"}]}"#.into(), "no user"),
             (r#"{"keys":[{"key_id":"5eed0000-0000-4000-8000-000000000001","owner":"nobody"}]}"#.into(), "no project"),
             (

@@ -53,7 +53,7 @@ impl Kms {
                     })?,
             };
             key.wrapped_material = Some(self.master_key.wrap(&key.key_id, &material));
-            keys.push(key);
+            keys.push((key, planned.tags));
         }
         let occurred_at = now_millis();
         let audit = |counts: &SeedCounts| AuditRecord {

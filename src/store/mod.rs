@@ -351,8 +351,8 @@ pub trait Store: TokenStore + RotationStore {
         snapshot: &Snapshot,
         audit: ResetAudit<'_>,
     ) -> Result<ResetCounts, StoreError>;
-    /// Inserts, in one transaction, the seed's keys, grants and aliases that are not stored
-    /// yet, and appends the audit record `audit` makes of what went in (none when nothing
+    /// Inserts, in one transaction, the seed's keys (with their tags), grants and aliases
+    /// that are not stored yet, and appends the audit record `audit` makes of what went in (none when nothing
     /// did). What is stored is never changed: a key with the seed key's ID, a grant with the
     /// seed grant's ID or an alias naming the same key counts as present. A key alias of
     /// the project or an AWS alias of the account that another key holds is
@@ -360,7 +360,7 @@ pub trait Store: TokenStore + RotationStore {
     /// The per-project key limit does not apply: the operator's fixtures are not a request.
     async fn apply_seed(
         &self,
-        keys: &[Key],
+        keys: &[(Key, Vec<Tag>)],
         grants: &[Grant],
         aliases: &[Alias],
         audit: SeedAudit<'_>,

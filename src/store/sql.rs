@@ -1229,7 +1229,7 @@ macro_rules! impl_sql_store {
 
             async fn apply_seed(
                 &self,
-                keys: &[Key],
+                keys: &[(Key, Vec<Tag>)],
                 grants: &[Grant],
                 aliases: &[$crate::domain::Alias],
                 audit: $crate::store::SeedAudit<'_>,
@@ -1237,7 +1237,7 @@ macro_rules! impl_sql_store {
                 let chain_key = self.chain_key()?;
                 let mut counts = $crate::domain::seed::SeedCounts::default();
                 let mut tx = self.begin_write().await?;
-                for key in keys {
+                for (key, tags) in keys {
                     sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
                         .bind(&key.project_id)
                         .execute(&mut *tx)
@@ -1260,7 +1260,11 @@ macro_rules! impl_sql_store {
                     }
                     // A process loading the same seed at the same moment may insert the key
                     // first: its row is the seed's key, so this one inserts nothing.
-                    counts.keys += insert_key_row(&mut *tx, key, true).await?;
+                    let inserted = insert_key_row(&mut *tx, key, true).await?;
+                    if inserted == 1 {
+                        insert_tags(&mut *tx, &key.key_id, tags).await?;
+                    }
+                    counts.keys += inserted;
                 }
                 for grant in grants {
                     counts.grants += sqlx::query(

@@ -88,6 +88,17 @@ async fn the_seed_is_there_and_works(app: &TestApp) {
     )
     .await;
     assert_eq!(described.ok()["KeyMetadata"]["KeyId"], ORDERS_KEY);
+    let tags = aws(
+        app,
+        AWS_ALICE,
+        "ListResourceTags",
+        json!({"KeyId": ORDERS_KEY}),
+    )
+    .await;
+    assert_eq!(
+        tags.ok()["Tags"],
+        json!([{"TagKey": "team", "TagValue": "orders"}, {"TagKey": "env", "TagValue": "test"}])
+    );
     let mac = aws(
         app,
         AWS_ALICE,
