@@ -23,7 +23,9 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
         let in_memory = is_in_memory(url);
-        let options = SqliteConnectOptions::from_str(url)?
+        let (url, synchronous) =
+            durability_of(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
@@ -34,7 +36,7 @@ impl SqliteStore {
         } else {
             options
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
         };
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
@@ -78,6 +80,44 @@ impl SqliteStore {
     }
 }
 
+/// The durability a `sqlite:` URL asks for with `synchronous=normal|full` (this service's
+/// parameter, taken out of the URL before sqlx reads it), and the URL without it.
+///
+/// `normal` (the default) with WAL: every acknowledged write survives the process being
+/// killed (kill -9, a crash: the fault tests check it), because the WAL is in the OS's page
+/// cache; an OS crash or power loss may lose the last transactions acknowledged before it
+/// (never corrupting the file). `full` syncs the WAL at every commit, so those survive too,
+/// at a few milliseconds per write on most disks.
+pub fn durability_of(url: &str) -> Result<(String, SqliteSynchronous), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), SqliteSynchronous::Normal));
+    };
+    let mut synchronous = SqliteSynchronous::Normal;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("synchronous", value)) => {
+                synchronous = match value.to_ascii_lowercase().as_str() {
+                    "normal" => SqliteSynchronous::Normal,
+                    "full" => SqliteSynchronous::Full,
+                    _ => {
+                        return Err(format!(
+                            "synchronous={value} in the SQLite URL: use normal (the default) or full"
+                        ));
+                    }
+                }
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, synchronous))
+}
+
 /// Whether a `sqlite:` URL names an in-memory database: `sqlite::memory:`, or a
 /// `file:NAME?mode=memory&cache=shared` URI (each process its own database; the
 /// connections of one process share it).
@@ -92,6 +132,32 @@ pub fn is_in_memory(url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durability_comes_from_the_url() {
+        use sqlx::sqlite::SqliteSynchronous::{Full, Normal};
+        let cases = [
+            ("sqlite://kms.db", "sqlite://kms.db", Normal),
+            ("sqlite://kms.db?synchronous=full", "sqlite://kms.db", Full),
+            (
+                "sqlite://kms.db?mode=rwc&synchronous=FULL",
+                "sqlite://kms.db?mode=rwc",
+                Full,
+            ),
+            (
+                "sqlite://kms.db?synchronous=normal&mode=rwc",
+                "sqlite://kms.db?mode=rwc",
+                Normal,
+            ),
+        ];
+        for (url, rest, expected) in cases {
+            let (left, synchronous) = super::durability_of(url).unwrap();
+            assert_eq!(left, rest, "{url}");
+            assert_eq!(format!("{synchronous:?}"), format!("{expected:?}"), "{url}");
+        }
+        let error = super::durability_of("sqlite://kms.db?synchronous=off").unwrap_err();
+        assert!(error.contains("normal (the default) or full"), "{error}");
+    }
+
     #[test]
     fn in_memory_urls_are_told_from_files() {
         for url in [

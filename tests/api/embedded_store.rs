@@ -1,6 +1,6 @@
-//! The in-memory store (issue 14, item 3): `--database-url sqlite::memory:` serves like the
-//! other stores (the HTTP suite runs on it through `on_every_backend!`), writes no file, and
-//! its state goes with the process.
+//! The embedded store's settings (issue 14). In memory (`--database-url sqlite::memory:`):
+//! serves like the other stores (the HTTP suite runs on it through `on_every_backend!`), writes
+//! no file, and its state goes with the process. Durability (`?synchronous=normal|full`).
 
 use kms_emulator::Config;
 use serde_json::json;
@@ -104,4 +104,37 @@ async fn memory_state_lives_as_long_as_the_service() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(cwd_before.len(), cwd_after.len(), "{cwd_after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durability_is_chosen_in_the_sqlite_url() {
+    let dir = std::env::temp_dir().join(format!("kms-sync-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?synchronous=full", dir.join("kms.db").display());
+    let (base, stop, server) = start(&url).await;
+    let key = call(
+        &base,
+        ALICE.token,
+        "create-key",
+        json!({"key_alias": "durable"}),
+    )
+    .await;
+    assert!(key["key_info"]["key_id"].is_string(), "{key}");
+    let _ = stop.send(());
+    server.await.unwrap();
+    assert!(dir.join("kms.db").exists());
+    let mut config = Config::with_database(format!(
+        "sqlite://{}?synchronous=off",
+        dir.join("kms.db").display()
+    ));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let error = kms_emulator::app::App::build(&config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        error.contains("use normal (the default) or full"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
