@@ -84,6 +84,13 @@ pub enum KmsError {
     UnknownAction(String),
     #[error("Request method not supported.")]
     MethodNotAllowed,
+    /// A feature of the cloud this emulator leaves out on purpose (dedicated and custom key
+    /// stores, access points, PIN, data-key capsules): AWS UnsupportedOperationException,
+    /// Huawei 501 `EMULATOR.0501` (Huawei documents no code for a feature a region lacks).
+    #[error(
+        "{0} are not served by kms-emulator: they are out of its scope (see the README, \"Not served\")."
+    )]
+    NotServed(&'static str),
     #[error("The key is not disabled.")]
     KeyNotDisabled,
     #[error("The key is not enabled.")]

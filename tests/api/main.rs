@@ -24,6 +24,7 @@ mod keys;
 mod login_guard;
 mod master_key;
 mod metrics;
+mod not_served;
 mod openapi;
 mod oracles;
 mod races;

@@ -116,7 +116,7 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
             "LimitExceededException",
             format!("The request was rejected because the account already has {limit} keys."),
         ),
-        RotationUnsupportedKeyType(_) | RotationUnsupportedOrigin(_) => {
+        RotationUnsupportedKeyType(_) | RotationUnsupportedOrigin(_) | NotServed(_) => {
             AwsError::new("UnsupportedOperationException", error.to_string())
         }
         RotationLimitExceeded(_) => AwsError::new("LimitExceededException", error.to_string()),

@@ -76,6 +76,7 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         SignatureRejected(_) => (StatusCode::UNAUTHORIZED, "APIGW.0301"),
         UnknownAction(_) => (StatusCode::BAD_REQUEST, "KMS.0201"),
         MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "KMS.0215"),
+        NotServed(_) => (StatusCode::NOT_IMPLEMENTED, "EMULATOR.0501"),
         KeyNotDisabled => (StatusCode::BAD_REQUEST, "KMS.1201"),
         KeyNotEnabled => (StatusCode::BAD_REQUEST, "KMS.1301"),
         InvalidPendingDays(_) => (StatusCode::BAD_REQUEST, "KMS.1401"),

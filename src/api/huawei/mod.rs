@@ -53,6 +53,13 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/v1.0/{project_id}/kms/{first}/{second}/{third}",
             any_method(),
         )
+        // Dedicated key stores live beside kms/, and are out of scope (`not_served`).
+        .route("/v1.0/{project_id}/keystores", any_method())
+        .route("/v1.0/{project_id}/keystores/{keystore_id}", any_method())
+        .route(
+            "/v1.0/{project_id}/keystores/{keystore_id}/{operation}",
+            any_method(),
+        )
         .route("/", get(versions))
         .route("/v1.0", get(version))
         .fallback(
@@ -280,6 +287,22 @@ impl Action {
     }
 }
 
+/// The features of Huawei's API this emulator leaves out, by the paths of their operations
+/// (the SDK's create/list/show/enable/disable/delete_key_store, the access points, create_pin,
+/// the data-key capsules): answered `NotServed`, not as unknown actions.
+fn not_served(path: &str, segments: &[String]) -> Option<&'static str> {
+    let first = segments.first().map(String::as_str);
+    if path.split('/').nth(3) == Some("keystores") {
+        return Some("Dedicated key stores (keystores)");
+    }
+    match first {
+        Some("access-points") => Some("Access points"),
+        Some("create-pin") => Some("PINs (create-pin)"),
+        Some("datakey-capsule") => Some("Data-key capsules"),
+        _ => None,
+    }
+}
+
 /// The served action names and tag paths, for the health document.
 pub fn served_actions() -> impl Iterator<Item = &'static str> {
     Action::ALL.iter().map(|(name, _)| *name).chain([
@@ -325,6 +348,12 @@ async fn handle(
         return Err(KmsError::UnknownAction(
             "the project ID in the path is malformed.".into(),
         ));
+    }
+    if let Some(feature) = not_served(request.uri.path(), &segments) {
+        // Authenticated like every request: an unsigned caller learns nothing more.
+        let signed_body = credentials::signed_body(request.headers, &body, state.max_body_bytes)?;
+        credentials::authenticate(state, request, signed_body, &project_id, &request_id.0).await?;
+        return Err(KmsError::NotServed(feature));
     }
     let (action, params) = Action::route(&segments, request.method).map_err(|other_method| {
         if other_method {
