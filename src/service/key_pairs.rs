@@ -1,0 +1,125 @@
+//! Encrypt and Decrypt with key pairs (RSAES-OAEP, SM2PKE), both dialects. The
+//! ciphertext is the algorithm's bare output (as AWS returns it, so a client may make one
+//! offline with the public key from GetPublicKey); decryption is therefore told the key
+//! by the request, and the algorithm too.
+
+use super::{Kms, key_type_failure, unopenable};
+use crate::crypto;
+use crate::domain::authz::Action;
+use crate::domain::key_spec::{Cloud, EncryptionAlgorithm, KeySpec};
+use crate::domain::{Caller, Key, KeyRef, KmsError};
+
+impl Kms {
+    /// The key pair for an asymmetric Encrypt or Decrypt, authorized, with the algorithm
+    /// checked against the key. Key pairs take no encryption context or additional data
+    /// (AWS: "not supported on asymmetric KMS keys").
+    async fn asymmetric_material(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        algorithm: EncryptionAlgorithm,
+        context: &[u8],
+        cloud: Cloud,
+    ) -> Result<(Key, KeySpec, Vec<u8>), KmsError> {
+        let (key, material) = self
+            .material_checked(caller, key_ref, action, &[], false)
+            .await?;
+        let (spec, usage) = key.spec_and_usage()?;
+        spec.check_encryption_algorithm(usage, algorithm, cloud)
+            .map_err(KmsError::KeyType)?;
+        if !context.is_empty() {
+            return Err(KmsError::InvalidParameter(
+                "An encryption context (additional authenticated data) is not supported with asymmetric keys.".into(),
+            ));
+        }
+        Ok((key, spec, material))
+    }
+
+    /// Encrypt / encrypt-data with `algorithm`: SYMMETRIC_DEFAULT is the framed symmetric
+    /// path; the others encrypt with the public half of an ENCRYPT_DECRYPT key pair.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn encrypt_data(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        algorithm: EncryptionAlgorithm,
+        plaintext: &[u8],
+        context: &[u8],
+        dry_run: bool,
+        cloud: Cloud,
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        if algorithm == EncryptionAlgorithm::SymmetricDefault {
+            return self
+                .encrypt(
+                    caller,
+                    key_ref,
+                    Action::EncryptData,
+                    plaintext,
+                    context,
+                    dry_run,
+                )
+                .await;
+        }
+        let (key, spec, material) = self
+            .asymmetric_material(
+                caller,
+                key_ref,
+                Action::EncryptData,
+                algorithm,
+                context,
+                cloud,
+            )
+            .await?;
+        spec.check_plaintext_len(algorithm, plaintext.len(), cloud)
+            .map_err(KmsError::KeyType)?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        let ciphertext =
+            crypto::asymmetric_encryption::encrypt(spec, &material, algorithm, plaintext)
+                .map_err(|error| key_type_failure(&key, error))?;
+        Ok((key, ciphertext))
+    }
+
+    /// Decrypt / decrypt-data with `algorithm`. SYMMETRIC_DEFAULT opens a frame (the key
+    /// comes from it; `expected` must match); the others need `expected`, the key pair.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn decrypt_data(
+        &self,
+        caller: &Caller,
+        expected: Option<&KeyRef>,
+        algorithm: EncryptionAlgorithm,
+        ciphertext: &[u8],
+        context: &[u8],
+        dry_run: bool,
+        cloud: Cloud,
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        if algorithm == EncryptionAlgorithm::SymmetricDefault {
+            return self
+                .decrypt(caller, expected, ciphertext, context, dry_run)
+                .await;
+        }
+        let key_ref = expected.ok_or(KmsError::MissingParameter(match cloud {
+            Cloud::Aws => "KeyId",
+            Cloud::Huawei => "key_id",
+        }))?;
+        let (key, spec, material) = self
+            .asymmetric_material(
+                caller,
+                key_ref,
+                Action::DecryptData,
+                algorithm,
+                context,
+                cloud,
+            )
+            .await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        let plaintext =
+            crypto::asymmetric_encryption::decrypt(spec, &material, algorithm, ciphertext)
+                .map_err(|_| unopenable())?;
+        Ok((key, plaintext))
+    }
+}
