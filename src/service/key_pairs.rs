@@ -123,3 +123,53 @@ impl Kms {
         Ok((key, plaintext))
     }
 }
+
+/// A data key pair made for a caller: the pair and its private key sealed under the
+/// symmetric key (a frame `Decrypt` / decrypt-data opens, with the same context).
+pub struct SealedKeyPair {
+    pub pair: crypto::key_material::DataKeyPair,
+    pub private_key_ciphertext: Vec<u8>,
+}
+
+impl Kms {
+    /// GenerateDataKeyPair(WithoutPlaintext) / create-rsa-datakey-pair /
+    /// create-ec-datakey-pair: a fresh key pair of `pair_spec`, its private key (PKCS#8
+    /// DER) encrypted under the symmetric ENCRYPT_DECRYPT key `key_ref`. Authorization and
+    /// the key's checks run before any key is generated; with `dry_run` they are all.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn generate_data_key_pair(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        pair_spec: KeySpec,
+        context: &[u8],
+        dry_run: bool,
+    ) -> Result<(Key, SealedKeyPair), KmsError> {
+        let (key, first) = self.material_for(caller, key_ref, action, context).await?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        let pair = tokio::task::spawn_blocking(move || {
+            crypto::key_material::generate_data_key_pair(pair_spec)
+        })
+        .await
+        .map_err(|_| KmsError::Internal)?
+        .map_err(|error| key_type_failure(&key, error))?;
+        let (version, material) = self.current_material(&key, first).await?;
+        let private_key_ciphertext = crypto::encrypt_framed_version(
+            &key.key_id,
+            version,
+            &material,
+            &pair.private_key_der,
+            context,
+        );
+        Ok((
+            key,
+            SealedKeyPair {
+                pair,
+                private_key_ciphertext,
+            },
+        ))
+    }
+}

@@ -402,9 +402,314 @@ async fn who_may_encrypt_with_a_key_pair(app: &TestApp) {
     assert_eq!(opened.ok()["plain_text"], "to bob");
 }
 
+/// The SubjectPublicKeyInfo DER of the public half of a PKCS#8 private key of `spec`.
+fn public_of(spec: &str, pkcs8: &[u8]) -> Vec<u8> {
+    use pkcs8::DecodePrivateKey;
+    use spki::EncodePublicKey;
+    let der = match spec {
+        "RSA_2048" | "RSA_3072" | "RSA_4096" => rsa::PrivateKey::from_pkcs8_der(pkcs8)
+            .unwrap()
+            .to_public_key()
+            .to_public_key_der(),
+        "ECC_NIST_P256" => p256::SecretKey::from_pkcs8_der(pkcs8)
+            .unwrap()
+            .public_key()
+            .to_public_key_der(),
+        "ECC_NIST_P384" => p384::SecretKey::from_pkcs8_der(pkcs8)
+            .unwrap()
+            .public_key()
+            .to_public_key_der(),
+        "ECC_NIST_P521" => p521::SecretKey::from_pkcs8_der(pkcs8)
+            .unwrap()
+            .public_key()
+            .to_public_key_der(),
+        "ECC_SECG_P256K1" => k256::SecretKey::from_pkcs8_der(pkcs8)
+            .unwrap()
+            .public_key()
+            .to_public_key_der(),
+        "SM2" => sm2::SecretKey::from_pkcs8_der(pkcs8)
+            .unwrap()
+            .public_key()
+            .to_public_key_der(),
+        other => panic!("no check for {other}"),
+    };
+    der.unwrap().as_bytes().to_vec()
+}
+
+async fn aws_generates_data_key_pairs(app: &TestApp) {
+    let key = aws_key(app, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").await;
+    let context = json!({"purpose": "pairs"});
+    for spec in [
+        "RSA_2048",
+        "ECC_NIST_P256",
+        "ECC_NIST_P384",
+        "ECC_NIST_P521",
+        "ECC_SECG_P256K1",
+        "SM2",
+    ] {
+        let made = aws(
+            app,
+            AWS_ALICE,
+            "GenerateDataKeyPair",
+            json!({"KeyId": key, "KeyPairSpec": spec, "EncryptionContext": context}),
+        )
+        .await;
+        let made = made.ok();
+        assert_eq!(made["KeyPairSpec"], spec);
+        assert!(made["KeyId"].as_str().unwrap().ends_with(&key));
+        let private = blob(made, "PrivateKeyPlaintext");
+        let public = blob(made, "PublicKey");
+        assert_eq!(public_of(spec, &private), public, "{spec}");
+        // The private key ciphertext opens with Decrypt, under the same context only.
+        let opened = aws(app, AWS_ALICE, "Decrypt", json!({"CiphertextBlob": made["PrivateKeyCiphertextBlob"], "EncryptionContext": context})).await;
+        assert_eq!(blob(opened.ok(), "Plaintext"), private, "{spec}");
+        aws_error(
+            &aws(
+                app,
+                AWS_ALICE,
+                "Decrypt",
+                json!({"CiphertextBlob": made["PrivateKeyCiphertextBlob"]}),
+            )
+            .await,
+            "InvalidCiphertextException",
+        );
+    }
+    let bare = aws(
+        app,
+        AWS_ALICE,
+        "GenerateDataKeyPairWithoutPlaintext",
+        json!({"KeyId": key, "KeyPairSpec": "ECC_NIST_P256"}),
+    )
+    .await;
+    let bare = bare.ok();
+    assert!(bare.get("PrivateKeyPlaintext").is_none(), "{bare}");
+    let opened = aws(
+        app,
+        AWS_ALICE,
+        "Decrypt",
+        json!({"CiphertextBlob": bare["PrivateKeyCiphertextBlob"]}),
+    )
+    .await;
+    assert_eq!(
+        public_of("ECC_NIST_P256", &blob(opened.ok(), "Plaintext")),
+        blob(bare, "PublicKey")
+    );
+    // Refusals: no spec, an unknown one, a key pair as the wrapping key, DryRun, states.
+    aws_error(
+        &aws(app, AWS_ALICE, "GenerateDataKeyPair", json!({"KeyId": key})).await,
+        "ValidationException",
+    );
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "GenerateDataKeyPair",
+            json!({"KeyId": key, "KeyPairSpec": "RSA_1024"}),
+        )
+        .await,
+        "ValidationException",
+    );
+    let rsa_key = aws_key(app, "RSA_2048", "ENCRYPT_DECRYPT").await;
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "GenerateDataKeyPair",
+            json!({"KeyId": rsa_key, "KeyPairSpec": "ECC_NIST_P256"}),
+        )
+        .await,
+        "InvalidKeyUsageException",
+    );
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "GenerateDataKeyPair",
+            json!({"KeyId": key, "KeyPairSpec": "ECC_NIST_P256", "DryRun": true}),
+        )
+        .await,
+        "DryRunOperationException",
+    );
+    aws(app, AWS_ALICE, "DisableKey", json!({"KeyId": key}))
+        .await
+        .ok();
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "GenerateDataKeyPairWithoutPlaintext",
+            json!({"KeyId": key, "KeyPairSpec": "ECC_NIST_P256"}),
+        )
+        .await,
+        "DisabledException",
+    );
+    aws(
+        app,
+        AWS_ALICE,
+        "ScheduleKeyDeletion",
+        json!({"KeyId": key, "PendingWindowInDays": 7}),
+    )
+    .await
+    .ok();
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "GenerateDataKeyPair",
+            json!({"KeyId": key, "KeyPairSpec": "ECC_NIST_P256"}),
+        )
+        .await,
+        "KMSInvalidStateException",
+    );
+}
+
+async fn who_may_generate_data_key_pairs(app: &TestApp) {
+    let key = aws_key(app, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").await;
+    let generate_as = |who, target: &'static str| {
+        let body = json!({"KeyId": key, "KeyPairSpec": "ECC_NIST_P256"});
+        async move { aws(app, who, target, body).await }
+    };
+    for target in ["GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"] {
+        aws_error(&generate_as(AWS_BOB, target).await, "AccessDeniedException");
+        aws_error(
+            &generate_as(AWS_DAVE, target).await,
+            "AccessDeniedException",
+        );
+    }
+    // A grant for the operation without plaintext allows only that one.
+    aws(app, AWS_ALICE, "CreateGrant", json!({"KeyId": key, "GranteePrincipal": AWS_BOB.arn, "Operations": ["GenerateDataKeyPairWithoutPlaintext"]}))
+        .await
+        .ok();
+    generate_as(AWS_BOB, "GenerateDataKeyPairWithoutPlaintext")
+        .await
+        .ok();
+    aws_error(
+        &generate_as(AWS_BOB, "GenerateDataKeyPair").await,
+        "AccessDeniedException",
+    );
+    // A key pair cannot wrap data key pairs, so no grant for it.
+    let rsa_key = aws_key(app, "RSA_2048", "ENCRYPT_DECRYPT").await;
+    aws_error(
+        &aws(app, AWS_ALICE, "CreateGrant", json!({"KeyId": rsa_key, "GranteePrincipal": AWS_BOB.arn, "Operations": ["GenerateDataKeyPair"]})).await,
+        "ValidationException",
+    );
+
+    // Huawei callers: bob has no rights, dave reads only; an AWS grant reaches the
+    // Huawei operation (one core, one grant store).
+    let huawei_key = app.create_key(ALICE, "pair-wrapper").await;
+    let body = json!({"key_id": huawei_key, "key_spec": "RSA_2048"});
+    app.call(BOB, "create-rsa-datakey-pair", body.clone())
+        .await
+        .error(403, "KMS.0306");
+    app.call(DAVE, "create-rsa-datakey-pair", body.clone())
+        .await
+        .error(403, "KMS.0306");
+    aws(app, AWS_ALICE, "CreateGrant", json!({"KeyId": huawei_key, "GranteePrincipal": AWS_BOB.arn, "Operations": ["GenerateDataKeyPair"]}))
+        .await
+        .ok();
+    app.call(BOB, "create-rsa-datakey-pair", body).await.ok();
+}
+
+async fn huawei_creates_data_key_pairs(app: &TestApp) {
+    let key_id = app.create_key(ALICE, "pairs-wrapper").await;
+    for (action, spec) in [
+        ("create-rsa-datakey-pair", "RSA_2048"),
+        ("create-ec-datakey-pair", "ECC_NIST_P256"),
+        ("create-ec-datakey-pair", "SM2"),
+    ] {
+        let made = app
+            .call(ALICE, action, json!({"key_id": key_id, "key_spec": spec, "additional_authenticated_data": "aad-1"}))
+            .await;
+        let made = made.ok();
+        assert_eq!(made["key_id"], key_id);
+        assert_eq!(made["key_spec"], spec);
+        let private = blob(made, "private_key_plain_text");
+        assert_eq!(
+            public_of(spec, &private),
+            blob(made, "public_key"),
+            "{spec}"
+        );
+        let opened = app
+            .call(ALICE, "decrypt-data", json!({"cipher_text": made["private_key_cipher_text"], "additional_authenticated_data": "aad-1"}))
+            .await;
+        assert_eq!(blob(opened.ok(), "plain_text_base64"), private, "{spec}");
+        app.call(
+            ALICE,
+            "decrypt-data",
+            json!({"cipher_text": made["private_key_cipher_text"]}),
+        )
+        .await
+        .error(400, "KMS.2201");
+    }
+    let bare = app
+        .call(
+            ALICE,
+            "create-ec-datakey-pair",
+            json!({"key_id": key_id, "key_spec": "ECC_NIST_P384", "with_plain_text": false}),
+        )
+        .await;
+    assert!(
+        bare.ok().get("private_key_plain_text").is_none(),
+        "{}",
+        bare.raw
+    );
+    assert!(bare.ok()["public_key"].is_string());
+    // Each operation its own family; a missing spec; a bad with_plain_text.
+    app.call(
+        ALICE,
+        "create-rsa-datakey-pair",
+        json!({"key_id": key_id, "key_spec": "ECC_NIST_P256"}),
+    )
+    .await
+    .error(400, "KMS.0308");
+    app.call(
+        ALICE,
+        "create-ec-datakey-pair",
+        json!({"key_id": key_id, "key_spec": "RSA_2048"}),
+    )
+    .await
+    .error(400, "KMS.0308");
+    app.call(ALICE, "create-ec-datakey-pair", json!({"key_id": key_id}))
+        .await
+        .error(400, "KMS.0204");
+    app.call(
+        ALICE,
+        "create-ec-datakey-pair",
+        json!({"key_id": key_id, "key_spec": "SM2", "with_plain_text": 3}),
+    )
+    .await
+    .error(400, "KMS.0308");
+    // A key pair does not wrap data key pairs.
+    let pair = app
+        .call(ALICE, "create-key", json!({"key_alias": "not-a-wrapper", "key_spec": "RSA_2048", "key_usage": "ENCRYPT_DECRYPT"}))
+        .await;
+    let pair_id = pair.ok()["key_info"]["key_id"].as_str().unwrap().to_owned();
+    let refused = app
+        .call(
+            ALICE,
+            "create-ec-datakey-pair",
+            json!({"key_id": pair_id, "key_spec": "SM2"}),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    app.call(ALICE, "disable-key", json!({"key_id": key_id}))
+        .await
+        .ok();
+    app.call(
+        ALICE,
+        "create-ec-datakey-pair",
+        json!({"key_id": key_id, "key_spec": "SM2"}),
+    )
+    .await
+    .error(400, "KMS.0209");
+}
+
 crate::on_every_backend!(
     aws_rsa_encrypts_and_decrypts_with_oaep,
     aws_sm2_encrypts_with_sm2pke,
     huawei_key_pairs_encrypt_data,
     who_may_encrypt_with_a_key_pair,
+    aws_generates_data_key_pairs,
+    who_may_generate_data_key_pairs,
+    huawei_creates_data_key_pairs,
 );

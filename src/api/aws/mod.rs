@@ -87,10 +87,12 @@ enum Operation {
     TagResource,
     UntagResource,
     ListResourceTags,
+    GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
 }
 
 impl Operation {
-    const ALL: [Operation; 39] = [
+    const ALL: [Operation; 41] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -130,6 +132,8 @@ impl Operation {
         Self::TagResource,
         Self::UntagResource,
         Self::ListResourceTags,
+        Self::GenerateDataKeyPair,
+        Self::GenerateDataKeyPairWithoutPlaintext,
     ];
 
     fn name(self) -> &'static str {
@@ -173,6 +177,8 @@ impl Operation {
             Self::TagResource => "TagResource",
             Self::UntagResource => "UntagResource",
             Self::ListResourceTags => "ListResourceTags",
+            Self::GenerateDataKeyPair => "GenerateDataKeyPair",
+            Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
         }
     }
 
@@ -354,5 +360,13 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::TagResource => tags::tag_resource(call).await.map(|_| None),
         Operation::UntagResource => tags::untag_resource(call).await.map(|_| None),
         Operation::ListResourceTags => tags::list_resource_tags(call).await.map(Some),
+        Operation::GenerateDataKeyPair => crypto_ops::generate_data_key_pair(call, true)
+            .await
+            .map(Some),
+        Operation::GenerateDataKeyPairWithoutPlaintext => {
+            crypto_ops::generate_data_key_pair(call, false)
+                .await
+                .map(Some)
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::{key_id_field, ok};
 use crate::api::AppState;
 use crate::crypto;
 use crate::domain::authz::Action;
-use crate::domain::key_spec::{Cloud, EncryptionAlgorithm};
+use crate::domain::key_spec::{Cloud, DataKeyPairFamily, EncryptionAlgorithm, KeySpec};
 use crate::domain::{Caller, KeyId, KeyRef, KmsError};
 use crate::hex;
 
@@ -190,6 +190,82 @@ pub(super) async fn decrypt_data(
         "plain_text": String::from_utf8_lossy(&plaintext),
         "plain_text_base64": BASE64.encode(&plaintext),
     }))
+}
+
+/// A create-rsa-datakey-pair / create-ec-datakey-pair request: the symmetric key, the
+/// pair's spec (AWS's names, each operation its own family), `with_plain_text` (true by
+/// default) and the additional data.
+pub(super) struct DatakeyPairRequest {
+    pub key_id: KeyId,
+    pub spec: KeySpec,
+    pub with_plain_text: bool,
+    pub context: Vec<u8>,
+}
+
+pub(super) fn datakey_pair_request(
+    body: &Body,
+    family: DataKeyPairFamily,
+) -> Result<DatakeyPairRequest, KmsError> {
+    let key_id = key_id_field(body)?;
+    let spec_name = body.required_str("key_spec", KmsError::InvalidParameter)?;
+    let spec = KeySpec::parse_data_key_pair(spec_name, family).map_err(KmsError::KeyType)?;
+    let with_plain_text = match body.given("with_plain_text") {
+        None => true,
+        Some(Value::Bool(value)) => *value,
+        Some(Value::String(text)) if text == "true" => true,
+        Some(Value::String(text)) if text == "false" => false,
+        Some(_) => {
+            return Err(KmsError::InvalidParameter(
+                "with_plain_text must be true or false.".into(),
+            ));
+        }
+    };
+    let context = context_bytes(body)?;
+    Ok(DatakeyPairRequest {
+        key_id,
+        spec,
+        with_plain_text,
+        context,
+    })
+}
+
+/// create-rsa-datakey-pair and create-ec-datakey-pair. `public_key` is Base64 DER
+/// SubjectPublicKeyInfo, `private_key_plain_text` Base64 PKCS#8 DER, and
+/// `private_key_cipher_text` a Base64 ciphertext (as encrypt-data's `cipher_text`) that
+/// decrypt-data opens, with the same additional data, to that PKCS#8.
+pub(super) async fn create_datakey_pair(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+    family: DataKeyPairFamily,
+) -> Result<Response, KmsError> {
+    let request = datakey_pair_request(body, family)?;
+    let action = if request.with_plain_text {
+        Action::GenerateDataKeyPair
+    } else {
+        Action::GenerateDataKeyPairWithoutPlaintext
+    };
+    let (_, sealed) = state
+        .kms
+        .generate_data_key_pair(
+            caller,
+            &KeyRef::in_project(request.key_id.clone()),
+            action,
+            request.spec,
+            &request.context,
+            false,
+        )
+        .await?;
+    let mut answer = json!({
+        "key_id": request.key_id.as_str(),
+        "key_spec": request.spec.name(Cloud::Aws),
+        "public_key": BASE64.encode(&sealed.pair.public_key_der),
+        "private_key_cipher_text": BASE64.encode(&sealed.private_key_ciphertext),
+    });
+    if request.with_plain_text {
+        answer["private_key_plain_text"] = json!(BASE64.encode(&sealed.pair.private_key_der));
+    }
+    ok(answer)
 }
 
 /// The data key length in bytes: `datakey_length` (bits) wins over `key_spec`; 256 bits by default.

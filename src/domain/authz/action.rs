@@ -97,10 +97,16 @@ pub enum Action {
     /// Huawei resource_instances/action: keys filtered and counted by tags (no AWS
     /// operation; an AWS-language policy governs it as kms:ListKeys).
     ListKeysByTags,
+    /// AWS GenerateDataKeyPair; Huawei create-rsa-datakey-pair and create-ec-datakey-pair
+    /// with `with_plain_text` true (the default).
+    GenerateDataKeyPair,
+    /// AWS GenerateDataKeyPairWithoutPlaintext; Huawei's pair operations with
+    /// `with_plain_text` false.
+    GenerateDataKeyPairWithoutPlaintext,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 49] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -148,6 +154,8 @@ impl Action {
         Self::ListResourceTags,
         Self::ListProjectTags,
         Self::ListKeysByTags,
+        Self::GenerateDataKeyPair,
+        Self::GenerateDataKeyPairWithoutPlaintext,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -197,6 +205,10 @@ impl Action {
             Self::UntagResource => &["kms:UntagResource"],
             Self::ListResourceTags | Self::ListProjectTags => &["kms:ListResourceTags"],
             Self::ListKeysByTags => &["kms:ListKeys"],
+            Self::GenerateDataKeyPair => &["kms:GenerateDataKeyPair"],
+            Self::GenerateDataKeyPairWithoutPlaintext => {
+                &["kms:GenerateDataKeyPairWithoutPlaintext"]
+            }
         }
     }
 
@@ -276,6 +288,13 @@ impl Action {
             Self::UntagResource => &["kms:cmkTag:delete", "kms:cmkTag:batch"],
             Self::ListResourceTags | Self::ListProjectTags => &["kms:cmkTag:list"],
             Self::ListKeysByTags => &["kms:cmkTag:listInstance"],
+            // Data key pairs are data keys: the role-era table's kms:dek:create, and
+            // fine-grained names after Huawei's API names.
+            Self::GenerateDataKeyPair => &["kms:dek:create", "kms:cmk:createDataKeyPair"],
+            Self::GenerateDataKeyPairWithoutPlaintext => &[
+                "kms:dek:create",
+                "kms:cmk:createDataKeyPairWithoutPlaintext",
+            ],
         }
     }
 
@@ -301,6 +320,8 @@ impl Action {
             Self::VerifyMac => Op::VerifyMac,
             Self::ReEncryptFrom => Op::ReEncryptFrom,
             Self::ReEncryptTo => Op::ReEncryptTo,
+            Self::GenerateDataKeyPair => Op::GenerateDataKeyPair,
+            Self::GenerateDataKeyPairWithoutPlaintext => Op::GenerateDataKeyPairWithoutPlaintext,
             _ => return None,
         })
     }
@@ -346,6 +367,8 @@ impl Action {
                 | Self::GetKeyRotationStatus
                 | Self::ReEncryptFrom
                 | Self::ReEncryptTo
+                | Self::GenerateDataKeyPair
+                | Self::GenerateDataKeyPairWithoutPlaintext
         )
     }
 
@@ -362,6 +385,8 @@ impl Action {
                 | Self::GenerateDataKeyWithoutPlaintext
                 | Self::ReEncryptFrom
                 | Self::ReEncryptTo
+                | Self::GenerateDataKeyPair
+                | Self::GenerateDataKeyPairWithoutPlaintext
         )
     }
 }
