@@ -6,7 +6,7 @@
 use super::{Kms, key_type_failure, unopenable};
 use crate::crypto;
 use crate::domain::authz::Action;
-use crate::domain::key_spec::{Cloud, EncryptionAlgorithm, KeySpec};
+use crate::domain::key_spec::{Cloud, EncryptionAlgorithm, KeyAgreementAlgorithm, KeySpec};
 use crate::domain::{Caller, Key, KeyRef, KmsError};
 
 impl Kms {
@@ -171,5 +171,38 @@ impl Kms {
                 private_key_ciphertext,
             },
         ))
+    }
+}
+
+impl Kms {
+    /// DeriveSharedSecret / derive-shared-secret: ECDH between a KEY_AGREEMENT key's
+    /// private half and the caller's public key (DER SubjectPublicKeyInfo of the key's
+    /// curve). A public key that is not one is the caller's error, never a 500.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn derive_shared_secret(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        algorithm: KeyAgreementAlgorithm,
+        peer_public_key_der: &[u8],
+        dry_run: bool,
+        cloud: Cloud,
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        let (key, material) = self
+            .material_for(caller, key_ref, Action::DeriveSharedSecret, &[])
+            .await?;
+        let (spec, usage) = key.spec_and_usage()?;
+        spec.check_key_agreement_algorithm(usage, algorithm, cloud)
+            .map_err(KmsError::KeyType)?;
+        if dry_run {
+            return Err(KmsError::DryRunSucceeded);
+        }
+        match crypto::key_agreement::derive_shared_secret(spec, &material, peer_public_key_der) {
+            Ok(secret) => Ok((key, secret)),
+            Err(crypto::key_error::KeyTypeError::InvalidPublicKey(message)) => {
+                Err(KmsError::InvalidParameter(format!("PublicKey: {message}.")))
+            }
+            Err(error) => Err(key_type_failure(&key, error)),
+        }
     }
 }

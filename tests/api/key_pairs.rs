@@ -704,6 +704,183 @@ async fn huawei_creates_data_key_pairs(app: &TestApp) {
     .error(400, "KMS.0209");
 }
 
+/// A P-256 key pair made here (through GenerateDataKeyPair): `(PKCS#8, SPKI)`.
+async fn local_p256(app: &TestApp) -> (Vec<u8>, Vec<u8>) {
+    let wrapper = aws_key(app, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").await;
+    let made = aws(
+        app,
+        AWS_ALICE,
+        "GenerateDataKeyPair",
+        json!({"KeyId": wrapper, "KeyPairSpec": "ECC_NIST_P256"}),
+    )
+    .await;
+    (
+        blob(made.ok(), "PrivateKeyPlaintext"),
+        blob(made.ok(), "PublicKey"),
+    )
+}
+
+/// ECDH on this side: the x-coordinate of our private scalar times the service's point.
+fn local_ecdh(private_pkcs8: &[u8], service_spki: &[u8]) -> Vec<u8> {
+    use pkcs8::DecodePrivateKey;
+    use spki::DecodePublicKey;
+    let ours = p256::SecretKey::from_pkcs8_der(private_pkcs8).unwrap();
+    let theirs = p256::PublicKey::from_public_key_der(service_spki).unwrap();
+    p256::ecdh::diffie_hellman(ours.to_nonzero_scalar(), theirs.as_affine())
+        .raw_secret_bytes()
+        .to_vec()
+}
+
+async fn aws_derives_shared_secrets(app: &TestApp) {
+    let key = aws_key(app, "ECC_NIST_P256", "KEY_AGREEMENT").await;
+    let described = aws(app, AWS_ALICE, "DescribeKey", json!({"KeyId": key})).await;
+    assert_eq!(
+        described.ok()["KeyMetadata"]["KeyAgreementAlgorithms"],
+        json!(["ECDH"])
+    );
+    let service_public = blob(
+        aws(app, AWS_ALICE, "GetPublicKey", json!({"KeyId": key}))
+            .await
+            .ok(),
+        "PublicKey",
+    );
+    let (private, public) = local_p256(app).await;
+    let derive = |who, public: Vec<u8>, algorithm: &'static str| {
+        let body = json!({"KeyId": key, "KeyAgreementAlgorithm": algorithm, "PublicKey": BASE64.encode(public)});
+        async move { aws(app, who, "DeriveSharedSecret", body).await }
+    };
+    let derived = derive(AWS_ALICE, public.clone(), "ECDH").await;
+    assert_eq!(derived.ok()["KeyAgreementAlgorithm"], "ECDH");
+    assert_eq!(derived.ok()["KeyOrigin"], "AWS_KMS");
+    let secret = blob(derived.ok(), "SharedSecret");
+    assert_eq!(secret.len(), 32);
+    assert_eq!(secret, local_ecdh(&private, &service_public));
+    // Malformed DER, a key of another curve, another algorithm: the caller's errors.
+    aws_error(
+        &derive(AWS_ALICE, b"not a public key".to_vec(), "ECDH").await,
+        "ValidationException",
+    );
+    let p384 = aws_key(app, "ECC_NIST_P384", "KEY_AGREEMENT").await;
+    let p384_public = blob(
+        aws(app, AWS_ALICE, "GetPublicKey", json!({"KeyId": p384}))
+            .await
+            .ok(),
+        "PublicKey",
+    );
+    aws_error(
+        &derive(AWS_ALICE, p384_public, "ECDH").await,
+        "ValidationException",
+    );
+    aws_error(
+        &derive(AWS_ALICE, public.clone(), "X25519").await,
+        "ValidationException",
+    );
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "DeriveSharedSecret",
+            json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH"}),
+        )
+        .await,
+        "ValidationException",
+    );
+    // Keys that do not agree: a signing key, a symmetric key.
+    for (spec, usage) in [
+        ("ECC_NIST_P256", "SIGN_VERIFY"),
+        ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+    ] {
+        let other = aws_key(app, spec, usage).await;
+        aws_error(
+            &aws(app, AWS_ALICE, "DeriveSharedSecret", json!({"KeyId": other, "KeyAgreementAlgorithm": "ECDH", "PublicKey": BASE64.encode(&public)})).await,
+            "InvalidKeyUsageException",
+        );
+    }
+    // Who: bob and dave are refused; a DeriveSharedSecret grant lets bob.
+    aws_error(
+        &derive(AWS_BOB, public.clone(), "ECDH").await,
+        "AccessDeniedException",
+    );
+    aws_error(
+        &derive(AWS_DAVE, public.clone(), "ECDH").await,
+        "AccessDeniedException",
+    );
+    aws(app, AWS_ALICE, "CreateGrant", json!({"KeyId": key, "GranteePrincipal": AWS_BOB.arn, "Operations": ["DeriveSharedSecret"]}))
+        .await
+        .ok();
+    assert_eq!(
+        blob(
+            derive(AWS_BOB, public.clone(), "ECDH").await.ok(),
+            "SharedSecret"
+        ),
+        secret
+    );
+    aws_error(
+        &aws(app, AWS_ALICE, "DeriveSharedSecret", json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH", "PublicKey": BASE64.encode(&public), "DryRun": true})).await,
+        "DryRunOperationException",
+    );
+    aws(app, AWS_ALICE, "DisableKey", json!({"KeyId": key}))
+        .await
+        .ok();
+    aws_error(
+        &derive(AWS_ALICE, public, "ECDH").await,
+        "DisabledException",
+    );
+}
+
+async fn huawei_derives_shared_secrets(app: &TestApp) {
+    let created = app
+        .call(
+            ALICE,
+            "create-key",
+            json!({"key_alias": "agree", "key_spec": "EC_P256", "key_usage": "KEY_AGREEMENT"}),
+        )
+        .await;
+    let key_id = created.ok()["key_info"]["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pem = app
+        .call(ALICE, "get-publickey", json!({"key_id": key_id}))
+        .await
+        .ok()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base64_body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let service_public = BASE64.decode(base64_body).unwrap();
+    let (private, public) = local_p256(app).await;
+    let derived = app
+        .call(ALICE, "derive-shared-secret", json!({"key_id": key_id, "key_agreement_algorithm": "ECDH", "public_key": BASE64.encode(&public)}))
+        .await;
+    assert_eq!(derived.ok()["key_id"], key_id);
+    assert_eq!(derived.ok()["key_agreement_algorithm"], "ECDH");
+    assert_eq!(
+        blob(derived.ok(), "shared_secret"),
+        local_ecdh(&private, &service_public)
+    );
+    app.call(ALICE, "derive-shared-secret", json!({"key_id": key_id, "key_agreement_algorithm": "ECDH", "public_key": BASE64.encode(b"garbage")}))
+        .await
+        .error(400, "KMS.0308");
+    app.call(
+        ALICE,
+        "derive-shared-secret",
+        json!({"key_id": key_id, "key_agreement_algorithm": "ECDH"}),
+    )
+    .await
+    .error(400, "KMS.0204");
+    app.call(BOB, "derive-shared-secret", json!({"key_id": key_id, "key_agreement_algorithm": "ECDH", "public_key": BASE64.encode(&public)}))
+        .await
+        .error(403, "KMS.0306");
+    let aes = app.create_key(ALICE, "aes-no-agree").await;
+    app.call(ALICE, "derive-shared-secret", json!({"key_id": aes, "key_agreement_algorithm": "ECDH", "public_key": BASE64.encode(&public)}))
+        .await
+        .error(400, "KMS.0308");
+}
+
 crate::on_every_backend!(
     aws_rsa_encrypts_and_decrypts_with_oaep,
     aws_sm2_encrypts_with_sm2pke,
@@ -712,4 +889,6 @@ crate::on_every_backend!(
     aws_generates_data_key_pairs,
     who_may_generate_data_key_pairs,
     huawei_creates_data_key_pairs,
+    aws_derives_shared_secrets,
+    huawei_derives_shared_secrets,
 );

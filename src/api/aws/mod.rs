@@ -89,10 +89,11 @@ enum Operation {
     ListResourceTags,
     GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext,
+    DeriveSharedSecret,
 }
 
 impl Operation {
-    const ALL: [Operation; 41] = [
+    const ALL: [Operation; 42] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -134,6 +135,7 @@ impl Operation {
         Self::ListResourceTags,
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
+        Self::DeriveSharedSecret,
     ];
 
     fn name(self) -> &'static str {
@@ -179,6 +181,7 @@ impl Operation {
             Self::ListResourceTags => "ListResourceTags",
             Self::GenerateDataKeyPair => "GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+            Self::DeriveSharedSecret => "DeriveSharedSecret",
         }
     }
 
@@ -368,5 +371,6 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
                 .await
                 .map(Some)
         }
+        Operation::DeriveSharedSecret => signing::derive_shared_secret(call).await.map(Some),
     }
 }

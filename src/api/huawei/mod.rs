@@ -145,6 +145,8 @@ enum Action {
     CreateRsaDatakeyPair,
     /// POST create-ec-datakey-pair.
     CreateEcDatakeyPair,
+    /// POST derive-shared-secret.
+    DeriveSharedSecret,
 }
 
 /// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
@@ -156,7 +158,7 @@ struct PathParams {
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 38] = [
+    const ALL: [(&'static str, Action); 39] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -201,6 +203,7 @@ impl Action {
         ("update-key-alias", Self::UpdateKeyAlias),
         ("create-rsa-datakey-pair", Self::CreateRsaDatakeyPair),
         ("create-ec-datakey-pair", Self::CreateEcDatakeyPair),
+        ("derive-shared-secret", Self::DeriveSharedSecret),
     ];
 
     /// The HTTP method the action is served on: GET for the account facts and the tag
@@ -376,6 +379,7 @@ async fn handle(
         Action::CreateEcDatakeyPair => {
             crypto_ops::create_datakey_pair(state, &caller, &body, DataKeyPairFamily::Ec).await
         }
+        Action::DeriveSharedSecret => signing::derive_shared_secret(state, &caller, &body).await,
         Action::DecryptDatakey => crypto_ops::decrypt_datakey(state, &caller, &body).await,
         Action::GenRandom => crypto_ops::gen_random(state, &caller, &body).await,
         Action::Sign => signing::sign(state, &caller, &body).await,
@@ -462,6 +466,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             Action::CreateEcDatakeyPair => {
                 crypto_ops::datakey_pair_request(&body, DataKeyPairFamily::Ec).map(drop)
             }
+            Action::DeriveSharedSecret => signing::derive_request(&body).map(drop),
             Action::DecryptDatakey => decrypt_datakey_request(&body).map(drop),
             Action::GenRandom => gen_random_request(&body).map(drop),
             Action::Sign => signing::signing_request(&body).map(drop),

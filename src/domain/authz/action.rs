@@ -103,10 +103,12 @@ pub enum Action {
     /// AWS GenerateDataKeyPairWithoutPlaintext; Huawei's pair operations with
     /// `with_plain_text` false.
     GenerateDataKeyPairWithoutPlaintext,
+    /// AWS DeriveSharedSecret, Huawei derive-shared-secret (ECDH with a KEY_AGREEMENT key).
+    DeriveSharedSecret,
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 50] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -156,6 +158,7 @@ impl Action {
         Self::ListKeysByTags,
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
+        Self::DeriveSharedSecret,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -209,6 +212,7 @@ impl Action {
             Self::GenerateDataKeyPairWithoutPlaintext => {
                 &["kms:GenerateDataKeyPairWithoutPlaintext"]
             }
+            Self::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
         }
     }
 
@@ -295,6 +299,7 @@ impl Action {
                 "kms:dek:create",
                 "kms:cmk:createDataKeyPairWithoutPlaintext",
             ],
+            Self::DeriveSharedSecret => &["kms:cmk:crypto", "kms:cmk:deriveSharedSecret"],
         }
     }
 
@@ -322,6 +327,7 @@ impl Action {
             Self::ReEncryptTo => Op::ReEncryptTo,
             Self::GenerateDataKeyPair => Op::GenerateDataKeyPair,
             Self::GenerateDataKeyPairWithoutPlaintext => Op::GenerateDataKeyPairWithoutPlaintext,
+            Self::DeriveSharedSecret => Op::DeriveSharedSecret,
             _ => return None,
         })
     }
@@ -369,6 +375,7 @@ impl Action {
                 | Self::ReEncryptTo
                 | Self::GenerateDataKeyPair
                 | Self::GenerateDataKeyPairWithoutPlaintext
+                | Self::DeriveSharedSecret
         )
     }
 

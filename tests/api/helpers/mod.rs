@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every POST action of the Huawei dialect with no parameter in its path.
-pub const ALL_ACTIONS: [&str; 36] = [
+pub const ALL_ACTIONS: [&str; 37] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -32,6 +32,7 @@ pub const ALL_ACTIONS: [&str; 36] = [
     "create-datakey-without-plaintext",
     "create-rsa-datakey-pair",
     "create-ec-datakey-pair",
+    "derive-shared-secret",
     "encrypt-datakey",
     "decrypt-datakey",
     "gen-random",
