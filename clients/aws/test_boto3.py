@@ -763,6 +763,26 @@ def test_generate_data_key_pair_without_plaintext_and_grants(alice, bob, dave, k
     alice.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
 
 
+def test_derive_shared_secret_checked_by_cryptography(alice, bob):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key_id = alice.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+    ours = ec.generate_private_key(ec.SECP384R1())
+    our_public = ours.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    derived = alice.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=our_public)
+    theirs = serialization.load_der_public_key(alice.get_public_key(KeyId=key_id)["PublicKey"])
+    assert derived["SharedSecret"] == ours.exchange(ec.ECDH(), theirs)
+    assert derived["KeyAgreementAlgorithm"] == "ECDH"
+    with pytest.raises(ClientError) as malformed:
+        alice.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=b"\x30\x03\x02\x01\x01")
+    assert error_code(malformed) == "ValidationException"
+    with pytest.raises(ClientError) as refused:
+        bob.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=our_public)
+    assert error_code(refused) == "AccessDeniedException"
+
+
 def test_hmac_keys(alice):
     meta = alice.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
     assert meta["MacAlgorithms"] == ["HMAC_SHA_256"]

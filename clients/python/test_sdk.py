@@ -55,6 +55,8 @@ from huaweicloudsdkkms.v2 import (
     DecryptDataRequest,
     DecryptDataRequestBody,
     DeleteKeyRequest,
+    DeriveSharedSecretRequest,
+    DeriveSharedSecretRequestBody,
     DisableKeyRequest,
     DisableKeyRotationRequest,
     EnableKeyRotationRequest,
@@ -662,6 +664,28 @@ def test_data_key_pair_without_plain_text_and_refusals():
         body=CreateRsaDatakeyPairRequestBody(key_id=key_id, key_spec="ECC_NIST_P256"))), 400, "KMS.0308")
     no_permission_on_key(lambda: kms("dave").create_ec_datakey_pair(CreateEcDatakeyPairRequest(
         body=CreateEcDatakeyPairRequestBody(key_id=key_id, key_spec="ECC_NIST_P256"))), "kms:GenerateDataKeyPair", key_id)
+
+
+def test_derive_shared_secret_checked_by_cryptography():
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-ecdh-" + uuid.uuid4().hex[:12], key_spec="EC_P256",
+                                key_usage="KEY_AGREEMENT")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    ours = ec.generate_private_key(ec.SECP256R1())
+    our_public = ours.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    derived = alice.derive_shared_secret(DeriveSharedSecretRequest(body=DeriveSharedSecretRequestBody(
+        key_id=key_id, key_agreement_algorithm="ECDH", public_key=base64.b64encode(our_public).decode())))
+    pem = alice.show_public_key(ShowPublicKeyRequest(body=OperateKeyRequestBody(key_id=key_id))).public_key
+    theirs = serialization.load_pem_public_key(pem.encode())
+    assert base64.b64decode(derived.shared_secret) == ours.exchange(ec.ECDH(), theirs)
+    expect_error(lambda: alice.derive_shared_secret(DeriveSharedSecretRequest(body=DeriveSharedSecretRequestBody(
+        key_id=key_id, key_agreement_algorithm="ECDH", public_key=base64.b64encode(b"junk").decode()))), 400, "KMS.0308")
 
 
 def test_hmac_keys_generate_and_verify_macs():
