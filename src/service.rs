@@ -36,6 +36,8 @@ pub use seed::SeedError;
 mod rotation;
 pub use rotation::KeyRotationStatus;
 mod tags;
+
+mod key_pairs;
 pub use tags::TaggedKey;
 
 /// Limits and facts that shape responses.
@@ -1466,6 +1468,20 @@ impl Kms {
         action: Action,
         context: &[u8],
     ) -> Result<(Key, Vec<u8>), KmsError> {
+        self.material_checked(caller, key_ref, action, context, true)
+            .await
+    }
+
+    /// As `material_for`; with `framed` false, an encryption action may run on key-pair
+    /// material (RSAES-OAEP, SM2PKE: the caller checks the algorithm against the key).
+    async fn material_checked(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        action: Action,
+        context: &[u8],
+        framed: bool,
+    ) -> Result<(Key, Vec<u8>), KmsError> {
         let pairs = crypto::context_map_of_bytes(context);
         let key = self
             .authorized_key(caller, key_ref, action, pairs.as_ref())
@@ -1476,9 +1492,8 @@ impl Kms {
             spec.check_operation(usage, operation.key_operation())
                 .map_err(KmsError::KeyType)?;
         }
-        if action.takes_encryption_context() && spec.family() != KeyFamily::Symmetric {
-            // Asymmetric encryption (RSAES-OAEP, SM2PKE) is not served yet: the framed
-            // symmetric path must never run with key-pair material.
+        if framed && action.takes_encryption_context() && spec.family() != KeyFamily::Symmetric {
+            // The framed symmetric path must never run with key-pair material.
             return Err(KmsError::KeyType(KeySpecError::OperationNotAllowed {
                 operation: "symmetric encryption",
                 spec: spec.name(Cloud::Aws).to_owned(),

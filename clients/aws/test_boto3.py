@@ -673,6 +673,116 @@ def test_ecdsa_signatures_verify_with_cryptography(alice):
     public.verify(signature, message, ec.ECDSA(hashes.SHA384()))
 
 
+def test_rsa_encryption_checked_by_cryptography(alice, bob, dave):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    meta = alice.create_key(KeySpec="RSA_3072", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    assert meta["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    key_id = meta["KeyId"]
+    public = serialization.load_der_public_key(alice.get_public_key(KeyId=key_id)["PublicKey"])
+    for algorithm, digest in [("RSAES_OAEP_SHA_1", hashes.SHA1()), ("RSAES_OAEP_SHA_256", hashes.SHA256())]:
+        oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
+        # A ciphertext made offline with the exported public key opens in the emulator ...
+        offline = public.encrypt(b"offline " + algorithm.encode(), oaep)
+        opened = alice.decrypt(KeyId=key_id, CiphertextBlob=offline, EncryptionAlgorithm=algorithm)
+        assert opened["Plaintext"] == b"offline " + algorithm.encode()
+        assert opened["EncryptionAlgorithm"] == algorithm and opened["KeyId"] == meta["Arn"]
+        # ... and the emulator's own ciphertext is one modulus of bare OAEP output.
+        sealed = alice.encrypt(KeyId=key_id, Plaintext=b"inside", EncryptionAlgorithm=algorithm)
+        assert sealed["EncryptionAlgorithm"] == algorithm and len(sealed["CiphertextBlob"]) == 384
+        assert alice.decrypt(KeyId=key_id, CiphertextBlob=sealed["CiphertextBlob"],
+                             EncryptionAlgorithm=algorithm)["Plaintext"] == b"inside"
+    # The limit of RSA_3072 with SHA-256 is 318 bytes.
+    alice.encrypt(KeyId=key_id, Plaintext=b"x" * 318, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    with pytest.raises(ClientError) as too_long:
+        alice.encrypt(KeyId=key_id, Plaintext=b"x" * 319, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert error_code(too_long) == "ValidationException"
+    # Decrypt of an asymmetric ciphertext needs the KeyId; the wrong algorithm does not open it.
+    with pytest.raises(ClientError) as no_key:
+        alice.decrypt(CiphertextBlob=offline, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert error_code(no_key) == "ValidationException"
+    with pytest.raises(alice.exceptions.InvalidCiphertextException):
+        alice.decrypt(KeyId=key_id, CiphertextBlob=offline, EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    with pytest.raises(alice.exceptions.InvalidKeyUsageException):
+        alice.encrypt(KeyId=key_id, Plaintext=b"x")
+    # bob and dave may not; a Decrypt grant lets bob decrypt.
+    for who in (bob, dave):
+        with pytest.raises(ClientError) as refused:
+            who.decrypt(KeyId=meta["Arn"], CiphertextBlob=offline, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+        assert error_code(refused) == "AccessDeniedException"
+    grant = alice.create_grant(KeyId=key_id, GranteePrincipal=BOB[2], Operations=["Decrypt"])
+    assert bob.decrypt(KeyId=meta["Arn"], CiphertextBlob=offline,
+                       EncryptionAlgorithm="RSAES_OAEP_SHA_256")["Plaintext"] == b"offline RSAES_OAEP_SHA_256"
+    alice.revoke_grant(KeyId=key_id, GrantId=grant["GrantId"])
+
+
+@pytest.mark.parametrize("spec", ["RSA_2048", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
+                                  "ECC_SECG_P256K1"])
+def test_generate_data_key_pair_checked_by_cryptography(alice, key, spec):
+    from cryptography.hazmat.primitives import serialization
+
+    context = {"purpose": "pairs"}
+    made = alice.generate_data_key_pair(KeyId=key["KeyId"], KeyPairSpec=spec, EncryptionContext=context)
+    assert made["KeyPairSpec"] == spec and made["KeyId"] == key["Arn"]
+    private = serialization.load_der_private_key(made["PrivateKeyPlaintext"], password=None)
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    assert private.public_key().public_bytes(*spki) == made["PublicKey"]
+    assert serialization.load_der_public_key(made["PublicKey"]).public_bytes(*spki) == made["PublicKey"]
+    # Decrypt opens the private key ciphertext to the same PKCS#8, under the same context only.
+    opened = alice.decrypt(CiphertextBlob=made["PrivateKeyCiphertextBlob"], EncryptionContext=context)
+    assert opened["Plaintext"] == made["PrivateKeyPlaintext"]
+    with pytest.raises(alice.exceptions.InvalidCiphertextException):
+        alice.decrypt(CiphertextBlob=made["PrivateKeyCiphertextBlob"])
+
+
+def test_generate_data_key_pair_without_plaintext_and_grants(alice, bob, dave, key):
+    from cryptography.hazmat.primitives import serialization
+
+    bare = alice.generate_data_key_pair_without_plaintext(KeyId=key["KeyId"], KeyPairSpec="SM2")
+    assert "PrivateKeyPlaintext" not in bare
+    opened = alice.decrypt(CiphertextBlob=bare["PrivateKeyCiphertextBlob"])["Plaintext"]
+    assert len(opened) > 32 and bare["KeyPairSpec"] == "SM2"
+    with pytest.raises(ClientError) as bad_spec:
+        alice.generate_data_key_pair(KeyId=key["KeyId"], KeyPairSpec="RSA_1024")
+    assert error_code(bad_spec) == "ValidationException"
+    rsa = alice.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    with pytest.raises(alice.exceptions.InvalidKeyUsageException):
+        alice.generate_data_key_pair(KeyId=rsa, KeyPairSpec="ECC_NIST_P256")
+    for who in (bob, dave):
+        with pytest.raises(ClientError) as refused:
+            who.generate_data_key_pair(KeyId=key["Arn"], KeyPairSpec="ECC_NIST_P256")
+        assert error_code(refused) == "AccessDeniedException"
+    grant = alice.create_grant(KeyId=key["KeyId"], GranteePrincipal=BOB[2],
+                               Operations=["GenerateDataKeyPairWithoutPlaintext"])
+    made = bob.generate_data_key_pair_without_plaintext(KeyId=key["Arn"], KeyPairSpec="ECC_NIST_P256")
+    serialization.load_der_public_key(made["PublicKey"])
+    with pytest.raises(ClientError) as not_granted:
+        bob.generate_data_key_pair(KeyId=key["Arn"], KeyPairSpec="ECC_NIST_P256")
+    assert error_code(not_granted) == "AccessDeniedException"
+    alice.revoke_grant(KeyId=key["KeyId"], GrantId=grant["GrantId"])
+
+
+def test_derive_shared_secret_checked_by_cryptography(alice, bob):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key_id = alice.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+    ours = ec.generate_private_key(ec.SECP384R1())
+    our_public = ours.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    derived = alice.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=our_public)
+    theirs = serialization.load_der_public_key(alice.get_public_key(KeyId=key_id)["PublicKey"])
+    assert derived["SharedSecret"] == ours.exchange(ec.ECDH(), theirs)
+    assert derived["KeyAgreementAlgorithm"] == "ECDH"
+    with pytest.raises(ClientError) as malformed:
+        alice.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=b"\x30\x03\x02\x01\x01")
+    assert error_code(malformed) == "ValidationException"
+    with pytest.raises(ClientError) as refused:
+        bob.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=our_public)
+    assert error_code(refused) == "AccessDeniedException"
+
+
 def test_hmac_keys(alice):
     meta = alice.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
     assert meta["MacAlgorithms"] == ["HMAC_SHA_256"]

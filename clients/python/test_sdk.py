@@ -45,12 +45,18 @@ from huaweicloudsdkkms.v2 import (
     CreateGrantRequestBody,
     CreateDatakeyRequest,
     CreateDatakeyRequestBody,
+    CreateEcDatakeyPairRequest,
+    CreateEcDatakeyPairRequestBody,
+    CreateRsaDatakeyPairRequest,
+    CreateRsaDatakeyPairRequestBody,
     CreateKeyRequest,
     CreateKeyRequestBody,
     CreateRandomRequest,
     DecryptDataRequest,
     DecryptDataRequestBody,
     DeleteKeyRequest,
+    DeriveSharedSecretRequest,
+    DeriveSharedSecretRequestBody,
     DisableKeyRequest,
     DisableKeyRotationRequest,
     EnableKeyRotationRequest,
@@ -587,6 +593,110 @@ def test_sign_and_verify_with_a_key_pair_checked_by_cryptography():
     aes = create_key(alice)
     expect_error(lambda: alice.sign(SignRequest(body=SignRequestBody(
         key_id=aes, message=base64.b64encode(digest).decode(), signing_algorithm="ECDSA_SHA_256"))), 400, "KMS.1115")
+
+
+def test_rsa_key_pair_encryption_checked_by_cryptography():
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-rsa-" + uuid.uuid4().hex[:12], key_spec="RSA_2048",
+                                key_usage="ENCRYPT_DECRYPT")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+    # The emulator encrypts; cryptography cannot open it (no private key), but the emulator does.
+    sealed = alice.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(
+        key_id=key_id, plain_text="for the key pair", encryption_algorithm="RSAES_OAEP_SHA_256")))
+    assert len(base64.b64decode(sealed.cipher_text)) == 256
+    opened = alice.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=sealed.cipher_text, key_id=key_id, encryption_algorithm="RSAES_OAEP_SHA_256")))
+    assert opened.plain_text == "for the key pair"
+
+    # cryptography encrypts with the public key from get-publickey; the emulator decrypts.
+    pem = alice.show_public_key(ShowPublicKeyRequest(body=OperateKeyRequestBody(key_id=key_id))).public_key
+    public = serialization.load_pem_public_key(pem.encode())
+    offline = public.encrypt(b"made by cryptography", oaep)
+    opened = alice.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=base64.b64encode(offline).decode(), key_id=key_id, encryption_algorithm="RSAES_OAEP_SHA_256")))
+    assert base64.b64decode(opened.plain_text_base64) == b"made by cryptography"
+
+    # A key pair's ciphertext needs its key_id; the default algorithm does not fit a key pair.
+    expect_error(lambda: alice.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=sealed.cipher_text, encryption_algorithm="RSAES_OAEP_SHA_256"))), 400, "KMS.0204")
+    expect_error(lambda: encrypt(alice, key_id, "x"), 400, "KMS.0308")
+    # Bob has no rights until a grant gives them.
+    bob = kms("bob")
+    no_permission_on_key(lambda: bob.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(
+        key_id=key_id, plain_text="x", encryption_algorithm="RSAES_OAEP_SHA_256"))), "kms:Encrypt", key_id)
+
+
+@pytest.mark.parametrize("kind,spec", [
+    ("rsa", "RSA_2048"), ("rsa", "RSA_3072"), ("ec", "ECC_NIST_P256"), ("ec", "ECC_NIST_P384"),
+    ("ec", "ECC_NIST_P521"), ("ec", "ECC_SECG_P256K1"),
+])
+def test_data_key_pairs_checked_by_cryptography(kind, spec):
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    alice = kms("alice")
+    key_id = create_key(alice)
+    if kind == "rsa":
+        made = alice.create_rsa_datakey_pair(CreateRsaDatakeyPairRequest(body=CreateRsaDatakeyPairRequestBody(
+            key_id=key_id, key_spec=spec, additional_authenticated_data="pair-aad")))
+    else:
+        made = alice.create_ec_datakey_pair(CreateEcDatakeyPairRequest(body=CreateEcDatakeyPairRequestBody(
+            key_id=key_id, key_spec=spec, additional_authenticated_data="pair-aad")))
+    assert (made.key_id, made.key_spec) == (key_id, spec)
+    private_der = base64.b64decode(made.private_key_plain_text)
+    private = serialization.load_der_private_key(private_der, password=None)
+    public = serialization.load_der_public_key(base64.b64decode(made.public_key))
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    # The private key is the public key's other half.
+    assert private.public_key().public_bytes(*spki) == public.public_bytes(*spki)
+    # decrypt-data opens the private key ciphertext (with the same additional data) to the PKCS#8.
+    opened = alice.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=made.private_key_cipher_text, additional_authenticated_data="pair-aad")))
+    assert base64.b64decode(opened.plain_text_base64) == private_der
+    expect_error(lambda: decrypt(alice, made.private_key_cipher_text), 400, "KMS.2201")
+
+
+def test_data_key_pair_without_plain_text_and_refusals():
+    alice = kms("alice")
+    key_id = create_key(alice)
+    made = alice.create_ec_datakey_pair(CreateEcDatakeyPairRequest(body=CreateEcDatakeyPairRequestBody(
+        key_id=key_id, key_spec="SM2", with_plain_text=False)))
+    assert made.private_key_plain_text is None
+    assert made.public_key and made.private_key_cipher_text
+    expect_error(lambda: alice.create_rsa_datakey_pair(CreateRsaDatakeyPairRequest(
+        body=CreateRsaDatakeyPairRequestBody(key_id=key_id, key_spec="ECC_NIST_P256"))), 400, "KMS.0308")
+    no_permission_on_key(lambda: kms("dave").create_ec_datakey_pair(CreateEcDatakeyPairRequest(
+        body=CreateEcDatakeyPairRequestBody(key_id=key_id, key_spec="ECC_NIST_P256"))), "kms:GenerateDataKeyPair", key_id)
+
+
+def test_derive_shared_secret_checked_by_cryptography():
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-ecdh-" + uuid.uuid4().hex[:12], key_spec="EC_P256",
+                                key_usage="KEY_AGREEMENT")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    ours = ec.generate_private_key(ec.SECP256R1())
+    our_public = ours.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    derived = alice.derive_shared_secret(DeriveSharedSecretRequest(body=DeriveSharedSecretRequestBody(
+        key_id=key_id, key_agreement_algorithm="ECDH", public_key=base64.b64encode(our_public).decode())))
+    pem = alice.show_public_key(ShowPublicKeyRequest(body=OperateKeyRequestBody(key_id=key_id))).public_key
+    theirs = serialization.load_pem_public_key(pem.encode())
+    assert base64.b64decode(derived.shared_secret) == ours.exchange(ec.ECDH(), theirs)
+    expect_error(lambda: alice.derive_shared_secret(DeriveSharedSecretRequest(body=DeriveSharedSecretRequestBody(
+        key_id=key_id, key_agreement_algorithm="ECDH", public_key=base64.b64encode(b"junk").decode()))), 400, "KMS.0308")
 
 
 def test_hmac_keys_generate_and_verify_macs():

@@ -7,7 +7,7 @@ use kms_emulator::api::huawei::decode_request;
 use libfuzzer_sys::fuzz_target;
 
 /// The dispatcher's actions (README, "API"), plus one it does not know.
-const ACTIONS: [&str; 20] = [
+const ACTIONS: [&str; 23] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -27,6 +27,9 @@ const ACTIONS: [&str; 20] = [
     "encrypt-datakey",
     "decrypt-datakey",
     "gen-random",
+    "create-rsa-datakey-pair",
+    "create-ec-datakey-pair",
+    "derive-shared-secret",
     "no-such-action",
 ];
 

@@ -35,6 +35,7 @@ pub enum GrantOperation {
     GetPublicKey,
     GenerateMac,
     VerifyMac,
+    DeriveSharedSecret,
 }
 
 impl GrantOperation {
@@ -52,7 +53,7 @@ impl GrantOperation {
     ];
 
     /// Every operation a stored grant may hold.
-    pub const ALL: [GrantOperation; 18] = [
+    pub const ALL: [GrantOperation; 19] = [
         Self::CreateDatakey,
         Self::CreateDatakeyWithoutPlaintext,
         Self::EncryptDatakey,
@@ -71,6 +72,7 @@ impl GrantOperation {
         Self::GetPublicKey,
         Self::GenerateMac,
         Self::VerifyMac,
+        Self::DeriveSharedSecret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +95,7 @@ impl GrantOperation {
             Self::GetPublicKey => "aws:GetPublicKey",
             Self::GenerateMac => "aws:GenerateMac",
             Self::VerifyMac => "aws:VerifyMac",
+            Self::DeriveSharedSecret => "aws:DeriveSharedSecret",
         }
     }
 
@@ -116,11 +119,12 @@ impl GrantOperation {
             Self::GetPublicKey => "GetPublicKey",
             Self::GenerateMac => "GenerateMac",
             Self::VerifyMac => "VerifyMac",
+            Self::DeriveSharedSecret => "DeriveSharedSecret",
         }
     }
 
     /// The stored operations an AWS grant operation stands for, or `None` for the ones this
-    /// emulator does not serve (DeriveSharedSecret, Encapsulate, Decapsulate). Whether the
+    /// emulator does not serve (Encapsulate, Decapsulate). Whether the
     /// key can do them is decided when the grant is made, against the key's type.
     pub fn of_aws_name(aws: &str) -> Option<&'static [GrantOperation]> {
         use GrantOperation::*;
@@ -141,6 +145,7 @@ impl GrantOperation {
             "GetPublicKey" => &[GetPublicKey],
             "GenerateMac" => &[GenerateMac],
             "VerifyMac" => &[VerifyMac],
+            "DeriveSharedSecret" => &[DeriveSharedSecret],
             _ => return None,
         })
     }
@@ -180,6 +185,7 @@ impl GrantOperation {
             Self::GetPublicKey => K::GetPublicKey,
             Self::GenerateMac => K::GenerateMac,
             Self::VerifyMac => K::VerifyMac,
+            Self::DeriveSharedSecret => K::DeriveSharedSecret,
         }
     }
 

@@ -637,8 +637,9 @@ async fn malformed_input_gets_aws_errors_not_500s(app: &TestApp) {
         ),
         (
             "Encrypt",
+            // A key pair's algorithm on a symmetric key: the key's usage refuses it.
             json!({"KeyId": k, "Plaintext": "eA==", "EncryptionAlgorithm": "RSAES_OAEP_SHA_1"}),
-            "ValidationException",
+            "InvalidKeyUsageException",
         ),
         ("Decrypt", json!({}), "ValidationException"),
         (

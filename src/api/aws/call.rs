@@ -12,6 +12,7 @@ use crate::api::AppState;
 use crate::domain::alias;
 use crate::domain::authz::KeyNaming;
 use crate::domain::ids::excerpt;
+use crate::domain::key_spec::{Cloud, EncryptionAlgorithm};
 use crate::domain::{Caller, Key, KeyId, KeyRef, KmsError};
 
 /// AWS: at most 10 grant tokens of 1–8192 characters.
@@ -266,14 +267,13 @@ impl Call<'_> {
             .unwrap_or_default())
     }
 
-    pub fn check_algorithm(&self) -> Result<(), AwsError> {
+    /// `EncryptionAlgorithm`, SYMMETRIC_DEFAULT when absent. Whether the key supports it
+    /// is the service's question.
+    pub fn encryption_algorithm(&self) -> Result<EncryptionAlgorithm, AwsError> {
         match self.body.optional_str("EncryptionAlgorithm")? {
-            None | Some("SYMMETRIC_DEFAULT") => Ok(()),
-            Some(other) => Err(constraint_failed(
-                "EncryptionAlgorithm",
-                other,
-                "Member must satisfy enum value set: [SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2PKE]; this emulator's keys are SYMMETRIC_DEFAULT",
-            )),
+            None => Ok(EncryptionAlgorithm::default_for_request()),
+            Some(name) => EncryptionAlgorithm::parse(Cloud::Aws, name)
+                .map_err(|e| self.kms_error(None, KmsError::KeyType(e))),
         }
     }
 

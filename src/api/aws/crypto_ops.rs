@@ -11,6 +11,7 @@ use super::error::AwsError;
 use crate::crypto;
 use crate::domain::KmsError;
 use crate::domain::authz::Action;
+use crate::domain::key_spec::{Cloud, DataKeyPairFamily, KeySpec};
 
 /// AWS: Encrypt takes up to 4096 bytes; GenerateDataKey's NumberOfBytes is 1–1024;
 /// GenerateRandom's NumberOfBytes 1–1024.
@@ -27,26 +28,27 @@ pub(super) async fn encrypt(call: &Call<'_>) -> Result<Value, AwsError> {
         .optional_blob("Plaintext", 1, MAX_PLAINTEXT_BYTES)?
         .ok_or_else(|| missing("Plaintext"))?;
     let context = call.encryption_context()?;
-    call.check_algorithm()?;
+    let algorithm = call.encryption_algorithm()?;
     call.check_grant_tokens()?;
     let dry_run = call.body.dry_run()?;
-    let (key, frame) = call
+    let (key, ciphertext) = call
         .state
         .kms
-        .encrypt(
+        .encrypt_data(
             &call.caller,
             &named.key,
-            Action::EncryptData,
+            algorithm,
             &plaintext,
             &crypto::context_bytes_of_map(&context),
             dry_run,
+            Cloud::Aws,
         )
         .await
         .map_err(call.key_error(&named))?;
     Ok(json!({
-        "CiphertextBlob": BASE64.encode(frame),
+        "CiphertextBlob": BASE64.encode(ciphertext),
         "KeyId": call.key_arn(&key),
-        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithm": algorithm.name(Cloud::Aws),
     }))
 }
 
@@ -57,18 +59,20 @@ pub(super) async fn decrypt(call: &Call<'_>) -> Result<Value, AwsError> {
         .ok_or_else(|| missing("CiphertextBlob"))?;
     let expected = call.optional_key_or_alias("KeyId").await?;
     let context = call.encryption_context()?;
-    call.check_algorithm()?;
+    let algorithm = call.encryption_algorithm()?;
     call.check_grant_tokens()?;
     let dry_run = call.body.dry_run()?;
     let (key, plaintext) = call
         .state
         .kms
-        .decrypt(
+        .decrypt_data(
             &call.caller,
             expected.as_ref().map(|named| &named.key),
+            algorithm,
             &frame,
             &crypto::context_bytes_of_map(&context),
             dry_run,
+            Cloud::Aws,
         )
         .await
         .map_err(|e| match &expected {
@@ -78,7 +82,7 @@ pub(super) async fn decrypt(call: &Call<'_>) -> Result<Value, AwsError> {
     Ok(json!({
         "KeyId": call.key_arn(&key),
         "Plaintext": BASE64.encode(plaintext),
-        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithm": algorithm.name(Cloud::Aws),
     }))
 }
 
@@ -138,6 +142,58 @@ pub(super) async fn generate_data_key(
     let mut answer = json!({"CiphertextBlob": BASE64.encode(frame), "KeyId": call.key_arn(&key)});
     if with_plaintext {
         answer["Plaintext"] = json!(BASE64.encode(&data_key));
+    }
+    Ok(answer)
+}
+
+/// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext: PublicKey is DER
+/// SubjectPublicKeyInfo, PrivateKeyPlaintext PKCS#8 DER, PrivateKeyCiphertextBlob a
+/// ciphertext of the PKCS#8 under the symmetric key that Decrypt opens.
+pub(super) async fn generate_data_key_pair(
+    call: &Call<'_>,
+    with_plaintext: bool,
+) -> Result<Value, AwsError> {
+    let named = call.required_key_or_alias("KeyId").await?;
+    let spec_name = call
+        .body
+        .optional_str("KeyPairSpec")?
+        .ok_or_else(|| missing("KeyPairSpec"))?;
+    let spec = KeySpec::parse_data_key_pair(spec_name, DataKeyPairFamily::Any)
+        .map_err(|e| call.kms_error(None, KmsError::KeyType(e)))?;
+    if call.body.has("Recipient") {
+        return Err(AwsError::validation(
+            "Recipient (Nitro Enclaves attestation) is not supported by this emulator.",
+        ));
+    }
+    let context = call.encryption_context()?;
+    call.check_grant_tokens()?;
+    let dry_run = call.body.dry_run()?;
+    let action = if with_plaintext {
+        Action::GenerateDataKeyPair
+    } else {
+        Action::GenerateDataKeyPairWithoutPlaintext
+    };
+    let (key, sealed) = call
+        .state
+        .kms
+        .generate_data_key_pair(
+            &call.caller,
+            &named.key,
+            action,
+            spec,
+            &crypto::context_bytes_of_map(&context),
+            dry_run,
+        )
+        .await
+        .map_err(call.key_error(&named))?;
+    let mut answer = json!({
+        "PrivateKeyCiphertextBlob": BASE64.encode(&sealed.private_key_ciphertext),
+        "PublicKey": BASE64.encode(&sealed.pair.public_key_der),
+        "KeyId": call.key_arn(&key),
+        "KeyPairSpec": spec.name(Cloud::Aws),
+    });
+    if with_plaintext {
+        answer["PrivateKeyPlaintext"] = json!(BASE64.encode(&sealed.pair.private_key_der));
     }
     Ok(answer)
 }

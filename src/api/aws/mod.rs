@@ -87,10 +87,13 @@ enum Operation {
     TagResource,
     UntagResource,
     ListResourceTags,
+    GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
+    DeriveSharedSecret,
 }
 
 impl Operation {
-    const ALL: [Operation; 39] = [
+    const ALL: [Operation; 42] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -130,6 +133,9 @@ impl Operation {
         Self::TagResource,
         Self::UntagResource,
         Self::ListResourceTags,
+        Self::GenerateDataKeyPair,
+        Self::GenerateDataKeyPairWithoutPlaintext,
+        Self::DeriveSharedSecret,
     ];
 
     fn name(self) -> &'static str {
@@ -173,6 +179,9 @@ impl Operation {
             Self::TagResource => "TagResource",
             Self::UntagResource => "UntagResource",
             Self::ListResourceTags => "ListResourceTags",
+            Self::GenerateDataKeyPair => "GenerateDataKeyPair",
+            Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+            Self::DeriveSharedSecret => "DeriveSharedSecret",
         }
     }
 
@@ -354,5 +363,14 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::TagResource => tags::tag_resource(call).await.map(|_| None),
         Operation::UntagResource => tags::untag_resource(call).await.map(|_| None),
         Operation::ListResourceTags => tags::list_resource_tags(call).await.map(Some),
+        Operation::GenerateDataKeyPair => crypto_ops::generate_data_key_pair(call, true)
+            .await
+            .map(Some),
+        Operation::GenerateDataKeyPairWithoutPlaintext => {
+            crypto_ops::generate_data_key_pair(call, false)
+                .await
+                .map(Some)
+        }
+        Operation::DeriveSharedSecret => signing::derive_shared_secret(call).await.map(Some),
     }
 }

@@ -10,12 +10,14 @@ use super::call::Call;
 use super::error::AwsError;
 use crate::domain::KmsError;
 use crate::domain::key_spec::{
-    Cloud, KeySpec, KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm,
+    Cloud, KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm,
 };
 
 /// botocore: Message is 1–4096 bytes; Signature and Mac up to 6144.
 const MAX_MESSAGE_BYTES: usize = 4096;
 const MAX_SIGNATURE_BYTES: usize = 6144;
+/// botocore: DeriveSharedSecret's PublicKey is 1–8192 bytes.
+const MAX_PUBLIC_KEY_BYTES: usize = 8192;
 
 fn key_type(call: &Call<'_>, error: crate::domain::key_spec::KeySpecError) -> AwsError {
     call.kms_error(None, KmsError::KeyType(error))
@@ -227,4 +229,43 @@ pub(super) async fn verify_mac(call: &Call<'_>) -> Result<Value, AwsError> {
             "MacAlgorithm": algorithm.name(),
         }),
     )
+}
+
+/// DeriveSharedSecret: ECDH with a KEY_AGREEMENT key and the caller's `PublicKey` (DER
+/// SubjectPublicKeyInfo, 1–8192 bytes in botocore); `SharedSecret` is the raw secret.
+pub(super) async fn derive_shared_secret(call: &Call<'_>) -> Result<Value, AwsError> {
+    let named = call.required_key_or_alias("KeyId").await?;
+    let algorithm = call
+        .body
+        .optional_str("KeyAgreementAlgorithm")?
+        .ok_or_else(|| missing("KeyAgreementAlgorithm"))?;
+    let algorithm =
+        KeyAgreementAlgorithm::parse(Cloud::Aws, algorithm).map_err(|e| key_type(call, e))?;
+    let public_key = required_blob(call, "PublicKey", MAX_PUBLIC_KEY_BYTES)?;
+    if call.body.has("Recipient") {
+        return Err(AwsError::validation(
+            "Recipient (Nitro Enclaves attestation) is not supported by this emulator.",
+        ));
+    }
+    call.check_grant_tokens()?;
+    let dry_run = call.body.dry_run()?;
+    let (key, secret) = call
+        .state
+        .kms
+        .derive_shared_secret(
+            &call.caller,
+            &named.key,
+            algorithm,
+            &public_key,
+            dry_run,
+            Cloud::Aws,
+        )
+        .await
+        .map_err(call.key_error(&named))?;
+    Ok(json!({
+        "KeyId": call.key_arn(&key),
+        "SharedSecret": BASE64.encode(secret),
+        "KeyAgreementAlgorithm": algorithm.name(),
+        "KeyOrigin": if key.origin == "external" { "EXTERNAL" } else { "AWS_KMS" },
+    }))
 }

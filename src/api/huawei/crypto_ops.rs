@@ -14,6 +14,7 @@ use super::{key_id_field, ok};
 use crate::api::AppState;
 use crate::crypto;
 use crate::domain::authz::Action;
+use crate::domain::key_spec::{Cloud, DataKeyPairFamily, EncryptionAlgorithm, KeySpec};
 use crate::domain::{Caller, KeyId, KeyRef, KmsError};
 use crate::hex;
 
@@ -72,8 +73,23 @@ pub(super) fn context_bytes_of(
     Ok(context)
 }
 
-/// `(key_id, plain_text, context)` of an encrypt-data request.
-pub(super) fn encrypt_data_request(body: &Body) -> Result<(KeyId, &str, Vec<u8>), KmsError> {
+/// `encryption_algorithm`, SYMMETRIC_DEFAULT when absent (encrypt-data, decrypt-data).
+fn encryption_algorithm(body: &Body) -> Result<EncryptionAlgorithm, KmsError> {
+    match body.optional_str("encryption_algorithm", KmsError::InvalidParameter)? {
+        None => Ok(EncryptionAlgorithm::default_for_request()),
+        Some(name) => EncryptionAlgorithm::parse(Cloud::Huawei, name).map_err(KmsError::KeyType),
+    }
+}
+
+/// An encrypt-data request: the key, `plain_text`, the additional data and the algorithm.
+pub(super) struct EncryptDataRequest<'a> {
+    pub key_id: KeyId,
+    pub plain_text: &'a str,
+    pub context: Vec<u8>,
+    pub algorithm: EncryptionAlgorithm,
+}
+
+pub(super) fn encrypt_data_request(body: &Body) -> Result<EncryptDataRequest<'_>, KmsError> {
     let key_id = key_id_field(body)?;
     let plain_text = body.required_str("plain_text", KmsError::InvalidPlainText)?;
     if plain_text.len() > MAX_PLAIN_TEXT_BYTES {
@@ -82,7 +98,13 @@ pub(super) fn encrypt_data_request(body: &Body) -> Result<(KeyId, &str, Vec<u8>)
         )));
     }
     let context = context_bytes(body)?;
-    Ok((key_id, plain_text, context))
+    let algorithm = encryption_algorithm(body)?;
+    Ok(EncryptDataRequest {
+        key_id,
+        plain_text,
+        context,
+        algorithm,
+    })
 }
 
 pub(super) async fn encrypt_data(
@@ -90,19 +112,20 @@ pub(super) async fn encrypt_data(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key_id, plain_text, context) = encrypt_data_request(body)?;
-    let (_, frame) = state
+    let request = encrypt_data_request(body)?;
+    let (_, ciphertext) = state
         .kms
-        .encrypt(
+        .encrypt_data(
             caller,
-            &KeyRef::in_project(key_id.clone()),
-            Action::EncryptData,
-            plain_text.as_bytes(),
-            &context,
+            &KeyRef::in_project(request.key_id.clone()),
+            request.algorithm,
+            request.plain_text.as_bytes(),
+            &request.context,
             false,
+            Cloud::Huawei,
         )
         .await?;
-    ok(json!({"key_id": key_id.as_str(), "cipher_text": BASE64.encode(frame)}))
+    ok(json!({"key_id": request.key_id.as_str(), "cipher_text": BASE64.encode(ciphertext)}))
 }
 
 /// The frame of a Base64 `cipher_text` (decrypt-data, re-encrypt).
@@ -118,19 +141,29 @@ pub(super) fn cipher_text_frame(body: &Body) -> Result<Vec<u8>, KmsError> {
         .map_err(|_| KmsError::InvalidCipherText("cipher_text is not valid Base64.".into()))
 }
 
-/// `(frame, context)` of a decrypt-data request.
-pub(super) fn decrypt_data_request(body: &Body) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
-    let cipher_text = body.required_str("cipher_text", KmsError::InvalidCipherText)?;
-    if !CIPHER_TEXT_BASE64.is_match(cipher_text) {
-        return Err(KmsError::InvalidCipherText(
-            "cipher_text must be 128 to 5648 Base64 characters.".into(),
-        ));
-    }
-    let frame = BASE64
-        .decode(cipher_text)
-        .map_err(|_| KmsError::InvalidCipherText("cipher_text is not valid Base64.".into()))?;
+/// A decrypt-data request: the ciphertext, the additional data, the algorithm and the
+/// key (`key_id`: Huawei needs it only for ciphertext made with an asymmetric key).
+pub(super) struct DecryptDataRequest {
+    pub ciphertext: Vec<u8>,
+    pub context: Vec<u8>,
+    pub algorithm: EncryptionAlgorithm,
+    pub key_id: Option<KeyId>,
+}
+
+pub(super) fn decrypt_data_request(body: &Body) -> Result<DecryptDataRequest, KmsError> {
+    let ciphertext = cipher_text_frame(body)?;
     let context = context_bytes(body)?;
-    Ok((frame, context))
+    let algorithm = encryption_algorithm(body)?;
+    let key_id = match body.optional_str("key_id", KmsError::InvalidKeyId)? {
+        Some(id) if algorithm != EncryptionAlgorithm::SymmetricDefault => Some(KeyId::parse(id)?),
+        _ => None,
+    };
+    Ok(DecryptDataRequest {
+        ciphertext,
+        context,
+        algorithm,
+        key_id,
+    })
 }
 
 pub(super) async fn decrypt_data(
@@ -138,16 +171,101 @@ pub(super) async fn decrypt_data(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (frame, context) = decrypt_data_request(body)?;
+    let request = decrypt_data_request(body)?;
+    let key_ref = request.key_id.map(KeyRef::in_project);
     let (key, plaintext) = state
         .kms
-        .decrypt(caller, None, &frame, &context, false)
+        .decrypt_data(
+            caller,
+            key_ref.as_ref(),
+            request.algorithm,
+            &request.ciphertext,
+            &request.context,
+            false,
+            Cloud::Huawei,
+        )
         .await?;
     ok(json!({
         "key_id": key.key_id.as_str(),
         "plain_text": String::from_utf8_lossy(&plaintext),
         "plain_text_base64": BASE64.encode(&plaintext),
     }))
+}
+
+/// A create-rsa-datakey-pair / create-ec-datakey-pair request: the symmetric key, the
+/// pair's spec (AWS's names, each operation its own family), `with_plain_text` (true by
+/// default) and the additional data.
+pub(super) struct DatakeyPairRequest {
+    pub key_id: KeyId,
+    pub spec: KeySpec,
+    pub with_plain_text: bool,
+    pub context: Vec<u8>,
+}
+
+pub(super) fn datakey_pair_request(
+    body: &Body,
+    family: DataKeyPairFamily,
+) -> Result<DatakeyPairRequest, KmsError> {
+    let key_id = key_id_field(body)?;
+    let spec_name = body.required_str("key_spec", KmsError::InvalidParameter)?;
+    let spec = KeySpec::parse_data_key_pair(spec_name, family).map_err(KmsError::KeyType)?;
+    let with_plain_text = match body.given("with_plain_text") {
+        None => true,
+        Some(Value::Bool(value)) => *value,
+        Some(Value::String(text)) if text == "true" => true,
+        Some(Value::String(text)) if text == "false" => false,
+        Some(_) => {
+            return Err(KmsError::InvalidParameter(
+                "with_plain_text must be true or false.".into(),
+            ));
+        }
+    };
+    let context = context_bytes(body)?;
+    Ok(DatakeyPairRequest {
+        key_id,
+        spec,
+        with_plain_text,
+        context,
+    })
+}
+
+/// create-rsa-datakey-pair and create-ec-datakey-pair. `public_key` is Base64 DER
+/// SubjectPublicKeyInfo, `private_key_plain_text` Base64 PKCS#8 DER, and
+/// `private_key_cipher_text` a Base64 ciphertext (as encrypt-data's `cipher_text`) that
+/// decrypt-data opens, with the same additional data, to that PKCS#8.
+pub(super) async fn create_datakey_pair(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+    family: DataKeyPairFamily,
+) -> Result<Response, KmsError> {
+    let request = datakey_pair_request(body, family)?;
+    let action = if request.with_plain_text {
+        Action::GenerateDataKeyPair
+    } else {
+        Action::GenerateDataKeyPairWithoutPlaintext
+    };
+    let (_, sealed) = state
+        .kms
+        .generate_data_key_pair(
+            caller,
+            &KeyRef::in_project(request.key_id.clone()),
+            action,
+            request.spec,
+            &request.context,
+            false,
+        )
+        .await?;
+    let mut answer = json!({
+        "key_id": request.key_id.as_str(),
+        "key_spec": request.spec.name(Cloud::Aws),
+        "public_key": BASE64.encode(&sealed.pair.public_key_der),
+        "private_key_cipher_text": BASE64.encode(&sealed.private_key_ciphertext),
+    });
+    if request.with_plain_text {
+        answer["private_key_plain_text"] = json!(BASE64.encode(&sealed.pair.private_key_der));
+    }
+    ok(answer)
 }
 
 /// The data key length in bytes: `datakey_length` (bits) wins over `key_spec`; 256 bits by default.

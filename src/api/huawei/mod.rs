@@ -39,6 +39,7 @@ use self::error::HuaweiError;
 use super::credentials::{self, Request};
 use super::{AppState, RequestId};
 use crate::domain::authz::Action as CoreAction;
+use crate::domain::key_spec::DataKeyPairFamily;
 use crate::domain::{KeyId, KeyRef, KmsError, StateChange};
 use crate::service::Deletion;
 
@@ -151,6 +152,12 @@ enum Action {
     AssociateAlias,
     /// POST update-key-alias.
     UpdateKeyAlias,
+    /// POST create-rsa-datakey-pair.
+    CreateRsaDatakeyPair,
+    /// POST create-ec-datakey-pair.
+    CreateEcDatakeyPair,
+    /// POST derive-shared-secret.
+    DeriveSharedSecret,
 }
 
 /// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
@@ -162,7 +169,7 @@ struct PathParams {
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 36] = [
+    const ALL: [(&'static str, Action); 39] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -205,6 +212,9 @@ impl Action {
         ("tags", Self::ListKmsTags),
         ("aliases", Self::CreateAlias),
         ("update-key-alias", Self::UpdateKeyAlias),
+        ("create-rsa-datakey-pair", Self::CreateRsaDatakeyPair),
+        ("create-ec-datakey-pair", Self::CreateEcDatakeyPair),
+        ("derive-shared-secret", Self::DeriveSharedSecret),
     ];
 
     /// The HTTP method the action is served on: GET for the account facts and the tag
@@ -396,6 +406,13 @@ async fn handle(
             crypto_ops::create_datakey(state, &caller, &body, false).await
         }
         Action::EncryptDatakey => crypto_ops::encrypt_datakey(state, &caller, &body).await,
+        Action::CreateRsaDatakeyPair => {
+            crypto_ops::create_datakey_pair(state, &caller, &body, DataKeyPairFamily::Rsa).await
+        }
+        Action::CreateEcDatakeyPair => {
+            crypto_ops::create_datakey_pair(state, &caller, &body, DataKeyPairFamily::Ec).await
+        }
+        Action::DeriveSharedSecret => signing::derive_shared_secret(state, &caller, &body).await,
         Action::DecryptDatakey => crypto_ops::decrypt_datakey(state, &caller, &body).await,
         Action::GenRandom => crypto_ops::gen_random(state, &caller, &body).await,
         Action::Sign => signing::sign(state, &caller, &body).await,
@@ -476,6 +493,13 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                 create_datakey_request(&body).map(drop)
             }
             Action::EncryptDatakey => encrypt_datakey_request(&body).map(drop),
+            Action::CreateRsaDatakeyPair => {
+                crypto_ops::datakey_pair_request(&body, DataKeyPairFamily::Rsa).map(drop)
+            }
+            Action::CreateEcDatakeyPair => {
+                crypto_ops::datakey_pair_request(&body, DataKeyPairFamily::Ec).map(drop)
+            }
+            Action::DeriveSharedSecret => signing::derive_request(&body).map(drop),
             Action::DecryptDatakey => decrypt_datakey_request(&body).map(drop),
             Action::GenRandom => gen_random_request(&body).map(drop),
             Action::Sign => signing::signing_request(&body).map(drop),

@@ -10,7 +10,9 @@ use serde_json::json;
 use super::body::Body;
 use super::{key_field, key_id_field, ok};
 use crate::api::AppState;
-use crate::domain::key_spec::{Cloud, MacAlgorithm, MessageType, SigningAlgorithm};
+use crate::domain::key_spec::{
+    Cloud, KeyAgreementAlgorithm, MacAlgorithm, MessageType, SigningAlgorithm,
+};
 use crate::domain::{Caller, KeyId, KmsError};
 
 /// Huawei's limit for `message` of sign, verify and the MAC actions: under 4096 bytes
@@ -175,4 +177,49 @@ pub(super) async fn verify_mac(
     ok(
         json!({"key_id": key.key_id.as_str(), "mac_algorithm": algorithm.name(), "mac_valid": valid}),
     )
+}
+
+/// `(key_id, algorithm, peer public key DER)` of a derive-shared-secret request:
+/// `public_key` is Base64 DER SubjectPublicKeyInfo (the SDK: "DER-encoded X.509").
+pub(super) fn derive_request(
+    body: &Body,
+) -> Result<(KeyId, KeyAgreementAlgorithm, Vec<u8>), KmsError> {
+    let key_id = key_id_field(body)?;
+    let algorithm = KeyAgreementAlgorithm::parse(
+        Cloud::Huawei,
+        body.required_str("key_agreement_algorithm", KmsError::InvalidParameter)?,
+    )
+    .map_err(KmsError::KeyType)?;
+    let public_key = base64_field(body, "public_key")?;
+    if body.given("recipient").is_some() {
+        return Err(KmsError::InvalidParameter(
+            "recipient (attestation) is not supported by this emulator.".into(),
+        ));
+    }
+    Ok((key_id, algorithm, public_key))
+}
+
+/// derive-shared-secret: ECDH with a KEY_AGREEMENT key; `shared_secret` is Base64.
+pub(super) async fn derive_shared_secret(
+    state: &AppState,
+    caller: &Caller,
+    body: &Body,
+) -> Result<Response, KmsError> {
+    let (key_id, algorithm, public_key) = derive_request(body)?;
+    let (key, secret) = state
+        .kms
+        .derive_shared_secret(
+            caller,
+            &crate::domain::KeyRef::in_project(key_id),
+            algorithm,
+            &public_key,
+            false,
+            Cloud::Huawei,
+        )
+        .await?;
+    ok(json!({
+        "key_id": key.key_id.as_str(),
+        "key_agreement_algorithm": algorithm.name(),
+        "shared_secret": BASE64.encode(secret),
+    }))
 }

@@ -97,10 +97,18 @@ pub enum Action {
     /// Huawei resource_instances/action: keys filtered and counted by tags (no AWS
     /// operation; an AWS-language policy governs it as kms:ListKeys).
     ListKeysByTags,
+    /// AWS GenerateDataKeyPair; Huawei create-rsa-datakey-pair and create-ec-datakey-pair
+    /// with `with_plain_text` true (the default).
+    GenerateDataKeyPair,
+    /// AWS GenerateDataKeyPairWithoutPlaintext; Huawei's pair operations with
+    /// `with_plain_text` false.
+    GenerateDataKeyPairWithoutPlaintext,
+    /// AWS DeriveSharedSecret, Huawei derive-shared-secret (ECDH with a KEY_AGREEMENT key).
+    DeriveSharedSecret,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 50] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -148,6 +156,9 @@ impl Action {
         Self::ListResourceTags,
         Self::ListProjectTags,
         Self::ListKeysByTags,
+        Self::GenerateDataKeyPair,
+        Self::GenerateDataKeyPairWithoutPlaintext,
+        Self::DeriveSharedSecret,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -197,6 +208,11 @@ impl Action {
             Self::UntagResource => &["kms:UntagResource"],
             Self::ListResourceTags | Self::ListProjectTags => &["kms:ListResourceTags"],
             Self::ListKeysByTags => &["kms:ListKeys"],
+            Self::GenerateDataKeyPair => &["kms:GenerateDataKeyPair"],
+            Self::GenerateDataKeyPairWithoutPlaintext => {
+                &["kms:GenerateDataKeyPairWithoutPlaintext"]
+            }
+            Self::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
         }
     }
 
@@ -276,6 +292,14 @@ impl Action {
             Self::UntagResource => &["kms:cmkTag:delete", "kms:cmkTag:batch"],
             Self::ListResourceTags | Self::ListProjectTags => &["kms:cmkTag:list"],
             Self::ListKeysByTags => &["kms:cmkTag:listInstance"],
+            // Data key pairs are data keys: the role-era table's kms:dek:create, and
+            // fine-grained names after Huawei's API names.
+            Self::GenerateDataKeyPair => &["kms:dek:create", "kms:cmk:createDataKeyPair"],
+            Self::GenerateDataKeyPairWithoutPlaintext => &[
+                "kms:dek:create",
+                "kms:cmk:createDataKeyPairWithoutPlaintext",
+            ],
+            Self::DeriveSharedSecret => &["kms:cmk:crypto", "kms:cmk:deriveSharedSecret"],
         }
     }
 
@@ -301,6 +325,9 @@ impl Action {
             Self::VerifyMac => Op::VerifyMac,
             Self::ReEncryptFrom => Op::ReEncryptFrom,
             Self::ReEncryptTo => Op::ReEncryptTo,
+            Self::GenerateDataKeyPair => Op::GenerateDataKeyPair,
+            Self::GenerateDataKeyPairWithoutPlaintext => Op::GenerateDataKeyPairWithoutPlaintext,
+            Self::DeriveSharedSecret => Op::DeriveSharedSecret,
             _ => return None,
         })
     }
@@ -346,6 +373,9 @@ impl Action {
                 | Self::GetKeyRotationStatus
                 | Self::ReEncryptFrom
                 | Self::ReEncryptTo
+                | Self::GenerateDataKeyPair
+                | Self::GenerateDataKeyPairWithoutPlaintext
+                | Self::DeriveSharedSecret
         )
     }
 
@@ -362,6 +392,8 @@ impl Action {
                 | Self::GenerateDataKeyWithoutPlaintext
                 | Self::ReEncryptFrom
                 | Self::ReEncryptTo
+                | Self::GenerateDataKeyPair
+                | Self::GenerateDataKeyPairWithoutPlaintext
         )
     }
 }

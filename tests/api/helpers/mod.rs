@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every POST action of the Huawei dialect with no parameter in its path.
-pub const ALL_ACTIONS: [&str; 34] = [
+pub const ALL_ACTIONS: [&str; 37] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -30,6 +30,9 @@ pub const ALL_ACTIONS: [&str; 34] = [
     "decrypt-data",
     "create-datakey",
     "create-datakey-without-plaintext",
+    "create-rsa-datakey-pair",
+    "create-ec-datakey-pair",
+    "derive-shared-secret",
     "encrypt-datakey",
     "decrypt-datakey",
     "gen-random",
