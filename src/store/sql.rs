@@ -392,26 +392,49 @@ macro_rules! impl_sql_store {
         /// every process sharing the database form one chain. The record's seq follows both the
         /// head and any row already present, so a row inserted behind the service's back is
         /// never overwritten nor linked to.
+        ///
+        /// Statements: on SQLite the head and the highest seq are read by one select (the
+        /// transaction holds the database's write lock, so nothing changes between them); on
+        /// PostgreSQL the highest seq is read by its own statement after the head's lock is
+        /// granted (a subquery of the locking select would still see the snapshot taken before
+        /// the wait), and the record's insert and the head's update go as one statement, one
+        /// round trip fewer while the head is locked.
         async fn write_audit(
             conn: &mut <$db as sqlx::Database>::Connection,
             key: &$crate::domain::ChainKey,
             audit: &AuditRecord,
         ) -> Result<(), StoreError> {
-            let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
-                "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
-            ))
-            .fetch_one(&mut *conn)
-            .await?;
-            let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
+            let postgres = $backend == "postgres";
+            let (head_seq, head_chain, max_seq): (i64, String, i64) = if postgres {
+                let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
+                    "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
+                ))
                 .fetch_one(&mut *conn)
                 .await?;
+                let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                (head_seq, head_chain, max_seq)
+            } else {
+                sqlx::query_as(
+                    "select head_seq, head_chain, (select coalesce(max(seq), 0) from kms_audit) \
+                     from kms_audit_chain where id = 1",
+                )
+                .fetch_one(&mut *conn)
+                .await?
+            };
             let seq = max_seq.max(head_seq) + 1;
             let row = $crate::domain::RawAuditRow::of(seq, audit);
             let chain = key.link(&head_chain, &row);
-            sqlx::query(
+            let head_mac = key.head_mac(seq, &chain);
+            let insert = sqlx::query(if postgres {
+                "with appended as (insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, \
+                 actor_project_id, key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) \
+                 update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1"
+            } else {
                 "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
-                 key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
+                 key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            })
             .bind(seq)
             .bind(audit.event.as_str())
             .bind(audit.occurred_at)
@@ -421,15 +444,18 @@ macro_rules! impl_sql_store {
             .bind(&audit.key_id)
             .bind(&audit.grant_id)
             .bind(&audit.detail)
-            .bind(&chain)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query("update kms_audit_chain set head_seq = $1, head_chain = $2, head_mac = $3 where id = 1")
-                .bind(seq)
-                .bind(&chain)
-                .bind(key.head_mac(seq, &chain))
-                .execute(&mut *conn)
-                .await?;
+            .bind(&chain);
+            if postgres {
+                insert.bind(&head_mac).execute(&mut *conn).await?;
+            } else {
+                insert.execute(&mut *conn).await?;
+                sqlx::query("update kms_audit_chain set head_seq = $1, head_chain = $2, head_mac = $3 where id = 1")
+                    .bind(seq)
+                    .bind(&chain)
+                    .bind(&head_mac)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             Ok(())
         }
 
