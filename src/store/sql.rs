@@ -81,6 +81,14 @@ impl From<super::SnapshotGrant> for GrantRow {
     }
 }
 
+/// A key and the number of its grants, read by one statement (create-grant on SQLite).
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct KeyAndGrantCount {
+    #[sqlx(flatten)]
+    pub key: KeyRow,
+    pub grant_count: i64,
+}
+
 /// A grant and a key read by one statement (revoke and retire read both, on every call).
 /// Columns of the two tables that share a name are prefixed `g_` and `k_`.
 #[derive(Debug, sqlx::FromRow)]
@@ -319,7 +327,7 @@ macro_rules! insert_key_sql {
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal, lock_grant = $lock_grant:literal) => {
         use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError, Tag};
-        use $crate::store::sql::{into_page, AliasRow, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyRow};
+        use $crate::store::sql::{into_page, AliasRow, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyAndGrantCount, KeyRow};
         use $crate::store::{
             alias_from_row, audit_from_row, grant_from_row, AliasCheck, AliasUpdateCheck, TagUpdate, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
@@ -498,11 +506,27 @@ macro_rules! impl_sql_store {
                 audit: &AuditRecord,
             ) -> Result<Grant, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let key: Option<KeyRow> =
-                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(grant.key_id.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                // On SQLite the key's grant count comes with the key (the write lock is held, so
+                // nothing changes between them); on PostgreSQL it is counted after the key's lock
+                // is granted, since a subquery of the locking select reads the snapshot taken
+                // before the wait.
+                let (key, known_count): (Option<KeyRow>, Option<i64>) = if $backend == "postgres" {
+                    let key: Option<KeyRow> =
+                        sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                            .bind(grant.key_id.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    (key, None)
+                } else {
+                    let row: Option<KeyAndGrantCount> = sqlx::query_as(concat!(
+                        "select ", key_columns!(), ", (select count(*) from kms_grant where key_id = $1) as grant_count ",
+                        "from kms_key where key_id = $1"
+                    ))
+                    .bind(grant.key_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    row.map(|r| (r.key, r.grant_count)).unzip()
+                };
                 let key = key.map(key_from_row).transpose()?;
                 let callers_grants = fetch_grants_to(&mut *tx, &grant.key_id, caller).await?;
                 check(key.as_ref(), &callers_grants).map_err(StoreError::Refused)?;
@@ -522,10 +546,16 @@ macro_rules! impl_sql_store {
                         }
                     }
                 }
-                let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
-                    .bind(grant.key_id.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let count = match known_count {
+                    Some(count) => count,
+                    None => {
+                        let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
+                            .bind(grant.key_id.as_str())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        count
+                    }
+                };
                 if count >= i64::from(max_grants_per_key) {
                     return Err(KmsError::TooManyGrants {
                         key_id: grant.key_id.to_string(),
