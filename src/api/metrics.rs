@@ -15,6 +15,7 @@
 //! Open like `/health` and `/ready`: Prometheus scrapes from another container, and the
 //! document holds counts and operation names, never an ID, a principal or a secret.
 
+use std::borrow::Cow;
 use std::sync::atomic::AtomicI64;
 
 use axum::extract::State;
@@ -33,14 +34,14 @@ use crate::domain::KeyState;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     dialect: &'static str,
-    operation: String,
-    outcome: String,
+    operation: Cow<'static, str>,
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LatencyLabels {
     dialect: &'static str,
-    operation: String,
+    operation: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -146,43 +147,54 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts one answered request (called by the request middleware).
+    /// Counts one answered request (called by the request middleware). The labels of a
+    /// served operation borrow static names, so counting a request allocates nothing once
+    /// its series exist.
     pub(super) fn observe(
         &self,
         dialect: &'static str,
-        operation: String,
+        operation: Cow<'static, str>,
         status: StatusCode,
         error_code: Option<&'static str>,
         seconds: f64,
     ) {
         let outcome = match error_code {
-            Some(code) => code.to_owned(),
-            None => format!("{}xx", status.as_u16() / 100),
+            Some(code) => code,
+            None => status_class(status),
         };
-        self.latency
-            .get_or_create(&LatencyLabels {
-                dialect,
-                operation: operation.clone(),
-            })
-            .observe(seconds);
+        let latency = LatencyLabels { dialect, operation };
+        self.latency.get_or_create(&latency).observe(seconds);
         self.requests
             .get_or_create(&RequestLabels {
                 dialect,
-                operation,
+                operation: latency.operation,
                 outcome,
             })
             .inc();
     }
 }
 
+/// "2xx", "4xx", ...: the outcome of an answer without a documented error code.
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    }
+}
+
 /// The dialect of a request and its operation, from a bounded set of names.
-pub(super) fn classify(request: &axum::extract::Request) -> (&'static str, String) {
+pub(super) fn classify(request: &axum::extract::Request) -> (&'static str, Cow<'static, str>) {
     let path = request.uri().path();
     let route = || {
         request
             .extensions()
             .get::<axum::extract::MatchedPath>()
-            .map_or_else(|| "unknown".to_owned(), |m| m.as_str().to_owned())
+            .map_or(Cow::Borrowed("unknown"), |m| {
+                Cow::Owned(m.as_str().to_owned())
+            })
     };
     if super::is_aws(request) {
         let target = request
@@ -192,7 +204,7 @@ pub(super) fn classify(request: &axum::extract::Request) -> (&'static str, Strin
             .unwrap_or("");
         let operation = target.strip_prefix("TrentService.").unwrap_or("");
         let known = super::aws::served_operations().find(|served| *served == operation);
-        return ("aws", known.unwrap_or("unknown").to_owned());
+        return ("aws", Cow::Borrowed(known.unwrap_or("unknown")));
     }
     if path.starts_with("/_emulator") {
         return ("operator", route());
@@ -203,7 +215,7 @@ pub(super) fn classify(request: &axum::extract::Request) -> (&'static str, Strin
     if path.starts_with("/v1.0/") {
         let action = path.rsplit('/').next().unwrap_or("");
         let known = super::huawei::served_actions().find(|served| *served == action);
-        return ("huawei", known.unwrap_or("unknown").to_owned());
+        return ("huawei", Cow::Borrowed(known.unwrap_or("unknown")));
     }
     ("other", route())
 }

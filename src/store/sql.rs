@@ -81,6 +81,14 @@ impl From<super::SnapshotGrant> for GrantRow {
     }
 }
 
+/// A key and the number of its grants, read by one statement (create-grant on SQLite).
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct KeyAndGrantCount {
+    #[sqlx(flatten)]
+    pub key: KeyRow,
+    pub grant_count: i64,
+}
+
 /// A grant and a key read by one statement (revoke and retire read both, on every call).
 /// Columns of the two tables that share a name are prefixed `g_` and `k_`.
 #[derive(Debug, sqlx::FromRow)]
@@ -319,7 +327,7 @@ macro_rules! insert_key_sql {
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, lock = $lock:literal, lock_grant = $lock_grant:literal) => {
         use $crate::domain::{AuditQuery, AuditRecord, Caller, Grant, GrantId, Key, KeyId, KeyState, KmsError, Tag};
-        use $crate::store::sql::{into_page, AliasRow, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyRow};
+        use $crate::store::sql::{into_page, AliasRow, AuditRow, ChainRow, GrantAndKeyRow, GrantRow, KeyAndGrantCount, KeyRow};
         use $crate::store::{
             alias_from_row, audit_from_row, grant_from_row, AliasCheck, AliasUpdateCheck, TagUpdate, key_from_row, AuditEntry, Census, CreateGrantCheck, DeleteGrantCheck,
             KeyUpdate, Page, Store, StoreError, TokenStore,
@@ -392,26 +400,49 @@ macro_rules! impl_sql_store {
         /// every process sharing the database form one chain. The record's seq follows both the
         /// head and any row already present, so a row inserted behind the service's back is
         /// never overwritten nor linked to.
+        ///
+        /// Statements: on SQLite the head and the highest seq are read by one select (the
+        /// transaction holds the database's write lock, so nothing changes between them); on
+        /// PostgreSQL the highest seq is read by its own statement after the head's lock is
+        /// granted (a subquery of the locking select would still see the snapshot taken before
+        /// the wait), and the record's insert and the head's update go as one statement, one
+        /// round trip fewer while the head is locked.
         async fn write_audit(
             conn: &mut <$db as sqlx::Database>::Connection,
             key: &$crate::domain::ChainKey,
             audit: &AuditRecord,
         ) -> Result<(), StoreError> {
-            let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
-                "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
-            ))
-            .fetch_one(&mut *conn)
-            .await?;
-            let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
+            let postgres = $backend == "postgres";
+            let (head_seq, head_chain, max_seq): (i64, String, i64) = if postgres {
+                let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
+                    "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
+                ))
                 .fetch_one(&mut *conn)
                 .await?;
+                let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                (head_seq, head_chain, max_seq)
+            } else {
+                sqlx::query_as(
+                    "select head_seq, head_chain, (select coalesce(max(seq), 0) from kms_audit) \
+                     from kms_audit_chain where id = 1",
+                )
+                .fetch_one(&mut *conn)
+                .await?
+            };
             let seq = max_seq.max(head_seq) + 1;
             let row = $crate::domain::RawAuditRow::of(seq, audit);
             let chain = key.link(&head_chain, &row);
-            sqlx::query(
+            let head_mac = key.head_mac(seq, &chain);
+            let insert = sqlx::query(if postgres {
+                "with appended as (insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, \
+                 actor_project_id, key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) \
+                 update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1"
+            } else {
                 "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
-                 key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
+                 key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            })
             .bind(seq)
             .bind(audit.event.as_str())
             .bind(audit.occurred_at)
@@ -421,15 +452,18 @@ macro_rules! impl_sql_store {
             .bind(&audit.key_id)
             .bind(&audit.grant_id)
             .bind(&audit.detail)
-            .bind(&chain)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query("update kms_audit_chain set head_seq = $1, head_chain = $2, head_mac = $3 where id = 1")
-                .bind(seq)
-                .bind(&chain)
-                .bind(key.head_mac(seq, &chain))
-                .execute(&mut *conn)
-                .await?;
+            .bind(&chain);
+            if postgres {
+                insert.bind(&head_mac).execute(&mut *conn).await?;
+            } else {
+                insert.execute(&mut *conn).await?;
+                sqlx::query("update kms_audit_chain set head_seq = $1, head_chain = $2, head_mac = $3 where id = 1")
+                    .bind(seq)
+                    .bind(&chain)
+                    .bind(&head_mac)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             Ok(())
         }
 
@@ -472,11 +506,27 @@ macro_rules! impl_sql_store {
                 audit: &AuditRecord,
             ) -> Result<Grant, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let key: Option<KeyRow> =
-                    sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(grant.key_id.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                // On SQLite the key's grant count comes with the key (the write lock is held, so
+                // nothing changes between them); on PostgreSQL it is counted after the key's lock
+                // is granted, since a subquery of the locking select reads the snapshot taken
+                // before the wait.
+                let (key, known_count): (Option<KeyRow>, Option<i64>) = if $backend == "postgres" {
+                    let key: Option<KeyRow> =
+                        sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
+                            .bind(grant.key_id.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    (key, None)
+                } else {
+                    let row: Option<KeyAndGrantCount> = sqlx::query_as(concat!(
+                        "select ", key_columns!(), ", (select count(*) from kms_grant where key_id = $1) as grant_count ",
+                        "from kms_key where key_id = $1"
+                    ))
+                    .bind(grant.key_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    row.map(|r| (r.key, r.grant_count)).unzip()
+                };
                 let key = key.map(key_from_row).transpose()?;
                 let callers_grants = fetch_grants_to(&mut *tx, &grant.key_id, caller).await?;
                 check(key.as_ref(), &callers_grants).map_err(StoreError::Refused)?;
@@ -496,10 +546,16 @@ macro_rules! impl_sql_store {
                         }
                     }
                 }
-                let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
-                    .bind(grant.key_id.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let count = match known_count {
+                    Some(count) => count,
+                    None => {
+                        let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
+                            .bind(grant.key_id.as_str())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        count
+                    }
+                };
                 if count >= i64::from(max_grants_per_key) {
                     return Err(KmsError::TooManyGrants {
                         key_id: grant.key_id.to_string(),
