@@ -4,7 +4,8 @@
 The transaction of src/store/sql.rs (delete_grant), straight against SQLite with Python's
 sqlite3 module on one connection: BEGIN IMMEDIATE, read the grant and its key in one
 statement, delete the grant, append the audit record to the hash chain (read the chain
-head, number the record past the head and the table's last row, link it, move the head),
+head and the table's last seq in one statement, number the record past both, link it,
+insert it, move the head),
 COMMIT. Same schema (migrations/sqlite applied in order), WAL, and the durability setting
 given (the service runs synchronous=NORMAL). The chain value is SHA-256 here where the
 service computes an HMAC or SHA-256 in Rust: the same row sizes and writes.
@@ -83,10 +84,10 @@ def revoke(db, i):
         (g, k),
     ).fetchone()
     db.execute("delete from kms_grant where grant_id = ?", (g,))
-    head_seq, head_chain = db.execute(
-        "select head_seq, head_chain from kms_audit_chain where id = 1"
+    head_seq, head_chain, max_seq = db.execute(
+        "select head_seq, head_chain, (select coalesce(max(seq), 0) from kms_audit) "
+        "from kms_audit_chain where id = 1"
     ).fetchone()
-    (max_seq,) = db.execute("select coalesce(max(seq), 0) from kms_audit").fetchone()
     seq = max(max_seq, head_seq) + 1
     chain = hashlib.sha256(f"{head_chain}{i}".encode()).hexdigest()
     db.execute(
