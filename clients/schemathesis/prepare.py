@@ -17,11 +17,14 @@
 
 import base64
 import hashlib
+import os
 import json
 import sys
 import urllib.request
 
 base, token, project, grantee, out = sys.argv[1:]
+# Names are unique per run: run.sh prepares a second document, on fresh keys, for bob's pass.
+run = os.urandom(4).hex()
 
 
 def call(action, body):
@@ -35,9 +38,9 @@ def call(action, body):
         return json.load(response)
 
 
-key = call("create-key", {"key_alias": "schemathesis"})["key_info"]["key_id"]
+key = call("create-key", {"key_alias": f"schemathesis-{run}"})["key_info"]["key_id"]
 # State changes get their own key, so they do not disable the one the crypto examples use.
-other = call("create-key", {"key_alias": "schemathesis-states"})["key_info"]["key_id"]
+other = call("create-key", {"key_alias": f"schemathesis-states-{run}"})["key_info"]["key_id"]
 
 def grant(operations):
     return call("create-grant", {"key_id": key, "grantee_principal": grantee, "operations": operations})["grant_id"]
@@ -52,15 +55,26 @@ cipher = call("encrypt-data", {"key_id": key, "plain_text": "hello"})["cipher_te
 datakey = call("create-datakey", {"key_id": key, "datakey_length": "128"})["cipher_text"]
 dek = bytes(range(16))
 # A key pair and an HMAC key for the signing and MAC examples, with a real signature and MAC.
-signer = call("create-key", {"key_alias": "schemathesis-signer", "key_spec": "EC_P256"})["key_info"]["key_id"]
-mac_key = call("create-key", {"key_alias": "schemathesis-mac", "key_spec": "HMAC_256"})["key_info"]["key_id"]
+signer = call("create-key", {"key_alias": f"schemathesis-signer-{run}", "key_spec": "EC_P256"})["key_info"]["key_id"]
+mac_key = call("create-key", {"key_alias": f"schemathesis-mac-{run}", "key_spec": "HMAC_256"})["key_info"]["key_id"]
 digest = base64.b64encode(hashlib.sha256(b"schemathesis").digest()).decode()
 signature = call("sign", {"key_id": signer, "message": digest, "signing_algorithm": "ECDSA_SHA_256"})["signature"]
 message = base64.b64encode(b"schemathesis").decode()
 mac = call("generate-mac", {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message})["mac"]
+# A key-agreement key and another key pair's public key (SubjectPublicKeyInfo DER, Base64)
+# for derive-shared-secret; a ciphertext of the crypto key for re-encrypt.
+agreer = call("create-key", {"key_alias": f"schemathesis-agree-{run}", "key_spec": "EC_P256",
+                             "key_usage": "KEY_AGREEMENT"})["key_info"]["key_id"]
+peer = call("create-key", {"key_alias": f"schemathesis-peer-{run}", "key_spec": "EC_P256",
+                           "key_usage": "KEY_AGREEMENT"})["key_info"]["key_id"]
+pem = call("get-publickey", {"key_id": peer})["public_key"]
+peer_public = "".join(line for line in pem.splitlines() if line and not line.startswith("-----"))
+# A key for tag, alias and rotation examples, so they change neither examples' key.
+managed = call("create-key", {"key_alias": f"schemathesis-managed-{run}"})["key_info"]["key_id"]
+call("aliases", {"key_id": managed, "alias": f"schemathesis-alias-{run}"})
 
 examples = {
-    "create-key": {"key_alias": "schemathesis-example", "key_description": "made by schemathesis"},
+    "create-key": {"key_alias": f"schemathesis-example-{run}", "key_description": "made by schemathesis"},
     "describe-key": {"key_id": key},
     "list-keys": {"limit": "10", "key_state": "2"},
     "create-grant": {"key_id": key, "grantee_principal": "ca401000000000000000000000000003",
@@ -88,6 +102,22 @@ examples = {
     "update-key-description": {"key_id": other, "key_description": "described by schemathesis"},
     "generate-mac": {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message},
     "verify-mac": {"key_id": mac_key, "mac_algorithm": "HMAC_SHA_256", "message": message, "mac": mac},
+    "create-rsa-datakey-pair": {"key_id": key, "key_spec": "RSA_2048", "with_plain_text": True},
+    "create-ec-datakey-pair": {"key_id": key, "key_spec": "ECC_NIST_P256", "with_plain_text": False},
+    "derive-shared-secret": {"key_id": agreer, "key_agreement_algorithm": "ECDH", "public_key": peer_public},
+    "enable-key-rotation": {"key_id": managed},
+    "disable-key-rotation": {"key_id": managed},
+    "update-key-rotation-interval": {"key_id": managed, "rotation_interval": 90},
+    "get-key-rotation-status": {"key_id": managed},
+    "rotate-on-demand": {"key_id": managed},
+    "re-encrypt": {"cipher_text": cipher, "destination_key_id": managed},
+    "aliases": {"key_id": managed, "alias": f"schemathesis-example-alias-{run}"},
+    "alias/associate": {"alias": f"schemathesis-alias-{run}", "target_key_id": managed},
+    "update-key-alias": {"key_id": managed, "key_alias": f"schemathesis-renamed-{run}"},
+    "{key_id}/tags": {"tag": {"key": "env", "value": "test"}},
+    "{key_id}/tags/action": {"action": "create", "tags": [{"key": "team", "value": "orders"}]},
+    "resource_instances/action": {"action": "filter", "limit": "10", "offset": "0",
+                                  "tags": [{"key": "env", "values": ["test"]}]},
 }
 
 with urllib.request.urlopen(f"{base}/openapi.json") as response:
@@ -97,17 +127,25 @@ paths = {}
 for path, item in doc["paths"].items():
     if path.startswith(prefix):
         action = path[len(prefix):]
-        item.pop("parameters", None)
+        # The project is fixed below; a key in the path is the tag examples' key, so the
+        # examples phase reaches the tag actions' success paths. Other path parameters
+        # ({key}, a tag key) stay for schemathesis to generate.
+        item["parameters"] = [
+            p for p in item.get("parameters", [])
+            if p.get("$ref") != "#/components/parameters/ProjectId" and p.get("name") != "key_id"
+        ]
+        if not item["parameters"]:
+            del item["parameters"]
         if "post" not in item:
             # GET actions (user-quotas, user-instances) take no body.
-            paths[path.replace("{project_id}", project)] = item
+            paths[path.replace("{project_id}", project).replace("{key_id}", managed)] = item
             continue
         if action not in examples:
             sys.exit(f"prepare.py: no example for {action}; add one")
         media = item["post"]["requestBody"]["content"]["application/json"]
         media["example"] = examples[action]
         path = path.replace("{project_id}", project)
-    paths[path] = item
+    paths[path.replace("{key_id}", managed)] = item
 doc["paths"] = paths
 with open(out, "w") as f:
     json.dump(doc, f)
