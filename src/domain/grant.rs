@@ -222,6 +222,38 @@ pub fn parse_operations<'a>(
     Ok(operations)
 }
 
+/// Why a list of AWS grant operation names does not make a grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwsOperationsError<'a> {
+    /// No operation named.
+    Empty,
+    /// A name this emulator does not serve (or no AWS operation at all).
+    Unserved(&'a str),
+    /// CreateGrant alone, which both clouds refuse.
+    OnlyCreateGrant,
+}
+
+/// The stored operations of AWS `Operations` (duplicates dropped, first occurrence wins),
+/// with the rules both the AWS dialect and the seed apply to them.
+pub fn parse_aws_operations<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<GrantOperation>, AwsOperationsError<'a>> {
+    let mut operations = Vec::new();
+    for name in names {
+        let stored = GrantOperation::of_aws_name(name).ok_or(AwsOperationsError::Unserved(name))?;
+        for op in stored {
+            if !operations.contains(op) {
+                operations.push(*op);
+            }
+        }
+    }
+    match operations.as_slice() {
+        [] => Err(AwsOperationsError::Empty),
+        [GrantOperation::CreateGrant] => Err(AwsOperationsError::OnlyCreateGrant),
+        _ => Ok(operations),
+    }
+}
+
 /// Joins operations for storage; the stored form is the wire names separated by commas.
 pub fn join_operations(operations: &[GrantOperation]) -> String {
     operations

@@ -409,24 +409,17 @@ fn seed_operations(names: &[String]) -> Result<(Vec<GrantOperation>, super::Dial
     if let Ok(operations) = huawei {
         return Ok((operations, super::Dialect::Huawei));
     }
-    let mut operations = Vec::new();
-    for name in names {
-        let Some(stored) = GrantOperation::of_aws_name(name) else {
-            let huawei = huawei.err().map(|e| e.to_string()).unwrap_or_default();
-            return Err(format!(
-                "operations must all be Huawei grant operations or all AWS ones: {huawei}"
-            ));
-        };
-        for op in stored {
-            if !operations.contains(op) {
-                operations.push(*op);
-            }
+    match grant::parse_aws_operations(names.iter().map(String::as_str)) {
+        Ok(operations) => Ok((operations, super::Dialect::Aws)),
+        Err(grant::AwsOperationsError::OnlyCreateGrant) => {
+            Err("a grant of CreateGrant alone is refused, as both clouds refuse it".into())
         }
+        // No names, or a name neither cloud has: the Huawei reading's message says which.
+        Err(_) => Err(format!(
+            "operations must all be Huawei grant operations or all AWS ones: {}",
+            huawei.err().map(|e| e.to_string()).unwrap_or_default()
+        )),
     }
-    if operations == [GrantOperation::CreateGrant] {
-        return Err("a grant of CreateGrant alone is refused, as both clouds refuse it".into());
-    }
-    Ok((operations, super::Dialect::Aws))
 }
 
 /// The ID of a seed grant that names none: the same entry gives the same ID on every load
@@ -604,6 +597,7 @@ mod tests {
             (grant(r#","grantee":"bob","operations":["sign"]"#), "Huawei grant operations or all AWS ones"),
             (grant(r#","grantee":"bob","operations":["Sign","describe-key"]"#), "or all AWS ones"),
             (grant(r#","grantee":"bob","operations":["CreateGrant"]"#), "CreateGrant alone"),
+            (grant(r#","grantee":"bob","operations":[]"#), "operations is required"),
             (grant(r#","grantee":"bob","operations":["describe-key"],"grant_id":"xyz""#), "64 hex"),
             (
                 r#"{"grants":[{"key_id":"5eed0000-0000-4000-8000-000000000009","grantee":"bob","operations":["describe-key"]}]}"#.into(),

@@ -66,25 +66,21 @@ pub fn parse_operations(values: &[&str]) -> Result<Vec<GrantOperation>, AwsError
             AWS_GRANT_OPERATIONS.join(", ")
         )));
     }
-    let mut operations = Vec::new();
-    for value in values {
-        let stored = stored_operations(value).ok_or_else(|| {
-            AwsError::validation(format!(
-                "Operation {value} is not supported by this emulator."
-            ))
-        })?;
-        for op in stored {
-            if !operations.contains(op) {
-                operations.push(*op);
-            }
+    use crate::domain::grant::{AwsOperationsError, parse_aws_operations};
+    parse_aws_operations(values.iter().copied()).map_err(|error| match error {
+        // Unreachable past the length check above; answered as that check answers.
+        AwsOperationsError::Empty => super::body::constraint_failed(
+            "Operations",
+            "[]",
+            "Member must have length greater than or equal to 1",
+        ),
+        AwsOperationsError::Unserved(value) => AwsError::validation(format!(
+            "Operation {value} is not supported by this emulator."
+        )),
+        AwsOperationsError::OnlyCreateGrant => {
+            AwsError::validation("Grants must not contain only the CreateGrant operation.")
         }
-    }
-    if operations == [GrantOperation::CreateGrant] {
-        return Err(AwsError::validation(
-            "Grants must not contain only the CreateGrant operation.",
-        ));
-    }
-    Ok(operations)
+    })
 }
 
 pub fn aws_operations(ops: &[GrantOperation]) -> Vec<&'static str> {
