@@ -26,8 +26,8 @@ use crate::domain::key_spec::{
 use crate::domain::seed::SeedCounts;
 use crate::domain::{
     Alias, AuditEvent, AuditQuery, AuditRecord, Caller, ContextConstraint, Dialect, Grant,
-    GrantFilter, GrantId, GrantOperation, GranteeType, Key, KeyId, KeyRef, KeyState, KmsError,
-    Page, ResetCounts, ResetScope, StateChange,
+    GrantFilter, GrantId, GrantOperation, GranteeType, Key, KeyId, KeyLastUse, KeyRef, KeyState,
+    KmsError, Page, ResetCounts, ResetScope, StateChange,
 };
 use crate::store::{AuditEntry, Refusal, Store, StoreError};
 
@@ -1571,6 +1571,7 @@ impl Kms {
             .await?;
         let signature = crypto::signing::sign(spec, &material, algorithm, message_type, message)
             .map_err(|error| key_type_failure(&key, error))?;
+        self.record_use(caller, &key, Action::Sign).await;
         Ok((key, signature))
     }
 
@@ -1600,7 +1601,10 @@ impl Kms {
             .await?;
         match crypto::signing::verify(spec, &material, algorithm, message_type, message, signature)
         {
-            Ok(()) => Ok((key, true)),
+            Ok(()) => {
+                self.record_use(caller, &key, Action::Verify).await;
+                Ok((key, true))
+            }
             Err(crypto::key_error::KeyTypeError::InvalidSignature) => Ok((key, false)),
             Err(error) => Err(key_type_failure(&key, error)),
         }
@@ -1635,6 +1639,7 @@ impl Kms {
             .await?;
         let mac = crypto::mac::generate_mac(spec, &material, algorithm, message)
             .map_err(|error| key_type_failure(&key, error))?;
+        self.record_use(caller, &key, Action::GenerateMac).await;
         Ok((key, mac))
     }
 
@@ -1652,7 +1657,10 @@ impl Kms {
             .mac_material(caller, key_ref, Action::VerifyMac, algorithm, cloud)
             .await?;
         match crypto::mac::verify_mac(spec, &material, algorithm, message, mac) {
-            Ok(()) => Ok((key, true)),
+            Ok(()) => {
+                self.record_use(caller, &key, Action::VerifyMac).await;
+                Ok((key, true))
+            }
             Err(crypto::key_error::KeyTypeError::InvalidMac) => Ok((key, false)),
             Err(error) => Err(key_type_failure(&key, error)),
         }
@@ -1677,6 +1685,7 @@ impl Kms {
         let (version, material) = self.current_material(&key, first).await?;
         let frame =
             crypto::encrypt_framed_version(&key.key_id, version, &material, plaintext, context);
+        self.record_use(caller, &key, action).await;
         Ok((key, frame))
     }
 
@@ -1700,6 +1709,7 @@ impl Kms {
         }
         let plaintext = crypto::decrypt_framed(&key.key_id, &material, frame, context)
             .map_err(|_| unopenable())?;
+        self.record_use(caller, &key, Action::DecryptData).await;
         Ok((key, plaintext))
     }
 
@@ -1717,7 +1727,39 @@ impl Kms {
             .map_err(|_| unopenable())?
             .1;
         let material = self.version_material(&key, version, first).await?;
-        crypto::decrypt_framed(&key.key_id, &material, frame, context).map_err(|_| unopenable())
+        let plaintext = crypto::decrypt_framed(&key.key_id, &material, frame, context)
+            .map_err(|_| unopenable())?;
+        self.record_use(caller, &key, Action::DecryptDatakey).await;
+        Ok(plaintext)
+    }
+
+    /// AWS GetKeyLastUsage: the key and its last successful cryptographic operation.
+    pub async fn key_last_use(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+    ) -> Result<(Key, Option<KeyLastUse>), KmsError> {
+        let key = self
+            .authorized_key(caller, key_ref, Action::GetKeyLastUsage, None)
+            .await?;
+        let last = self.store.key_last_use(&key.key_id).await?;
+        Ok((key, last))
+    }
+
+    /// Records that `action` used `key` successfully, for GetKeyLastUsage. A failure to
+    /// record is logged, not answered: the operation itself succeeded, and its result is
+    /// worth more to the caller than the usage record.
+    pub(crate) async fn record_use(&self, caller: &Caller, key: &Key, action: Action) {
+        let Some(operation) = action.tracked_use() else {
+            return;
+        };
+        if let Err(error) = self
+            .store
+            .record_key_use(&key.key_id, operation, now_millis(), &caller.request_id)
+            .await
+        {
+            tracing::warn!(key_id = %key.key_id, %error, "the key's use was not recorded");
+        }
     }
 
     /// gen-random / GenerateRandom.

@@ -930,3 +930,16 @@ def test_tags(alice, bob, dave, key):
     with pytest.raises(ClientError) as e:
         dave.untag_resource(KeyId=key["KeyId"], TagKeys=["t0"])
     assert error_code(e) == "AccessDeniedException"
+
+
+def test_get_key_last_usage(alice, dave):
+    key = alice.create_key()["KeyMetadata"]
+    fresh = alice.get_key_last_usage(KeyId=key["KeyId"])
+    assert fresh["KeyLastUsage"] == {}
+    assert fresh["TrackingStartDate"] == fresh["KeyCreationDate"] == key["CreationDate"]
+    encrypted = alice.encrypt(KeyId=key["KeyId"], Plaintext=b"p")
+    usage = dave.get_key_last_usage(KeyId=key["Arn"])["KeyLastUsage"]
+    assert usage["Operation"] == "Encrypt"
+    assert usage["KmsRequestId"] == encrypted["ResponseMetadata"]["RequestId"]
+    alice.decrypt(CiphertextBlob=encrypted["CiphertextBlob"])
+    assert alice.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"]["Operation"] == "Decrypt"

@@ -78,6 +78,17 @@ pub fn validate_key_description(value: &str) -> Result<(), KmsError> {
     })
 }
 
+/// A key's last successful cryptographic operation (AWS GetKeyLastUsage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLastUse {
+    /// The AWS name of the operation (`Action::tracked_use`).
+    pub operation: String,
+    /// When, in the emulator's clock, ms since the Unix epoch.
+    pub used_at: i64,
+    /// The request that used the key (its `X-Request-Id` / `x-amzn-RequestId`).
+    pub request_id: String,
+}
+
 /// A stored key. Key material arrives with the cryptography; what grants need is here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {

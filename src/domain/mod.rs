@@ -28,7 +28,7 @@ pub use audit::{
 pub use error::KmsError;
 pub use grant::{ContextConstraint, Grant, GrantOperation, GranteeType};
 pub use ids::{GrantId, KeyId, PrincipalId};
-pub use key::{Key, KeyState, StateChange};
+pub use key::{Key, KeyLastUse, KeyState, StateChange};
 pub use listing::{GrantFilter, Page};
 pub use reset::{ResetCounts, ResetScope};
 pub use tag::Tag;

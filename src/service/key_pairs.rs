@@ -79,6 +79,7 @@ impl Kms {
         let ciphertext =
             crypto::asymmetric_encryption::encrypt(spec, &material, algorithm, plaintext)
                 .map_err(|error| key_type_failure(&key, error))?;
+        self.record_use(caller, &key, Action::EncryptData).await;
         Ok((key, ciphertext))
     }
 
@@ -120,6 +121,7 @@ impl Kms {
         let plaintext =
             crypto::asymmetric_encryption::decrypt(spec, &material, algorithm, ciphertext)
                 .map_err(|_| unopenable())?;
+        self.record_use(caller, &key, Action::DecryptData).await;
         Ok((key, plaintext))
     }
 }
@@ -164,6 +166,7 @@ impl Kms {
             &pair.private_key_der,
             context,
         );
+        self.record_use(caller, &key, action).await;
         Ok((
             key,
             SealedKeyPair {
@@ -198,7 +201,11 @@ impl Kms {
             return Err(KmsError::DryRunSucceeded);
         }
         match crypto::key_agreement::derive_shared_secret(spec, &material, peer_public_key_der) {
-            Ok(secret) => Ok((key, secret)),
+            Ok(secret) => {
+                self.record_use(caller, &key, Action::DeriveSharedSecret)
+                    .await;
+                Ok((key, secret))
+            }
             Err(crypto::key_error::KeyTypeError::InvalidPublicKey(message)) => {
                 Err(KmsError::InvalidParameter(format!("PublicKey: {message}.")))
             }

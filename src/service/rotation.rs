@@ -249,6 +249,10 @@ impl Kms {
             &plaintext,
             destination_context,
         );
+        self.record_use(caller, &source_key, Action::ReEncryptFrom)
+            .await;
+        self.record_use(caller, &destination_key, Action::ReEncryptTo)
+            .await;
         Ok((source_key, destination_key, new_frame))
     }
 }

@@ -421,6 +421,23 @@ pub trait Store: TokenStore + RotationStore {
     /// The tags of every key of the project, by key creation order, then tag order.
     async fn project_tags(&self, project_id: &str) -> Result<Vec<(KeyId, Tag)>, StoreError>;
 
+    /// Records a successful use of a key at `system_now_ms` moved by the emulator's clock
+    /// offset (read in the same statement). Of concurrent uses the latest stays, whichever
+    /// process wrote it. A key deleted meanwhile is not an error: nothing is recorded.
+    async fn record_key_use(
+        &self,
+        key_id: &KeyId,
+        operation: &str,
+        system_now_ms: i64,
+        request_id: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The key's last recorded use, if any.
+    async fn key_last_use(
+        &self,
+        key_id: &KeyId,
+    ) -> Result<Option<crate::domain::KeyLastUse>, StoreError>;
+
     async fn close(&self);
 
     /// Sets the key that audit records are chained with (see `domain::audit`); must be

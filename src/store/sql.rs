@@ -1134,7 +1134,7 @@ macro_rules! impl_sql_store {
                 .await?
                 .rows_affected();
                 // Tags and aliases go with their keys (the foreign keys cascade too).
-                for table in ["kms_tag", "kms_alias"] {
+                for table in ["kms_tag", "kms_alias", "kms_key_last_use"] {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         concat!("delete from {} where key_id in (select key_id from kms_key where ", in_scope!(), ")"),
                         table
@@ -1208,6 +1208,7 @@ macro_rules! impl_sql_store {
                 let grants = sqlx::query("delete from kms_grant").execute(&mut *tx).await?.rows_affected();
                 sqlx::query("delete from kms_tag").execute(&mut *tx).await?;
                 sqlx::query("delete from kms_alias").execute(&mut *tx).await?;
+                sqlx::query("delete from kms_key_last_use").execute(&mut *tx).await?;
                 let keys = sqlx::query("delete from kms_key").execute(&mut *tx).await?.rows_affected();
                 for key in &snapshot.keys {
                     sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
@@ -1541,6 +1542,52 @@ macro_rules! impl_sql_store {
                 insert_tags(&mut *tx, key_id, &next).await?;
                 tx.commit().await?;
                 Ok(next)
+            }
+
+            async fn record_key_use(
+                &self,
+                key_id: &KeyId,
+                operation: &str,
+                system_now_ms: i64,
+                request_id: &str,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                // `insert ... select ... where exists`: a key deleted since it was used
+                // records nothing instead of failing the foreign key.
+                sqlx::query(
+                    "insert into kms_key_last_use (key_id, operation, used_at, request_id) \
+                     select $1, $2, $3 + coalesce((select cast(value as bigint) from kms_setting where name = $5), 0), $4 \
+                     where exists (select 1 from kms_key where key_id = $1) \
+                     on conflict (key_id) do update set operation = excluded.operation, \
+                     used_at = excluded.used_at, request_id = excluded.request_id \
+                     where excluded.used_at >= kms_key_last_use.used_at",
+                )
+                .bind(key_id.as_str())
+                .bind(operation)
+                .bind(system_now_ms)
+                .bind(request_id)
+                .bind($crate::store::rotation_sql::CLOCK_OFFSET)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn key_last_use(
+                &self,
+                key_id: &KeyId,
+            ) -> Result<Option<$crate::domain::KeyLastUse>, StoreError> {
+                let row: Option<(String, i64, String)> = sqlx::query_as(
+                    "select operation, used_at, request_id from kms_key_last_use where key_id = $1",
+                )
+                .bind(key_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(operation, used_at, request_id)| $crate::domain::KeyLastUse {
+                    operation,
+                    used_at,
+                    request_id,
+                }))
             }
 
             async fn key_tags(&self, key_id: &KeyId) -> Result<Vec<Tag>, StoreError> {

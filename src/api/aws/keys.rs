@@ -176,6 +176,34 @@ pub(super) async fn describe_key(call: &Call<'_>) -> Result<Value, AwsError> {
     Ok(metadata(call, &key))
 }
 
+/// GetKeyLastUsage (key ID or ARN; AWS takes no alias here). The emulator tracks every
+/// key from its creation, so TrackingStartDate is the creation date. It keeps no
+/// CloudTrail: a use carries its request ID (KmsRequestId) and no CloudTrailEventId, and
+/// an unused key gets the empty KeyLastUsage AWS documents.
+pub(super) async fn get_key_last_usage(call: &Call<'_>) -> Result<Value, AwsError> {
+    let named = call.required_key("KeyId")?;
+    let (key, last_use) = call
+        .state
+        .kms
+        .key_last_use(&call.caller, &named.key)
+        .await
+        .map_err(call.key_error(&named))?;
+    let usage = match last_use {
+        Some(last_use) => json!({
+            "Operation": last_use.operation,
+            "Timestamp": wire::seconds(last_use.used_at),
+            "KmsRequestId": last_use.request_id,
+        }),
+        None => json!({}),
+    };
+    Ok(json!({
+        "KeyId": key.key_id.as_str(),
+        "KeyLastUsage": usage,
+        "TrackingStartDate": wire::seconds(key.creation_date),
+        "KeyCreationDate": wire::seconds(key.creation_date),
+    }))
+}
+
 pub(super) async fn list_keys(call: &Call<'_>) -> Result<Value, AwsError> {
     let (after, limit) = call.page(KEY_PAGE_MAX, KEY_PAGE_DEFAULT)?;
     let page = call

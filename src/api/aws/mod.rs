@@ -90,10 +90,11 @@ enum Operation {
     GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext,
     DeriveSharedSecret,
+    GetKeyLastUsage,
 }
 
 impl Operation {
-    const ALL: [Operation; 42] = [
+    const ALL: [Operation; 43] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -136,6 +137,7 @@ impl Operation {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::GetKeyLastUsage,
     ];
 
     fn name(self) -> &'static str {
@@ -182,6 +184,7 @@ impl Operation {
             Self::GenerateDataKeyPair => "GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::GetKeyLastUsage => "GetKeyLastUsage",
         }
     }
 
@@ -372,5 +375,6 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
                 .map(Some)
         }
         Operation::DeriveSharedSecret => signing::derive_shared_secret(call).await.map(Some),
+        Operation::GetKeyLastUsage => keys::get_key_last_usage(call).await.map(Some),
     }
 }

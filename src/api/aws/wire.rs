@@ -103,7 +103,7 @@ pub fn key_state_name(state: KeyState) -> &'static str {
     }
 }
 
-fn seconds(millis: i64) -> f64 {
+pub(super) fn seconds(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }
 

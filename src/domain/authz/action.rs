@@ -105,10 +105,13 @@ pub enum Action {
     GenerateDataKeyPairWithoutPlaintext,
     /// AWS DeriveSharedSecret, Huawei derive-shared-secret (ECDH with a KEY_AGREEMENT key).
     DeriveSharedSecret,
+    /// AWS GetKeyLastUsage: the key's last successful cryptographic operation (Huawei has
+    /// no such operation; a Huawei-language policy governs it as reading the key).
+    GetKeyLastUsage,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 51] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -159,6 +162,7 @@ impl Action {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::GetKeyLastUsage,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -213,6 +217,7 @@ impl Action {
                 &["kms:GenerateDataKeyPairWithoutPlaintext"]
             }
             Self::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
+            Self::GetKeyLastUsage => &["kms:GetKeyLastUsage"],
         }
     }
 
@@ -300,6 +305,8 @@ impl Action {
                 "kms:cmk:createDataKeyPairWithoutPlaintext",
             ],
             Self::DeriveSharedSecret => &["kms:cmk:crypto", "kms:cmk:deriveSharedSecret"],
+            // Reading a fact about the key, as describe-key does.
+            Self::GetKeyLastUsage => &["kms:cmk:get", "kms:cmk:getKeyLastUsage"],
         }
     }
 
@@ -328,6 +335,28 @@ impl Action {
             Self::GenerateDataKeyPair => Op::GenerateDataKeyPair,
             Self::GenerateDataKeyPairWithoutPlaintext => Op::GenerateDataKeyPairWithoutPlaintext,
             Self::DeriveSharedSecret => Op::DeriveSharedSecret,
+            _ => return None,
+        })
+    }
+
+    /// The name GetKeyLastUsage reports for a successful use of a key by this action
+    /// (botocore's KeyLastUsageTrackingOperation), or `None` for an action that is not a
+    /// tracked cryptographic operation (GetPublicKey, administration, listings). Both
+    /// sides of a re-encryption report `ReEncrypt`, as AWS records both keys' use.
+    pub fn tracked_use(self) -> Option<&'static str> {
+        Some(match self {
+            Self::EncryptData | Self::EncryptDatakey => "Encrypt",
+            Self::DecryptData | Self::DecryptDatakey => "Decrypt",
+            Self::GenerateDataKey => "GenerateDataKey",
+            Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+            Self::GenerateDataKeyPair => "GenerateDataKeyPair",
+            Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+            Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::GenerateMac => "GenerateMac",
+            Self::VerifyMac => "VerifyMac",
+            Self::Sign => "Sign",
+            Self::Verify => "Verify",
+            Self::ReEncryptFrom | Self::ReEncryptTo => "ReEncrypt",
             _ => return None,
         })
     }

@@ -943,3 +943,51 @@ fn sub_grant_strictness() {
     ));
     assert!(!strict(Some(&s(&[("a", "1")])), Some(&e(&[("a", "1")]))));
 }
+
+#[test]
+fn tracked_uses_are_the_cryptographic_actions_by_their_aws_names() {
+    // botocore 1.44.8's KeyLastUsageTrackingOperation (Encapsulate and Decapsulate are
+    // ML-KEM operations this emulator does not serve).
+    const TRACKED: [&str; 12] = [
+        "Decrypt",
+        "DeriveSharedSecret",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "ReEncrypt",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+    ];
+    for action in Action::ALL {
+        let cryptographic = action.grant_operation().is_some()
+            && !matches!(
+                action,
+                Action::DescribeKey
+                    | Action::CreateGrant
+                    | Action::RetireGrant
+                    | Action::GetPublicKey
+            );
+        match action.tracked_use() {
+            Some(name) => {
+                assert!(cryptographic, "{action:?} is not a cryptographic operation");
+                assert!(TRACKED.contains(&name), "{name} is not a tracked operation");
+            }
+            None => assert!(!cryptographic, "{action:?} is not tracked"),
+        }
+    }
+    let named: std::collections::BTreeSet<_> = Action::ALL
+        .into_iter()
+        .filter_map(Action::tracked_use)
+        .collect();
+    assert_eq!(
+        named.len(),
+        TRACKED.len(),
+        "every tracked operation has an action"
+    );
+    assert_eq!(Action::EncryptDatakey.tracked_use(), Some("Encrypt"));
+    assert_eq!(Action::ReEncryptTo.tracked_use(), Some("ReEncrypt"));
+}
