@@ -1,15 +1,22 @@
-//! Real cryptography: AES-256-GCM for key material, data and data keys.
+//! Real cryptography: AES-256-GCM for key material, AES-256-GCM or SM4-GCM (as the key's
+//! spec says) for data and data keys.
 //!
 //! Key material is wrapped under a master key. Ciphertexts handed to clients are
 //! framed like the ones in Huawei's documentation (spec §8.8): a header, the sealed
 //! data, then the 36-character key ID, so decrypt-data can find the key from the
 //! ciphertext alone. Clients treat the frame as opaque.
 
+use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::{Aes256Gcm, AesGcm, Nonce};
 use sha2::{Digest, Sha256};
 
 use crate::domain::KeyId;
+use crate::domain::key_spec::{HashAlgorithm, SymmetricCipher};
+
+/// SM4 in GCM with a 96-bit nonce and a 128-bit tag: the same construction as AES-GCM
+/// with the SM4 block cipher (GB/T 36624 and RFC 8998 describe SM4-GCM this way).
+type Sm4Gcm = AesGcm<sm4::Sm4, U12>;
 
 pub mod asymmetric_encryption;
 pub mod key_agreement;
@@ -106,34 +113,58 @@ fn version_aad(key_id: &KeyId, version: u32) -> Vec<u8> {
     format!("{key_id}#v{version}").into_bytes()
 }
 
-/// nonce || ciphertext || tag.
+/// nonce || ciphertext || tag, under AES-256-GCM (the master key's cipher).
 fn seal(key: &[u8], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    seal_with(SymmetricCipher::Aes256Gcm, key, plaintext, aad)
+}
+
+fn open(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, Unopenable> {
+    open_with(SymmetricCipher::Aes256Gcm, key, sealed, aad)
+}
+
+/// nonce || ciphertext || tag under `cipher`. The key must have the cipher's length
+/// (the material of a key of that spec always has).
+fn seal_with(cipher: SymmetricCipher, key: &[u8], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let nonce: [u8; NONCE_BYTES] = random_bytes(NONCE_BYTES).try_into().expect("12 bytes");
-    let sealed = cipher
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
-        .expect("AES-GCM encryption of in-memory data cannot fail");
+    let payload = Payload {
+        msg: plaintext,
+        aad,
+    };
+    let sealed = match cipher {
+        SymmetricCipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
+            .expect("a 32-byte AES-256 key")
+            .encrypt(&Nonce::from(nonce), payload),
+        SymmetricCipher::Sm4Gcm => Sm4Gcm::new_from_slice(key)
+            .expect("a 16-byte SM4 key")
+            .encrypt(&Nonce::from(nonce), payload),
+    }
+    .expect("GCM encryption of in-memory data cannot fail");
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
     out
 }
 
-fn open(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, Unopenable> {
+fn open_with(
+    cipher: SymmetricCipher,
+    key: &[u8],
+    sealed: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, Unopenable> {
     if sealed.len() < NONCE_BYTES + TAG_BYTES {
         return Err(Unopenable);
     }
-    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| Unopenable)?;
     let (nonce, body) = sealed.split_at(NONCE_BYTES);
     let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| Unopenable)?;
-    cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: body, aad })
-        .map_err(|_| Unopenable)
+    let payload = Payload { msg: body, aad };
+    match cipher {
+        SymmetricCipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
+            .map_err(|_| Unopenable)?
+            .decrypt(&Nonce::from(nonce), payload),
+        SymmetricCipher::Sm4Gcm => Sm4Gcm::new_from_slice(key)
+            .map_err(|_| Unopenable)?
+            .decrypt(&Nonce::from(nonce), payload),
+    }
+    .map_err(|_| Unopenable)
 }
 
 /// Binds a ciphertext to its key and to the caller's additional data, so neither can
@@ -152,24 +183,42 @@ fn associated_data(key_id: &KeyId, context: &[u8]) -> Vec<u8> {
 ///
 /// The version field was written as 0000 before keys could rotate: those frames name
 /// version 0, the key's first material, which every key keeps.
+///
+/// The frame does not name its cipher: the key it names does (its spec, fixed at
+/// creation), so decryption uses the cipher of the key's spec and never guesses.
+#[cfg(test)]
 pub fn encrypt_framed(
     key_id: &KeyId,
     material: &[u8],
     plaintext: &[u8],
     context: &[u8],
 ) -> Vec<u8> {
-    encrypt_framed_version(key_id, 0, material, plaintext, context)
+    encrypt_framed_version(
+        SymmetricCipher::Aes256Gcm,
+        key_id,
+        0,
+        material,
+        plaintext,
+        context,
+    )
 }
 
-/// As [`encrypt_framed`], with the material of version `version` of the key.
+/// As [`encrypt_framed`], under `cipher` (the key spec's), with the material of version
+/// `version` of the key.
 pub fn encrypt_framed_version(
+    cipher: SymmetricCipher,
     key_id: &KeyId,
     version: u32,
     material: &[u8],
     plaintext: &[u8],
     context: &[u8],
 ) -> Vec<u8> {
-    let sealed = seal(material, plaintext, &associated_data(key_id, context));
+    let sealed = seal_with(
+        cipher,
+        material,
+        plaintext,
+        &associated_data(key_id, context),
+    );
     let mut frame = Vec::with_capacity(4 + sealed.len() + KEY_ID_BYTES + 4 + TRAILER_BYTES);
     frame.extend_from_slice(&FRAME_MAGIC);
     let length = (4 + sealed.len() + KEY_ID_BYTES) as u16;
@@ -220,8 +269,10 @@ fn split_frame(frame: &[u8]) -> Result<(&[u8], KeyId), Unopenable> {
     Ok((&frame[4..length - KEY_ID_BYTES], key_id))
 }
 
-/// Decrypts a frame made by `encrypt_framed` for `key_id` with the same context.
+/// Decrypts a frame made by `encrypt_framed_version` for `key_id` with the same cipher
+/// and context.
 pub fn decrypt_framed(
+    cipher: SymmetricCipher,
     key_id: &KeyId,
     material: &[u8],
     frame: &[u8],
@@ -231,7 +282,7 @@ pub fn decrypt_framed(
     if &framed_key != key_id {
         return Err(Unopenable);
     }
-    open(material, sealed, &associated_data(key_id, context))
+    open_with(cipher, material, sealed, &associated_data(key_id, context))
 }
 
 /// The additional data for an AWS encryption context: the same bytes the Huawei
@@ -305,6 +356,19 @@ pub fn sha256(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
 
+/// The digest of `data` under `hash`, for the hashes data keys are checked with
+/// (SHA-256, and SM3 for SM4 keys); `None` for the others.
+pub fn digest(hash: HashAlgorithm, data: &[u8]) -> Option<Vec<u8>> {
+    match hash {
+        HashAlgorithm::Sha256 => Some(sha256(data)),
+        HashAlgorithm::Sm3 => {
+            use sm3::Digest as _;
+            Some(sm3::Sm3::digest(data).to_vec())
+        }
+        _ => None,
+    }
+}
+
 /// Lower-case hex SHA-256, as both request signatures and token storage write it.
 pub fn sha256_hex(data: &[u8]) -> String {
     crate::hex::lower(&Sha256::digest(data))
@@ -313,6 +377,99 @@ pub fn sha256_hex(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const AES: SymmetricCipher = SymmetricCipher::Aes256Gcm;
+
+    #[test]
+    fn sm4_gcm_frames_round_trip_and_do_not_open_as_aes() {
+        let material = random_bytes(16);
+        let frame = encrypt_framed_version(
+            SymmetricCipher::Sm4Gcm,
+            &key_id(),
+            2,
+            &material,
+            b"hello",
+            b"ctx",
+        );
+        assert_eq!(framed_key_version(&frame).unwrap(), (key_id(), 2));
+        assert_eq!(
+            decrypt_framed(
+                SymmetricCipher::Sm4Gcm,
+                &key_id(),
+                &material,
+                &frame,
+                b"ctx"
+            )
+            .unwrap(),
+            b"hello"
+        );
+        assert_eq!(
+            decrypt_framed(SymmetricCipher::Sm4Gcm, &key_id(), &material, &frame, b"x"),
+            Err(Unopenable)
+        );
+        // The wrong cipher, even with a key of its length, is an unopenable ciphertext.
+        assert_eq!(
+            decrypt_framed(AES, &key_id(), &material, &frame, b"ctx"),
+            Err(Unopenable)
+        );
+        let mut doubled = material.clone();
+        doubled.extend_from_slice(&material);
+        assert_eq!(
+            decrypt_framed(AES, &key_id(), &doubled, &frame, b"ctx"),
+            Err(Unopenable)
+        );
+    }
+
+    #[test]
+    fn sm4_gcm_matches_a_published_vector() {
+        // RFC 8998 Appendix A.1, SM4-GCM.
+        let key = crate::hex::decode("0123456789ABCDEFFEDCBA9876543210").unwrap();
+        let nonce = crate::hex::decode("00001234567800000000ABCD").unwrap();
+        let aad = crate::hex::decode("FEEDFACEDEADBEEFFEEDFACEDEADBEEFABADDAD2").unwrap();
+        let plaintext = crate::hex::decode(concat!(
+            "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCDDDDDDDDDDDDDDDD",
+            "EEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEEEAAAAAAAAAAAAAAAA"
+        ))
+        .unwrap();
+        let mut sealed = nonce.clone();
+        sealed.extend_from_slice(
+            &Sm4Gcm::new_from_slice(&key)
+                .unwrap()
+                .encrypt(
+                    &Nonce::from(<[u8; NONCE_BYTES]>::try_from(nonce.as_slice()).unwrap()),
+                    Payload {
+                        msg: &plaintext,
+                        aad: &aad,
+                    },
+                )
+                .unwrap(),
+        );
+        assert_eq!(
+            crate::hex::upper(&sealed[NONCE_BYTES..]),
+            concat!(
+                "17F399F08C67D5EE19D0DC9969C4BB7D5FD46FD3756489069157B282BB200735",
+                "D82710CA5C22F0CCFA7CBF93D496AC15A56834CBCF98C397B4024A2691233B8D",
+                "83DE3541E4C2B58177E065A9BF7B62EC"
+            )
+        );
+        assert_eq!(
+            open_with(SymmetricCipher::Sm4Gcm, &key, &sealed, &aad).unwrap(),
+            plaintext
+        );
+    }
+
+    #[test]
+    fn data_key_digests_are_sha256_or_sm3() {
+        assert_eq!(
+            crate::hex::lower(&digest(HashAlgorithm::Sm3, b"abc").unwrap()),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        assert_eq!(
+            digest(HashAlgorithm::Sha256, b"abc").unwrap(),
+            sha256(b"abc")
+        );
+        assert_eq!(digest(HashAlgorithm::Sha1, b"abc"), None);
+    }
 
     #[test]
     fn grant_tokens_are_fresh_opaque_and_unforgeable() {
@@ -365,7 +522,7 @@ mod tests {
         let frame = encrypt_framed(&key_id(), &material, b"hello", b"ctx");
         assert_eq!(framed_key_id(&frame).unwrap(), key_id());
         assert_eq!(
-            decrypt_framed(&key_id(), &material, &frame, b"ctx").unwrap(),
+            decrypt_framed(AES, &key_id(), &material, &frame, b"ctx").unwrap(),
             b"hello"
         );
     }
@@ -375,10 +532,10 @@ mod tests {
         let material = random_bytes(KEY_BYTES);
         let old = encrypt_framed(&key_id(), &material, b"old", b"");
         assert_eq!(framed_key_version(&old).unwrap(), (key_id(), 0));
-        let new = encrypt_framed_version(&key_id(), 7, &material, b"new", b"");
+        let new = encrypt_framed_version(AES, &key_id(), 7, &material, b"new", b"");
         assert_eq!(framed_key_version(&new).unwrap(), (key_id(), 7));
         assert_eq!(
-            decrypt_framed(&key_id(), &material, &new, b"").unwrap(),
+            decrypt_framed(AES, &key_id(), &material, &new, b"").unwrap(),
             b"new"
         );
         let master = MasterKey::generate();
@@ -405,29 +562,29 @@ mod tests {
         let material = random_bytes(KEY_BYTES);
         let frame = encrypt_framed(&key_id(), &material, b"secret", b"ctx");
         assert_eq!(
-            decrypt_framed(&key_id(), &material, &frame, b"other"),
+            decrypt_framed(AES, &key_id(), &material, &frame, b"other"),
             Err(Unopenable)
         );
         assert_eq!(
-            decrypt_framed(&key_id(), &random_bytes(KEY_BYTES), &frame, b"ctx"),
+            decrypt_framed(AES, &key_id(), &random_bytes(KEY_BYTES), &frame, b"ctx"),
             Err(Unopenable)
         );
         for i in 0..frame.len() {
             let mut bad = frame.clone();
             bad[i] ^= 0x01;
             assert!(
-                decrypt_framed(&key_id(), &material, &bad, b"ctx").is_err(),
+                decrypt_framed(AES, &key_id(), &material, &bad, b"ctx").is_err(),
                 "byte {i}"
             );
         }
         assert_eq!(
-            decrypt_framed(&key_id(), &material, &frame[..frame.len() - 1], b"ctx"),
+            decrypt_framed(AES, &key_id(), &material, &frame[..frame.len() - 1], b"ctx"),
             Err(Unopenable)
         );
         assert_eq!(framed_key_id(b"short"), Err(Unopenable));
         let other = KeyId::parse("bb6a3d22-dc93-47ac-b5bd-88df7ad35f1e").unwrap();
         assert_eq!(
-            decrypt_framed(&other, &material, &frame, b"ctx"),
+            decrypt_framed(AES, &other, &material, &frame, b"ctx"),
             Err(Unopenable)
         );
     }

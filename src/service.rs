@@ -34,7 +34,7 @@ use crate::store::{AuditEntry, Refusal, Store, StoreError};
 mod seed;
 pub use seed::SeedError;
 mod rotation;
-pub use rotation::KeyRotationStatus;
+pub use rotation::{KeyRotationStatus, ReEncryptSide};
 mod tags;
 
 mod key_pairs;
@@ -169,6 +169,13 @@ impl From<StoreError> for KmsError {
 fn key_type_failure(key: &Key, error: crypto::key_error::KeyTypeError) -> KmsError {
     tracing::error!(key_id = %key.key_id, %error, "key-type cryptography failed after the checks passed");
     KmsError::Internal
+}
+
+/// The cipher of a symmetric key's framed ciphertexts, from its spec. The framed paths
+/// only run on symmetric keys (`material_checked` sees to it), so anything else is a bug.
+fn frame_cipher(key: &Key) -> Result<crate::domain::key_spec::SymmetricCipher, KmsError> {
+    let (spec, _) = key.spec_and_usage()?;
+    spec.symmetric_cipher().ok_or(KmsError::Internal)
 }
 
 /// One answer for every ciphertext that does not open, whatever the reason (not a frame,
@@ -697,15 +704,6 @@ impl Kms {
         } else {
             KeyState::Enabled
         };
-        if request.key_spec == KeySpec::Sm4 {
-            // SM4 has no cipher in this build (the framed ciphertext is AES-256-GCM);
-            // refused rather than made into a key that cannot encrypt.
-            return Err(KmsError::KeyType(KeySpecError::Unsupported {
-                field: "key_spec",
-                value: "SM4".into(),
-                reason: "SM4 encryption is not implemented; use AES_256.",
-            }));
-        }
         let key_id = KeyId::generate();
         let wrapped_material = if external {
             None
@@ -1683,9 +1681,45 @@ impl Kms {
             return Err(KmsError::DryRunSucceeded);
         }
         let (version, material) = self.current_material(&key, first).await?;
-        let frame =
-            crypto::encrypt_framed_version(&key.key_id, version, &material, plaintext, context);
+        let frame = crypto::encrypt_framed_version(
+            frame_cipher(&key)?,
+            &key.key_id,
+            version,
+            &material,
+            plaintext,
+            context,
+        );
         self.record_use(caller, &key, action).await;
+        Ok((key, frame))
+    }
+
+    /// encrypt-datakey: as [`Kms::encrypt`] for a data key that comes with its digest,
+    /// which must be the key spec's data key digest (SHA-256, SM3 for an SM4 key).
+    pub async fn encrypt_datakey(
+        &self,
+        caller: &Caller,
+        key_ref: &KeyRef,
+        data_key: &[u8],
+        digest: &[u8],
+        context: &[u8],
+    ) -> Result<(Key, Vec<u8>), KmsError> {
+        let (key, first) = self
+            .material_for(caller, key_ref, Action::EncryptDatakey, context)
+            .await?;
+        let (spec, _) = key.spec_and_usage()?;
+        if crypto::digest(spec.data_key_digest(), data_key).as_deref() != Some(digest) {
+            return Err(KmsError::DekHashMismatch);
+        }
+        let (version, material) = self.current_material(&key, first).await?;
+        let frame = crypto::encrypt_framed_version(
+            frame_cipher(&key)?,
+            &key.key_id,
+            version,
+            &material,
+            data_key,
+            context,
+        );
+        self.record_use(caller, &key, Action::EncryptDatakey).await;
         Ok((key, frame))
     }
 
@@ -1707,19 +1741,21 @@ impl Kms {
         if dry_run {
             return Err(KmsError::DryRunSucceeded);
         }
-        let plaintext = crypto::decrypt_framed(&key.key_id, &material, frame, context)
-            .map_err(|_| unopenable())?;
+        let plaintext =
+            crypto::decrypt_framed(frame_cipher(&key)?, &key.key_id, &material, frame, context)
+                .map_err(|_| unopenable())?;
         self.record_use(caller, &key, Action::DecryptData).await;
         Ok((key, plaintext))
     }
 
+    /// decrypt-datakey: the data key and its digest (the key spec's data key digest).
     pub async fn decrypt_datakey(
         &self,
         caller: &Caller,
         key_ref: &KeyRef,
         frame: &[u8],
         context: &[u8],
-    ) -> Result<Vec<u8>, KmsError> {
+    ) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
         let (key, first) = self
             .material_for(caller, key_ref, Action::DecryptDatakey, context)
             .await?;
@@ -1727,10 +1763,13 @@ impl Kms {
             .map_err(|_| unopenable())?
             .1;
         let material = self.version_material(&key, version, first).await?;
-        let plaintext = crypto::decrypt_framed(&key.key_id, &material, frame, context)
-            .map_err(|_| unopenable())?;
+        let data_key =
+            crypto::decrypt_framed(frame_cipher(&key)?, &key.key_id, &material, frame, context)
+                .map_err(|_| unopenable())?;
+        let (spec, _) = key.spec_and_usage()?;
+        let digest = crypto::digest(spec.data_key_digest(), &data_key).ok_or(KmsError::Internal)?;
         self.record_use(caller, &key, Action::DecryptDatakey).await;
-        Ok(plaintext)
+        Ok((data_key, digest))
     }
 
     /// AWS GetKeyLastUsage: the key and its last successful cryptographic operation.

@@ -54,6 +54,8 @@ from huaweicloudsdkkms.v2 import (
     CreateRandomRequest,
     DecryptDataRequest,
     DecryptDataRequestBody,
+    DecryptDatakeyRequest,
+    DecryptDatakeyRequestBody,
     DeleteKeyRequest,
     DeriveSharedSecretRequest,
     DeriveSharedSecretRequestBody,
@@ -62,6 +64,8 @@ from huaweicloudsdkkms.v2 import (
     EnableKeyRotationRequest,
     EncryptDataRequest,
     EncryptDataRequestBody,
+    EncryptDatakeyRequest,
+    EncryptDatakeyRequestBody,
     GenRandomRequestBody,
     GenerateMacRequest,
     GenerateMacRequestBody,
@@ -779,6 +783,83 @@ def test_key_rotation_and_re_encrypt():
     assert alice.decrypt_data(DecryptDataRequest(body=body)).plain_text == "before"
     no_permission_on_key(lambda: kms("bob").re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
         cipher_text=old, destination_key_id=destination))), "kms:ReEncryptFrom", key_id)
+
+
+def test_sm4_keys_through_the_sdk():
+    import hashlib
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-sm4-" + uuid.uuid4().hex[:12], key_spec="SM4")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    assert describe(alice, key_id).key_spec == "SM4"
+    sealed = alice.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(
+        key_id=key_id, plain_text="guo mi", encryption_algorithm="SYMMETRIC_DEFAULT",
+        additional_authenticated_data="aad")))
+    opened = alice.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=sealed.cipher_text, additional_authenticated_data="aad")))
+    assert opened.key_id == key_id and opened.plain_text == "guo mi"
+
+    # A 128-bit SM4 data key; decrypt-datakey answers its SM3 digest.
+    made = alice.create_datakey(CreateDatakeyRequest(body=CreateDatakeyRequestBody(key_id=key_id, key_spec="SM4")))
+    assert len(made.plain_text) == 32
+    dek = bytes.fromhex(made.plain_text)
+    opened = alice.decrypt_datakey(DecryptDatakeyRequest(body=DecryptDatakeyRequestBody(
+        key_id=key_id, cipher_text=made.cipher_text, datakey_cipher_length="16")))
+    assert opened.data_key == made.plain_text
+    assert opened.datakey_dgst == hashlib.new("sm3", dek).hexdigest().upper()
+    # encrypt-datakey under an SM4 key takes the SM3 digest, not SHA-256.
+    with_sm3 = (dek + hashlib.new("sm3", dek).digest()).hex().upper()
+    sealed = alice.encrypt_datakey(EncryptDatakeyRequest(body=EncryptDatakeyRequestBody(
+        key_id=key_id, plain_text=with_sm3, datakey_plain_length="16")))
+    assert sealed.datakey_length == "16"
+    with_sha256 = (dek + hashlib.sha256(dek).digest()).hex().upper()
+    expect_error(lambda: alice.encrypt_datakey(EncryptDatakeyRequest(body=EncryptDatakeyRequestBody(
+        key_id=key_id, plain_text=with_sha256, datakey_plain_length="16"))), 400, "KMS.2103")
+
+
+def test_re_encrypt_from_and_to_key_pairs_checked_by_cryptography():
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-rsa-re-" + uuid.uuid4().hex[:12], key_spec="RSA_2048",
+                                key_usage="ENCRYPT_DECRYPT")
+    rsa = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    body = CreateKeyRequestBody(key_alias="sdk-sm2-re-" + uuid.uuid4().hex[:12], key_spec="SM2",
+                                key_usage="ENCRYPT_DECRYPT")
+    sm2 = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    symmetric = create_key(alice)
+
+    # cryptography encrypts offline with the RSA public key; re-encrypt moves it to the symmetric key.
+    pem = alice.show_public_key(ShowPublicKeyRequest(body=OperateKeyRequestBody(key_id=rsa))).public_key
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    offline = serialization.load_pem_public_key(pem.encode()).encrypt(b"made offline", oaep)
+    moved = alice.re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
+        cipher_text=base64.b64encode(offline).decode(), source_key_id=rsa,
+        source_encryption_algorithm="RSAES_OAEP_SHA_1", destination_key_id=symmetric)))
+    assert (moved.source_key_id, moved.key_id) == (rsa, symmetric)
+    assert moved.source_encryption_algorithm == "RSAES_OAEP_SHA_1"
+    assert moved.destination_encryption_algorithm == "SYMMETRIC_DEFAULT"
+    assert decrypt(alice, moved.cipher_text).plain_text == "made offline"
+
+    # And on to the SM2 key, whose ciphertext decrypt-data opens with its key and algorithm.
+    to_sm2 = alice.re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
+        cipher_text=moved.cipher_text, destination_key_id=sm2, destination_encryption_algorithm="SM2_ENCRYPT")))
+    opened = alice.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=to_sm2.cipher_text, key_id=sm2, encryption_algorithm="SM2_ENCRYPT")))
+    assert opened.plain_text == "made offline"
+
+    # A key pair's ciphertext needs its key; an algorithm the key lacks is refused.
+    expect_error(lambda: alice.re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
+        cipher_text=to_sm2.cipher_text, source_encryption_algorithm="SM2_ENCRYPT",
+        destination_key_id=symmetric))), 400, "KMS.0204")
+    expect_error(lambda: alice.re_encrypt(ReEncryptRequest(body=ReEncryptRequestBody(
+        cipher_text=to_sm2.cipher_text, source_key_id=sm2, source_encryption_algorithm="RSAES_OAEP_SHA_256",
+        destination_key_id=symmetric))), 400, "KMS.0308")
+
+
 # ---- Tags and aliases (issue 13)
 
 

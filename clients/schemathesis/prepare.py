@@ -69,12 +69,19 @@ peer = call("create-key", {"key_alias": f"schemathesis-peer-{run}", "key_spec": 
                            "key_usage": "KEY_AGREEMENT"})["key_info"]["key_id"]
 pem = call("get-publickey", {"key_id": peer})["public_key"]
 peer_public = "".join(line for line in pem.splitlines() if line and not line.startswith("-----"))
+# An RSA encryption key and a ciphertext of it, for re-encrypt from a key pair (the service
+# call AWS ReEncrypt uses) to the managed symmetric key.
+encrypter = call("create-key", {"key_alias": f"schemathesis-rsa-{run}", "key_spec": "RSA_2048",
+                                "key_usage": "ENCRYPT_DECRYPT"})["key_info"]["key_id"]
+rsa_cipher = call("encrypt-data", {"key_id": encrypter, "plain_text": "hello",
+                                   "encryption_algorithm": "RSAES_OAEP_SHA_256"})["cipher_text"]
 # A key for tag, alias and rotation examples, so they change neither examples' key.
 managed = call("create-key", {"key_alias": f"schemathesis-managed-{run}"})["key_info"]["key_id"]
 call("aliases", {"key_id": managed, "alias": f"schemathesis-alias-{run}"})
 
 examples = {
-    "create-key": {"key_alias": f"schemathesis-example-{run}", "key_description": "made by schemathesis"},
+    "create-key": {"key_alias": f"schemathesis-example-{run}", "key_description": "made by schemathesis",
+                   "key_spec": "SM4"},
     "describe-key": {"key_id": key},
     "list-keys": {"limit": "10", "key_state": "2"},
     "create-grant": {"key_id": key, "grantee_principal": "ca401000000000000000000000000003",
@@ -90,7 +97,7 @@ examples = {
     "cancel-key-deletion": {"key_id": other},
     "encrypt-data": {"key_id": key, "plain_text": "hello", "encryption_context": {"purpose": "test"}},
     "decrypt-data": {"cipher_text": cipher},
-    "create-datakey": {"key_id": key, "key_spec": "AES_128"},
+    "create-datakey": {"key_id": key, "key_spec": "SM4"},
     "create-datakey-without-plaintext": {"key_id": key, "datakey_length": 256},
     "encrypt-datakey": {"key_id": key, "plain_text": (dek + hashlib.sha256(dek).digest()).hex().upper(),
                         "datakey_plain_length": "16"},
@@ -110,7 +117,8 @@ examples = {
     "update-key-rotation-interval": {"key_id": managed, "rotation_interval": 90},
     "get-key-rotation-status": {"key_id": managed},
     "rotate-on-demand": {"key_id": managed},
-    "re-encrypt": {"cipher_text": cipher, "destination_key_id": managed},
+    "re-encrypt": {"cipher_text": rsa_cipher, "source_key_id": encrypter,
+                   "source_encryption_algorithm": "RSAES_OAEP_SHA_256", "destination_key_id": managed},
     "aliases": {"key_id": managed, "alias": f"schemathesis-example-alias-{run}"},
     "alias/associate": {"alias": f"schemathesis-alias-{run}", "target_key_id": managed},
     "update-key-alias": {"key_id": managed, "key_alias": f"schemathesis-renamed-{run}"},

@@ -119,7 +119,9 @@ pub enum KmsError {
     DekCipherLengthMismatch(String),
     #[error("datakey_length must be in the range 8 bits to 8,192 bits: {0}")]
     DatakeyLengthOutOfRange(String),
-    #[error("key_spec can only be AES_128 or AES_256.")]
+    #[error(
+        "key_spec can only be AES_256, AES_128, SM4, HMAC_256, HMAC_384, HMAC_512 or HMAC_SM3."
+    )]
     InvalidDatakeySpec,
     #[error("datakey_length must be a multiple of 8.")]
     DatakeyLengthNotByteAligned,

@@ -164,6 +164,13 @@ pub enum Curve {
     Ed25519,
 }
 
+/// The cipher of a symmetric key's ciphertexts, fixed by its spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SymmetricCipher {
+    Aes256Gcm,
+    Sm4Gcm,
+}
+
 /// Every key spec either cloud can create, as one type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeySpec {
@@ -650,6 +657,26 @@ impl KeySpec {
     /// encryption keys only, in both clouds (AWS: "asymmetric and HMAC KMS keys cannot be
     /// rotated"; Huawei KMS.0324 "RSA keys cannot be rotated"). Origin rules (imported
     /// material) are the service's: they depend on more than the spec.
+    /// The cipher of a symmetric key's ciphertexts: AES-256-GCM, or SM4-GCM for SM4 keys.
+    /// `None` for key pairs and HMAC keys.
+    pub fn symmetric_cipher(self) -> Option<SymmetricCipher> {
+        match self {
+            Self::Aes256 => Some(SymmetricCipher::Aes256Gcm),
+            Self::Sm4 => Some(SymmetricCipher::Sm4Gcm),
+            _ => None,
+        }
+    }
+
+    /// The digest that accompanies a data key in encrypt-datakey's `plain_text` and
+    /// decrypt-datakey's `datakey_dgst`: SHA-256, SM3 for SM4 keys (Huawei's
+    /// EncryptDatakeyRequestBody: "SHA256 ... or SM3 for SM4 keys").
+    pub fn data_key_digest(self) -> HashAlgorithm {
+        match self {
+            Self::Sm4 => HashAlgorithm::Sm3,
+            _ => HashAlgorithm::Sha256,
+        }
+    }
+
     pub fn supports_rotation(self) -> bool {
         self.family() == KeyFamily::Symmetric
     }
@@ -2061,6 +2088,28 @@ mod tests {
             Err(KeySpecError::Unsupported { .. })
         ));
         assert!(WrappingKeySpec::parse("RSA_1024").is_err());
+    }
+
+    #[test]
+    fn symmetric_ciphers_and_data_key_digests_follow_the_spec() {
+        assert_eq!(
+            KeySpec::Aes256.symmetric_cipher(),
+            Some(SymmetricCipher::Aes256Gcm)
+        );
+        assert_eq!(
+            KeySpec::Sm4.symmetric_cipher(),
+            Some(SymmetricCipher::Sm4Gcm)
+        );
+        for spec in KeySpec::ALL {
+            assert_eq!(
+                spec.symmetric_cipher().is_some(),
+                spec.family() == KeyFamily::Symmetric,
+                "{spec:?}"
+            );
+        }
+        assert_eq!(KeySpec::Sm4.generated_secret_len(), Some(16));
+        assert_eq!(KeySpec::Sm4.data_key_digest(), HashAlgorithm::Sm3);
+        assert_eq!(KeySpec::Aes256.data_key_digest(), HashAlgorithm::Sha256);
     }
 
     #[test]

@@ -18,7 +18,6 @@
 
 use std::ops::RangeInclusive;
 
-use super::key_spec::KeySpec;
 use super::{Dialect, Key, KeyState, KmsError};
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -151,7 +150,7 @@ pub fn check_period(dialect: Dialect, days: i64) -> Result<(), KmsError> {
 /// Whether the key's type and origin let it rotate.
 pub fn check_rotatable(key: &Key) -> Result<(), KmsError> {
     let (spec, _) = key.spec_and_usage()?;
-    if !spec.supports_rotation() || spec == KeySpec::Sm4 {
+    if !spec.supports_rotation() {
         return Err(KmsError::RotationUnsupportedKeyType(format!(
             "{} keys cannot be rotated: only symmetric encryption keys rotate.",
             key.key_spec

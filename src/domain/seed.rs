@@ -266,9 +266,6 @@ fn plan_key(
             .or_else(|_| KeySpec::parse(Cloud::Aws, name))
             .map_err(|e| format!("key_spec {name:?} is not a key spec: {e}"))?,
     };
-    if spec == KeySpec::Sm4 {
-        return Err("SM4 keys are not implemented; use AES_256".into());
-    }
     let usage = entry
         .key_usage
         .as_deref()
@@ -553,6 +550,18 @@ mod tests {
     }
 
     #[test]
+    fn sm4_keys_may_be_seeded() {
+        let plan = plan_of(&format!(
+            r#"{{"keys":[{{"key_id":"{KEY}","owner":"alice","key_spec":"SM4",
+                "material_hex":"000102030405060708090a0b0c0d0e0f"}}]}}"#
+        ))
+        .unwrap();
+        assert_eq!(plan.keys[0].key.key_spec, "SM4");
+        assert_eq!(plan.keys[0].key.key_usage, "ENCRYPT_DECRYPT");
+        assert_eq!(plan.keys[0].material.as_ref().unwrap().len(), 16);
+    }
+
+    #[test]
     fn every_bad_entry_is_refused_with_its_place() {
         let key =
             |fields: &str| format!(r#"{{"keys":[{{"key_id":"{KEY}","owner":"alice"{fields}}}]}}"#);
@@ -565,7 +574,6 @@ mod tests {
             (r#"{"keys":[{"key_id":"nope","owner":"alice"}]}"#.to_owned(), "seed key #1"),
             (key(r#","extra":1"#), "unknown field"),
             (key(r#","key_spec":"AES_512""#), "key_spec"),
-            (key(r#","key_spec":"SM4""#), "SM4"),
             (key(r#","key_spec":"RSA_2048","key_usage":"GENERATE_VERIFY_MAC""#), "GENERATE_VERIFY_MAC"),
             (key(r#","material_hex":"0g""#), "material_hex"),
             (key(r#","material_hex":"00","material_base64":"AA==""#), "not both"),

@@ -13,7 +13,7 @@ impl Kms {
     /// The key pair for an asymmetric Encrypt or Decrypt, authorized, with the algorithm
     /// checked against the key. Key pairs take no encryption context or additional data
     /// (AWS: "not supported on asymmetric KMS keys").
-    async fn asymmetric_material(
+    pub(super) async fn asymmetric_material(
         &self,
         caller: &Caller,
         key_ref: &KeyRef,
@@ -160,6 +160,7 @@ impl Kms {
         .map_err(|error| key_type_failure(&key, error))?;
         let (version, material) = self.current_material(&key, first).await?;
         let private_key_ciphertext = crypto::encrypt_framed_version(
+            super::frame_cipher(&key)?,
             &key.key_id,
             version,
             &material,

@@ -5,9 +5,10 @@
 //! lazily, in the store's transaction on the locked key, by the first request that uses the
 //! key for encryption or reads its rotation after the clock passed the due date.
 
-use super::{Kms, now_millis, unopenable};
+use super::{Kms, frame_cipher, key_type_failure, now_millis, unopenable};
 use crate::crypto;
 use crate::domain::authz::{Action, KeyNaming};
+use crate::domain::key_spec::{Cloud, EncryptionAlgorithm, KeySpec};
 use crate::domain::rotation::{self, KeyRotation, RotationChange, RotationState};
 use crate::domain::{Caller, Key, KeyRef, KmsError, Page};
 use crate::store::{Refusal, StoreError};
@@ -30,10 +31,16 @@ impl Kms {
         self.store.move_clock(delta_ms).await
     }
 
-    /// New material for a version of `key`, wrapped for that version.
-    fn new_version_material(&self, key: &crate::domain::KeyId, version: u32) -> Vec<u8> {
-        let material = crypto::random_bytes(crypto::KEY_BYTES);
-        self.master_key.wrap_version(key, version, &material)
+    /// New material for a version of `key`, as long as its spec's (32 bytes of AES-256,
+    /// 16 of SM4), wrapped for that version. Only symmetric keys rotate (`rotation::plan`
+    /// refuses the others before this runs).
+    fn new_version_material(&self, key: &Key, version: u32) -> Vec<u8> {
+        let length = KeySpec::from_stored(&key.key_spec)
+            .and_then(KeySpec::generated_secret_len)
+            .unwrap_or(crypto::KEY_BYTES);
+        let material = crypto::random_bytes(length);
+        self.master_key
+            .wrap_version(&key.key_id, version, &material)
     }
 
     /// enable-key-rotation, disable-key-rotation, update-key-rotation-interval and
@@ -50,7 +57,7 @@ impl Kms {
             let key = self.decide_on_locked_key(caller, action, key_ref, key)?;
             rotation::plan(key, state, change).map_err(Refusal::Denied)
         };
-        let wrap = |version: u32| self.new_version_material(&key_ref.id, version);
+        let wrap = |key: &Key, version: u32| self.new_version_material(key, version);
         let result = self
             .store
             .change_rotation(&key_ref.id, now_millis(), &decide, &wrap)
@@ -84,7 +91,7 @@ impl Kms {
                 key.key_id.to_string(),
             ))),
         };
-        let wrap = |version: u32| self.new_version_material(&key.key_id, version);
+        let wrap = |key: &Key, version: u32| self.new_version_material(key, version);
         let (_, state) = self
             .store
             .change_rotation(&key.key_id, now_millis(), &decide, &wrap)
@@ -208,51 +215,162 @@ impl Kms {
         Ok((key, material))
     }
 
-    /// re-encrypt / ReEncrypt: decrypts under the key the ciphertext names (ReEncryptFrom,
-    /// with `source_context`) and encrypts under `destination` (ReEncryptTo, with
-    /// `destination_context`), without the plaintext leaving the service. Both keys are
-    /// authorized before anything is decrypted; with `dry_run` the checks are all that runs.
+    /// re-encrypt / ReEncrypt: decrypts under the source key (ReEncryptFrom, with the
+    /// source's context) and encrypts under the destination key (ReEncryptTo, with the
+    /// destination's), without the plaintext leaving the service. Each side has its
+    /// algorithm: SYMMETRIC_DEFAULT is a frame of a symmetric key (the source key comes
+    /// from the frame and must match `source.key` if given); RSAES-OAEP and SM2 are the
+    /// bare ciphertexts of an ENCRYPT_DECRYPT key pair, whose source key must be named,
+    /// as in Encrypt and Decrypt. Both keys are authorized and their algorithms checked
+    /// before anything is decrypted; with `dry_run` the checks are all that runs.
     /// Returns the source key, the destination key and the new ciphertext.
-    #[allow(clippy::too_many_arguments)]
     pub async fn re_encrypt(
         &self,
         caller: &Caller,
-        source: Option<&KeyRef>,
-        frame: &[u8],
-        source_context: &[u8],
-        destination: &KeyRef,
-        destination_context: &[u8],
+        source: ReEncryptSide<'_>,
+        ciphertext: &[u8],
+        destination: ReEncryptSide<'_>,
         dry_run: bool,
+        cloud: Cloud,
     ) -> Result<(Key, Key, Vec<u8>), KmsError> {
-        let (source_key, source_material) = self
-            .frame_material(caller, source, frame, source_context, Action::ReEncryptFrom)
-            .await?;
-        let (destination_key, first) = self
-            .material_for(
-                caller,
-                destination,
-                Action::ReEncryptTo,
-                destination_context,
-            )
-            .await?;
+        let from = if source.algorithm == EncryptionAlgorithm::SymmetricDefault {
+            let (key, material) = self
+                .frame_material(
+                    caller,
+                    source.key,
+                    ciphertext,
+                    source.context,
+                    Action::ReEncryptFrom,
+                )
+                .await?;
+            Opener::Frame(key, material)
+        } else {
+            let key_ref = source.key.ok_or(KmsError::MissingParameter(match cloud {
+                Cloud::Aws => "SourceKeyId",
+                Cloud::Huawei => "source_key_id",
+            }))?;
+            let (key, spec, material) = self
+                .asymmetric_material(
+                    caller,
+                    key_ref,
+                    Action::ReEncryptFrom,
+                    source.algorithm,
+                    source.context,
+                    cloud,
+                )
+                .await?;
+            Opener::Pair(key, spec, material)
+        };
+        let destination_ref = destination
+            .key
+            .ok_or(KmsError::MissingParameter(match cloud {
+                Cloud::Aws => "DestinationKeyId",
+                Cloud::Huawei => "destination_key_id",
+            }))?;
+        let to_key = if destination.algorithm == EncryptionAlgorithm::SymmetricDefault {
+            let (key, first) = self
+                .material_for(
+                    caller,
+                    destination_ref,
+                    Action::ReEncryptTo,
+                    destination.context,
+                )
+                .await?;
+            Sealer::Frame(key, first)
+        } else {
+            let (key, spec, material) = self
+                .asymmetric_material(
+                    caller,
+                    destination_ref,
+                    Action::ReEncryptTo,
+                    destination.algorithm,
+                    destination.context,
+                    cloud,
+                )
+                .await?;
+            Sealer::Pair(key, spec, material)
+        };
         if dry_run {
             return Err(KmsError::DryRunSucceeded);
         }
-        let plaintext =
-            crypto::decrypt_framed(&source_key.key_id, &source_material, frame, source_context)
+        let (source_key, plaintext) = match from {
+            Opener::Frame(key, material) => {
+                let plaintext = crypto::decrypt_framed(
+                    frame_cipher(&key)?,
+                    &key.key_id,
+                    &material,
+                    ciphertext,
+                    source.context,
+                )
                 .map_err(|_| unopenable())?;
-        let (version, material) = self.current_material(&destination_key, first).await?;
-        let new_frame = crypto::encrypt_framed_version(
-            &destination_key.key_id,
-            version,
-            &material,
-            &plaintext,
-            destination_context,
-        );
+                (key, plaintext)
+            }
+            Opener::Pair(key, spec, material) => {
+                let plaintext = crypto::asymmetric_encryption::decrypt(
+                    spec,
+                    &material,
+                    source.algorithm,
+                    ciphertext,
+                )
+                .map_err(|_| unopenable())?;
+                (key, plaintext)
+            }
+        };
+        let (destination_key, new_ciphertext) = match to_key {
+            Sealer::Frame(key, first) => {
+                let (version, material) = self.current_material(&key, first).await?;
+                let new_frame = crypto::encrypt_framed_version(
+                    frame_cipher(&key)?,
+                    &key.key_id,
+                    version,
+                    &material,
+                    &plaintext,
+                    destination.context,
+                );
+                (key, new_frame)
+            }
+            Sealer::Pair(key, spec, material) => {
+                // The plaintext's length is known only now: a destination key pair too
+                // small for it is the request's error, as in Encrypt.
+                spec.check_plaintext_len(destination.algorithm, plaintext.len(), cloud)
+                    .map_err(KmsError::KeyType)?;
+                let new_ciphertext = crypto::asymmetric_encryption::encrypt(
+                    spec,
+                    &material,
+                    destination.algorithm,
+                    &plaintext,
+                )
+                .map_err(|error| key_type_failure(&key, error))?;
+                (key, new_ciphertext)
+            }
+        };
         self.record_use(caller, &source_key, Action::ReEncryptFrom)
             .await;
         self.record_use(caller, &destination_key, Action::ReEncryptTo)
             .await;
-        Ok((source_key, destination_key, new_frame))
+        Ok((source_key, destination_key, new_ciphertext))
     }
+}
+
+/// One side of a re-encryption: the key (the source's is optional for a frame, which
+/// names its key), the algorithm and the context (additional data).
+#[derive(Clone, Copy)]
+pub struct ReEncryptSide<'a> {
+    pub key: Option<&'a KeyRef>,
+    pub algorithm: EncryptionAlgorithm,
+    pub context: &'a [u8],
+}
+
+/// How the source ciphertext opens: a frame under a symmetric key's material version, or
+/// a key pair's bare ciphertext.
+enum Opener {
+    Frame(Key, Vec<u8>),
+    Pair(Key, KeySpec, Vec<u8>),
+}
+
+/// How the new ciphertext is made: a frame under the symmetric key (its first material,
+/// the current version is read when sealing), or with a key pair's public half.
+enum Sealer {
+    Frame(Key, Vec<u8>),
+    Pair(Key, KeySpec, Vec<u8>),
 }

@@ -149,8 +149,9 @@ pub type RotationDecide<'a> = &'a (
             + Send
             + Sync
     );
-/// Makes new material for version `n` of the key, wrapped under the master key.
-pub type WrapVersion<'a> = &'a (dyn Fn(u32) -> Vec<u8> + Send + Sync);
+/// New material for version `version` of the locked key (its spec says how long), wrapped
+/// under the master key.
+pub type WrapVersion<'a> = &'a (dyn Fn(&Key, u32) -> Vec<u8> + Send + Sync);
 
 /// Key rotation and the emulator's clock (migration 0009).
 #[async_trait]

@@ -274,7 +274,7 @@ macro_rules! impl_rotation_store {
                     )
                     .bind(key_id.as_str())
                     .bind(i64::from(version))
-                    .bind(wrap(version))
+                    .bind(wrap(&key, version))
                     .bind(*date)
                     .bind(kind.as_str())
                     .execute(&mut *tx)

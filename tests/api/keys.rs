@@ -55,7 +55,7 @@ async fn create_key_validation(app: &TestApp) {
             json!({"key_alias": "ok", "key_spec": "AES_256", "key_usage": "SIGN_VERIFY"}),
             "KMS.0308",
         ),
-        (json!({"key_alias": "ok", "key_spec": "SM4"}), "KMS.0308"),
+        (json!({"key_alias": "ok", "key_spec": "SM5"}), "KMS.0308"),
         (json!({"key_alias": "ok", "origin": "hsm"}), "KMS.0308"),
     ];
     for (body, code) in cases {

@@ -38,5 +38,6 @@ mod rotation;
 mod secrets;
 mod seed;
 mod signature_replay;
+mod sm4;
 mod snapshot;
 mod tags;

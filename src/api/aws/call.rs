@@ -270,7 +270,13 @@ impl Call<'_> {
     /// `EncryptionAlgorithm`, SYMMETRIC_DEFAULT when absent. Whether the key supports it
     /// is the service's question.
     pub fn encryption_algorithm(&self) -> Result<EncryptionAlgorithm, AwsError> {
-        match self.body.optional_str("EncryptionAlgorithm")? {
+        self.encryption_algorithm_field("EncryptionAlgorithm")
+    }
+
+    /// An encryption algorithm field (ReEncrypt has a source and a destination one),
+    /// SYMMETRIC_DEFAULT when absent.
+    pub fn encryption_algorithm_field(&self, field: &str) -> Result<EncryptionAlgorithm, AwsError> {
+        match self.body.optional_str(field)? {
             None => Ok(EncryptionAlgorithm::default_for_request()),
             Some(name) => EncryptionAlgorithm::parse(Cloud::Aws, name)
                 .map_err(|e| self.kms_error(None, KmsError::KeyType(e))),

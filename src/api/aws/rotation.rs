@@ -11,8 +11,10 @@ use super::call::{Call, NamedKey, paged};
 use super::error::{AwsError, Context, from_kms};
 use crate::crypto;
 use crate::domain::authz::Action;
+use crate::domain::key_spec::Cloud;
 use crate::domain::rotation::{self, RotationChange};
 use crate::domain::{Dialect, KeyState, KmsError};
+use crate::service::ReEncryptSide;
 
 /// AWS: ListKeyRotations' Limit is 1–1000, 100 by default.
 const ROTATION_PAGE_MAX: i64 = 1000;
@@ -115,7 +117,7 @@ pub(super) async fn list(call: &Call<'_>) -> Result<Value, AwsError> {
 }
 
 pub(super) async fn re_encrypt(call: &Call<'_>) -> Result<Value, AwsError> {
-    let frame = call
+    let ciphertext = call
         .body
         .optional_blob("CiphertextBlob", 1, MAX_CIPHERTEXT_BYTES)?
         .ok_or_else(|| missing("CiphertextBlob"))?;
@@ -129,43 +131,40 @@ pub(super) async fn re_encrypt(call: &Call<'_>) -> Result<Value, AwsError> {
         .body
         .optional_string_map("DestinationEncryptionContext")?
         .unwrap_or_default();
-    for field in [
-        "SourceEncryptionAlgorithm",
-        "DestinationEncryptionAlgorithm",
-    ] {
-        match call.body.optional_str(field)? {
-            None | Some("SYMMETRIC_DEFAULT") => {}
-            Some(other) => {
-                return Err(constraint_failed(
-                    field,
-                    other,
-                    "Member must satisfy enum value set: [SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2PKE]; this emulator's keys are SYMMETRIC_DEFAULT",
-                ));
-            }
-        }
-    }
+    let source_algorithm = call.encryption_algorithm_field("SourceEncryptionAlgorithm")?;
+    let destination_algorithm =
+        call.encryption_algorithm_field("DestinationEncryptionAlgorithm")?;
     call.check_grant_tokens()?;
     let dry_run = call.body.dry_run()?;
-    let (source_key, destination_key, new_frame) = call
+    let source_context = crypto::context_bytes_of_map(&source_context);
+    let destination_context = crypto::context_bytes_of_map(&destination_context);
+    let (source_key, destination_key, new_ciphertext) = call
         .state
         .kms
         .re_encrypt(
             &call.caller,
-            source.as_ref().map(|named| &named.key),
-            &frame,
-            &crypto::context_bytes_of_map(&source_context),
-            &destination.key,
-            &crypto::context_bytes_of_map(&destination_context),
+            ReEncryptSide {
+                key: source.as_ref().map(|named| &named.key),
+                algorithm: source_algorithm,
+                context: &source_context,
+            },
+            &ciphertext,
+            ReEncryptSide {
+                key: Some(&destination.key),
+                algorithm: destination_algorithm,
+                context: &destination_context,
+            },
             dry_run,
+            Cloud::Aws,
         )
         .await
         .map_err(|e| re_encrypt_error(call, &destination, e))?;
     Ok(json!({
-        "CiphertextBlob": BASE64.encode(new_frame),
+        "CiphertextBlob": BASE64.encode(new_ciphertext),
         "SourceKeyId": call.key_arn(&source_key),
         "KeyId": call.key_arn(&destination_key),
-        "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
-        "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "SourceEncryptionAlgorithm": source_algorithm.name(Cloud::Aws),
+        "DestinationEncryptionAlgorithm": destination_algorithm.name(Cloud::Aws),
     }))
 }
 

@@ -75,7 +75,16 @@ pub(super) fn context_bytes_of(
 
 /// `encryption_algorithm`, SYMMETRIC_DEFAULT when absent (encrypt-data, decrypt-data).
 fn encryption_algorithm(body: &Body) -> Result<EncryptionAlgorithm, KmsError> {
-    match body.optional_str("encryption_algorithm", KmsError::InvalidParameter)? {
+    encryption_algorithm_of(body, "encryption_algorithm")
+}
+
+/// An encryption algorithm field, SYMMETRIC_DEFAULT when absent (re-encrypt has
+/// `source_encryption_algorithm` and `destination_encryption_algorithm`).
+pub(super) fn encryption_algorithm_of(
+    body: &Body,
+    field: &str,
+) -> Result<EncryptionAlgorithm, KmsError> {
+    match body.optional_str(field, KmsError::InvalidParameter)? {
         None => Ok(EncryptionAlgorithm::default_for_request()),
         Some(name) => EncryptionAlgorithm::parse(Cloud::Huawei, name).map_err(KmsError::KeyType),
     }
@@ -268,13 +277,18 @@ pub(super) async fn create_datakey_pair(
     ok(answer)
 }
 
-/// The data key length in bytes: `datakey_length` (bits) wins over `key_spec`; 256 bits by default.
+/// The data key length in bytes: `datakey_length` (bits) wins over `key_spec`; 256 bits by
+/// default, whatever the key's spec (Huawei's CreateDatakey: both empty is a 256-bit key).
+/// `key_spec` names the data key's kind: AES_256, AES_128, SM4 (128 bits), and the HMAC
+/// kinds, as long as their hash (HMAC_SM3 256 bits).
 fn datakey_bytes(body: &Body) -> Result<usize, KmsError> {
     let bits = match body.optional_integer("datakey_length", KmsError::DatakeyLengthOutOfRange)? {
         Some(bits) => bits,
         None => match body.optional_str("key_spec", |_| KmsError::InvalidDatakeySpec)? {
-            None | Some("AES_256") => 256,
-            Some("AES_128") => 128,
+            None | Some("AES_256" | "HMAC_256" | "HMAC_SM3") => 256,
+            Some("AES_128" | "SM4") => 128,
+            Some("HMAC_384") => 384,
+            Some("HMAC_512") => 512,
             Some(_) => return Err(KmsError::InvalidDatakeySpec),
         },
     };
@@ -342,28 +356,39 @@ fn dek_length(body: &Body, name: &'static str) -> Result<usize, KmsError> {
     Ok(length as usize)
 }
 
-/// `(key_id, data key, context)` of an encrypt-datakey request, the digest checked.
-pub(super) fn encrypt_datakey_request(body: &Body) -> Result<(KeyId, Vec<u8>, Vec<u8>), KmsError> {
+/// An encrypt-datakey request: the key, the data key, the digest that follows it in
+/// `plain_text` (checked by the service against the key spec's digest) and the context.
+pub(super) struct EncryptDatakeyRequest {
+    pub key_id: KeyId,
+    pub data_key: Vec<u8>,
+    pub digest: Vec<u8>,
+    pub context: Vec<u8>,
+}
+
+pub(super) fn encrypt_datakey_request(body: &Body) -> Result<EncryptDatakeyRequest, KmsError> {
     let key_id = key_id_field(body)?;
     let plain_text = body.required_str("plain_text", KmsError::InvalidPlainText)?;
     let length = dek_length(body, "datakey_plain_length")?;
     let bytes = hex::decode(plain_text).ok_or_else(|| {
         KmsError::InvalidPlainText(
-            "plain_text must be hexadecimal: the data key then its SHA-256.".into(),
+            "plain_text must be hexadecimal: the data key then its SHA-256 (SM3 for an SM4 key)."
+                .into(),
         )
     })?;
     if bytes.len() != length + DEK_DIGEST_BYTES {
         return Err(KmsError::DekPlainLengthMismatch(format!(
-            "plain_text holds {} bytes; expected datakey_plain_length ({length}) + 32 bytes of SHA-256.",
+            "plain_text holds {} bytes; expected datakey_plain_length ({length}) + 32 bytes of digest.",
             bytes.len()
         )));
     }
     let (data_key, digest) = bytes.split_at(length);
-    if crypto::sha256(data_key) != digest {
-        return Err(KmsError::DekHashMismatch);
-    }
     let context = context_bytes(body)?;
-    Ok((key_id, data_key.to_vec(), context))
+    Ok(EncryptDatakeyRequest {
+        key_id,
+        data_key: data_key.to_vec(),
+        digest: digest.to_vec(),
+        context,
+    })
 }
 
 pub(super) async fn encrypt_datakey(
@@ -371,22 +396,22 @@ pub(super) async fn encrypt_datakey(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key_id, data_key, context) = encrypt_datakey_request(body)?;
-    let length = data_key.len();
+    let request = encrypt_datakey_request(body)?;
     let (_, frame) = state
         .kms
-        .encrypt(
+        .encrypt_datakey(
             caller,
-            &KeyRef::in_project(key_id.clone()),
-            Action::EncryptDatakey,
-            &data_key,
-            &context,
-            false,
+            &KeyRef::in_project(request.key_id.clone()),
+            &request.data_key,
+            &request.digest,
+            &request.context,
         )
         .await?;
-    ok(
-        json!({"key_id": key_id.as_str(), "cipher_text": hex::upper(&frame), "datakey_length": length.to_string()}),
-    )
+    ok(json!({
+        "key_id": request.key_id.as_str(),
+        "cipher_text": hex::upper(&frame),
+        "datakey_length": request.data_key.len().to_string(),
+    }))
 }
 
 /// `(key_id, frame, expected data key length, context)` of a decrypt-datakey request.
@@ -411,7 +436,7 @@ pub(super) async fn decrypt_datakey(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let (key_id, frame, length, context) = decrypt_datakey_request(body)?;
-    let data_key = state
+    let (data_key, digest) = state
         .kms
         .decrypt_datakey(caller, &KeyRef::in_project(key_id), &frame, &context)
         .await?;
@@ -424,7 +449,7 @@ pub(super) async fn decrypt_datakey(
     ok(json!({
         "data_key": hex::upper(&data_key),
         "datakey_length": length.to_string(),
-        "datakey_dgst": hex::upper(&crypto::sha256(&data_key)),
+        "datakey_dgst": hex::upper(&digest),
     }))
 }
 

@@ -8,15 +8,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
 
 use super::body::Body;
-use super::crypto_ops::{cipher_text_frame, context_bytes_of};
+use super::crypto_ops::{cipher_text_frame, context_bytes_of, encryption_algorithm_of};
 use super::{key_field, ok};
 use crate::api::AppState;
 use crate::domain::authz::Action;
+use crate::domain::key_spec::{Cloud, EncryptionAlgorithm};
 use crate::domain::rotation::{self, RotationChange};
 use crate::domain::{Caller, Dialect, KeyId, KeyRef, KmsError};
-
-/// The only algorithm re-encrypt serves (asymmetric encryption is not served).
-const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
+use crate::service::ReEncryptSide;
 
 pub(super) async fn change(
     state: &AppState,
@@ -84,32 +83,24 @@ pub(super) async fn status(
 /// A re-encrypt request's fields.
 pub(super) struct ReEncryptRequest {
     source: Option<KeyId>,
-    frame: Vec<u8>,
+    ciphertext: Vec<u8>,
+    source_algorithm: EncryptionAlgorithm,
     source_context: Vec<u8>,
     destination: KeyId,
+    destination_algorithm: EncryptionAlgorithm,
     destination_context: Vec<u8>,
 }
 
 pub(super) fn re_encrypt_request(body: &Body) -> Result<ReEncryptRequest, KmsError> {
-    let frame = cipher_text_frame(body)?;
+    let ciphertext = cipher_text_frame(body)?;
     let destination =
         KeyId::parse(body.required_str("destination_key_id", KmsError::InvalidKeyId)?)?;
     let source = body
         .optional_str("source_key_id", KmsError::InvalidKeyId)?
         .map(KeyId::parse)
         .transpose()?;
-    for field in [
-        "source_encryption_algorithm",
-        "destination_encryption_algorithm",
-    ] {
-        if let Some(algorithm) = body.optional_str(field, KmsError::InvalidParameter)?
-            && algorithm != SYMMETRIC_DEFAULT
-        {
-            return Err(KmsError::InvalidParameter(format!(
-                "{field} must be {SYMMETRIC_DEFAULT}: asymmetric encryption is not served by this emulator."
-            )));
-        }
-    }
+    let source_algorithm = encryption_algorithm_of(body, "source_encryption_algorithm")?;
+    let destination_algorithm = encryption_algorithm_of(body, "destination_encryption_algorithm")?;
     if body.given("datakey_cipher_length").is_some() {
         return Err(KmsError::InvalidParameter(
             "datakey_cipher_length is not supported: re-encrypt takes ciphertexts of encrypt-data and create-datakey.".into(),
@@ -127,9 +118,11 @@ pub(super) fn re_encrypt_request(body: &Body) -> Result<ReEncryptRequest, KmsErr
     )?;
     Ok(ReEncryptRequest {
         source,
-        frame,
+        ciphertext,
+        source_algorithm,
         source_context,
         destination,
+        destination_algorithm,
         destination_context,
     })
 }
@@ -139,31 +132,33 @@ pub(super) async fn re_encrypt(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let ReEncryptRequest {
-        source,
-        frame,
-        source_context,
-        destination,
-        destination_context,
-    } = re_encrypt_request(body)?;
-    let source = source.map(KeyRef::in_project);
-    let (source_key, destination_key, new_frame) = state
+    let request = re_encrypt_request(body)?;
+    let source = request.source.map(KeyRef::in_project);
+    let destination = KeyRef::in_project(request.destination);
+    let (source_key, destination_key, new_ciphertext) = state
         .kms
         .re_encrypt(
             caller,
-            source.as_ref(),
-            &frame,
-            &source_context,
-            &KeyRef::in_project(destination),
-            &destination_context,
+            ReEncryptSide {
+                key: source.as_ref(),
+                algorithm: request.source_algorithm,
+                context: &request.source_context,
+            },
+            &request.ciphertext,
+            ReEncryptSide {
+                key: Some(&destination),
+                algorithm: request.destination_algorithm,
+                context: &request.destination_context,
+            },
             false,
+            Cloud::Huawei,
         )
         .await?;
     ok(json!({
         "key_id": destination_key.key_id.as_str(),
         "source_key_id": source_key.key_id.as_str(),
-        "cipher_text": BASE64.encode(new_frame),
-        "source_encryption_algorithm": SYMMETRIC_DEFAULT,
-        "destination_encryption_algorithm": SYMMETRIC_DEFAULT,
+        "cipher_text": BASE64.encode(new_ciphertext),
+        "source_encryption_algorithm": request.source_algorithm.name(Cloud::Huawei),
+        "destination_encryption_algorithm": request.destination_algorithm.name(Cloud::Huawei),
     }))
 }
