@@ -20,6 +20,8 @@ pub use crate::domain::{GrantFilter, Page};
 mod sql;
 #[macro_use]
 mod rotation_sql;
+#[macro_use]
+mod import_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -199,8 +201,56 @@ pub trait RotationStore: Send + Sync + 'static {
     async fn rotating_keys(&self, project_id: &str) -> Result<Vec<String>, StoreError>;
 }
 
+/// Decides, on the locked key (`None`: no such key), its import record and the time on the
+/// emulator's clock, the key and the record to store, or refuses.
+pub type ImportDecide<'a> = &'a (
+        dyn Fn(
+    Option<&Key>,
+    Option<&crate::domain::import::ImportedMaterial>,
+    i64,
+) -> Result<(Key, Option<crate::domain::import::ImportedMaterial>), Refusal>
+            + Send
+            + Sync
+    );
+
+/// Imported key material (migration 0011): import tokens with their wrapping keys, and
+/// what was imported into each external key.
 #[async_trait]
-pub trait Store: TokenStore + RotationStore {
+pub trait ImportStore: Send + Sync + 'static {
+    /// Stores an import token, and drops the tokens whose validity ended before `now_ms`
+    /// (on the emulator's clock).
+    async fn insert_import_token(
+        &self,
+        token: &crate::domain::import::StoredImportToken,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The import token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
+    async fn find_import_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<crate::domain::import::StoredImportToken>, StoreError>;
+
+    /// The key's import record and the time on the emulator's clock at `system_now_ms`.
+    async fn import_record(
+        &self,
+        key_id: &KeyId,
+        system_now_ms: i64,
+    ) -> Result<(Option<crate::domain::import::ImportedMaterial>, i64), StoreError>;
+
+    /// In one transaction: locks the key, reads its import record and the clock, lets
+    /// `decide` make the key and record to store, and writes the key's state and material
+    /// and the record. Of concurrent imports and deletions each sees the others' writes.
+    async fn change_import(
+        &self,
+        key_id: &KeyId,
+        system_now_ms: i64,
+        decide: ImportDecide<'_>,
+    ) -> Result<Key, StoreError>;
+}
+
+#[async_trait]
+pub trait Store: TokenStore + RotationStore + ImportStore {
     /// "postgres" or "sqlite", for logs and diagnostics.
     fn backend(&self) -> &'static str;
 

@@ -18,6 +18,7 @@ mod grants;
 mod hostile_input;
 mod huawei_aliases;
 mod identity;
+mod import;
 mod key_pairs;
 mod key_types;
 mod key_use;

@@ -18,6 +18,7 @@ mod call;
 mod crypto_ops;
 pub mod error;
 mod grants;
+mod import;
 mod keys;
 mod rotation;
 mod signing;
@@ -90,10 +91,13 @@ enum Operation {
     GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext,
     DeriveSharedSecret,
+    GetParametersForImport,
+    ImportKeyMaterial,
+    DeleteImportedKeyMaterial,
 }
 
 impl Operation {
-    const ALL: [Operation; 42] = [
+    const ALL: [Operation; 45] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -136,6 +140,9 @@ impl Operation {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::GetParametersForImport,
+        Self::ImportKeyMaterial,
+        Self::DeleteImportedKeyMaterial,
     ];
 
     fn name(self) -> &'static str {
@@ -182,6 +189,9 @@ impl Operation {
             Self::GenerateDataKeyPair => "GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::GetParametersForImport => "GetParametersForImport",
+            Self::ImportKeyMaterial => "ImportKeyMaterial",
+            Self::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
         }
     }
 
@@ -372,5 +382,12 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
                 .map(Some)
         }
         Operation::DeriveSharedSecret => signing::derive_shared_secret(call).await.map(Some),
+        Operation::GetParametersForImport => {
+            import::get_parameters_for_import(call).await.map(Some)
+        }
+        Operation::ImportKeyMaterial => import::import_key_material(call).await.map(Some),
+        Operation::DeleteImportedKeyMaterial => {
+            import::delete_imported_key_material(call).await.map(Some)
+        }
     }
 }

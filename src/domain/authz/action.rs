@@ -105,10 +105,16 @@ pub enum Action {
     GenerateDataKeyPairWithoutPlaintext,
     /// AWS DeriveSharedSecret, Huawei derive-shared-secret (ECDH with a KEY_AGREEMENT key).
     DeriveSharedSecret,
+    /// AWS GetParametersForImport, Huawei get-parameters-for-import.
+    GetParametersForImport,
+    /// AWS ImportKeyMaterial, Huawei import-key-material.
+    ImportKeyMaterial,
+    /// AWS DeleteImportedKeyMaterial, Huawei delete-imported-key-material.
+    DeleteImportedKeyMaterial,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 53] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -159,6 +165,9 @@ impl Action {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::GetParametersForImport,
+        Self::ImportKeyMaterial,
+        Self::DeleteImportedKeyMaterial,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -213,6 +222,9 @@ impl Action {
                 &["kms:GenerateDataKeyPairWithoutPlaintext"]
             }
             Self::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
+            Self::GetParametersForImport => &["kms:GetParametersForImport"],
+            Self::ImportKeyMaterial => &["kms:ImportKeyMaterial"],
+            Self::DeleteImportedKeyMaterial => &["kms:DeleteImportedKeyMaterial"],
         }
     }
 
@@ -300,6 +312,15 @@ impl Action {
                 "kms:cmk:createDataKeyPairWithoutPlaintext",
             ],
             Self::DeriveSharedSecret => &["kms:cmk:crypto", "kms:cmk:deriveSharedSecret"],
+            // Importing and deleting material change the key: the role-era table's
+            // kms:cmk:update; fine-grained names after Huawei's API names (not confirmed by
+            // a published permission table). get-parameters-for-import is a write too (it
+            // issues a token), so kms:cmk:get (read-only) does not cover it.
+            Self::GetParametersForImport => &["kms:cmk:update", "kms:cmk:getImportParameters"],
+            Self::ImportKeyMaterial => &["kms:cmk:update", "kms:cmk:importKeyMaterial"],
+            Self::DeleteImportedKeyMaterial => {
+                &["kms:cmk:update", "kms:cmk:deleteImportedKeyMaterial"]
+            }
         }
     }
 
@@ -432,6 +453,9 @@ mod tests {
             Action::RevokeGrant,
             Action::PutKeyPolicy,
             Action::GetKeyPolicy,
+            Action::GetParametersForImport,
+            Action::ImportKeyMaterial,
+            Action::DeleteImportedKeyMaterial,
         ] {
             assert_eq!(action.grant_operation(), None, "{action:?}");
         }
