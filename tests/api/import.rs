@@ -507,6 +507,94 @@ async fn aws_material_expires_on_the_clock(app: &TestApp) {
     );
 }
 
+async fn aws_key_pair_import_and_public_key(app: &TestApp) {
+    use kms_emulator::crypto::key_material::{generate_material, public_key_der};
+    use kms_emulator::domain::key_spec::KeySpec;
+    let key_id = aws_external_key(
+        app,
+        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+    )
+    .await;
+    let private = generate_material(KeySpec::EccNistP256);
+    // RSA-OAEP alone cannot carry an RSA private key, and AWS wants RSA_AES for key pairs;
+    // an EC key fits either. Here RSA_AES_KEY_WRAP_SHA_256, as AWS's guide does it.
+    aws_import(
+        app,
+        &key_id,
+        "RSA_AES_KEY_WRAP_SHA_256",
+        &private,
+        no_expiry(),
+    )
+    .await
+    .ok();
+    let shown = aws(app, AWS_ALICE, "GetPublicKey", json!({"KeyId": key_id})).await;
+    assert_eq!(
+        shown.ok()["PublicKey"],
+        BASE64.encode(public_key_der(KeySpec::EccNistP256, &private).unwrap())
+    );
+    // A key of another curve is not this key's material.
+    let other = aws_external_key(
+        app,
+        json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "SIGN_VERIFY"}),
+    )
+    .await;
+    aws_error(
+        &aws_import(
+            app,
+            &other,
+            "RSA_AES_KEY_WRAP_SHA_256",
+            &private,
+            no_expiry(),
+        )
+        .await,
+        "IncorrectKeyMaterialException",
+    );
+    // An RSA private key needs an RSA_AES wrapping algorithm.
+    let rsa = aws_external_key(
+        app,
+        json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}),
+    )
+    .await;
+    aws_error(
+        &aws(
+            app,
+            AWS_ALICE,
+            "GetParametersForImport",
+            json!({"KeyId": rsa, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
+        )
+        .await,
+        "ValidationException",
+    );
+}
+
+/// Simultaneous imports of different material into one new key: the database decides,
+/// on the locked key, which one is first; every other one is other material.
+async fn simultaneous_imports_have_one_winner(app: &TestApp) {
+    let key_id = aws_external_key(app, json!({})).await;
+    let (token, public) = aws_parameters(app, &key_id, "RSAES_OAEP_SHA_256", "RSA_2048").await;
+    let attempts = (0..8).map(|_| {
+        let body = json!({
+            "KeyId": key_id,
+            "ImportToken": token,
+            "EncryptedKeyMaterial": BASE64.encode(wrap(&public, "RSAES_OAEP_SHA_256", &random(32))),
+            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        });
+        aws(app, AWS_ALICE, "ImportKeyMaterial", body)
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let won: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.raw).collect::<Vec<_>>()
+    );
+    for reply in replies.iter().filter(|r| r.status != 200) {
+        aws_error(reply, "IncorrectKeyMaterialException");
+    }
+    assert_eq!(key_state(app, &key_id).await, "Enabled");
+}
+
 // ---- Huawei
 
 async fn huawei_external_key(app: &TestApp, alias: &str) -> String {
@@ -733,6 +821,8 @@ crate::on_every_backend!(
     aws_refusals_by_origin_state_and_algorithm,
     aws_authority_over_imports,
     aws_material_expires_on_the_clock,
+    aws_key_pair_import_and_public_key,
+    simultaneous_imports_have_one_winner,
     huawei_import_round_trip_and_errors,
     huawei_refusals,
     huawei_material_expires_on_the_clock,
