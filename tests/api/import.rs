@@ -813,6 +813,63 @@ async fn huawei_material_expires_on_the_clock(app: &TestApp) {
     assert_eq!(huawei_state(app, &key_id).await, "5");
 }
 
+/// Huawei's import of a key pair: `encrypted_key_material` is a temporary AES key wrapped
+/// with RSAES_OAEP_SHA_256, `encrypted_privatekey` the PKCS#8 private key wrapped under it
+/// with AES key wrap with padding.
+async fn huawei_key_pair_import_in_two_parts(app: &TestApp) {
+    use aes_kw::KeyInit;
+    use kms_emulator::crypto::key_material::{generate_material, public_key_der};
+    use kms_emulator::domain::key_spec::KeySpec;
+    let created = app
+        .call(
+            ALICE,
+            "create-key",
+            json!({"key_alias": "byok-pair", "origin": "external", "key_spec": "EC_P256", "key_usage": "SIGN_VERIFY"}),
+        )
+        .await;
+    let key_id = created.ok()["key_info"]["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let private = generate_material(KeySpec::EccNistP256);
+    let (token, public) = huawei_parameters(app, &key_id).await;
+    let temporary = random(32);
+    let mut buffer = vec![0u8; private.len().div_ceil(8) * 8 + 8];
+    let wrapped_private = aes_kw::KwpAes256::new_from_slice(&temporary)
+        .unwrap()
+        .wrap_key(&private, &mut buffer)
+        .unwrap()
+        .to_vec();
+    app.call(
+        ALICE,
+        "import-key-material",
+        json!({
+            "key_id": key_id,
+            "import_token": token,
+            "encrypted_key_material": BASE64.encode(wrap(&public, "RSAES_OAEP_SHA_256", &temporary)),
+            "encrypted_privatekey": BASE64.encode(wrapped_private),
+        }),
+    )
+    .await
+    .ok();
+    assert_eq!(huawei_state(app, &key_id).await, "2");
+    let pem = app
+        .call(ALICE, "get-publickey", json!({"key_id": key_id}))
+        .await
+        .ok()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    assert_eq!(
+        BASE64.decode(body.trim()).unwrap(),
+        public_key_der(KeySpec::EccNistP256, &private).unwrap()
+    );
+}
+
 crate::on_every_backend!(
     aws_import_round_trip_delete_and_reimport,
     aws_every_wrapping_algorithm_and_key_size,
@@ -826,4 +883,5 @@ crate::on_every_backend!(
     huawei_import_round_trip_and_errors,
     huawei_refusals,
     huawei_material_expires_on_the_clock,
+    huawei_key_pair_import_in_two_parts,
 );
