@@ -59,6 +59,36 @@ macro_rules! impl_import_store {
             $crate::store::import_sql::record_from_row(row, system_now_ms)
         }
 
+        /// The import records of a snapshot, in one read transaction with its keys.
+        async fn export_imports(
+            conn: &mut <$db as sqlx::Database>::Connection,
+        ) -> Result<Vec<$crate::store::SnapshotKeyImport>, $crate::store::StoreError> {
+            Ok(sqlx::query_as(
+                "select i.key_id, i.material_id, i.expires_at from kms_key_import i \
+                 join kms_key k on k.key_id = i.key_id order by k.seq",
+            )
+            .fetch_all(&mut *conn)
+            .await?)
+        }
+
+        /// Inserts a snapshot's import records (its keys are already in).
+        async fn import_imports(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            snapshot: &$crate::store::Snapshot,
+        ) -> Result<(), $crate::store::StoreError> {
+            for i in &snapshot.key_imports {
+                sqlx::query(
+                    "insert into kms_key_import (key_id, material_id, expires_at) values ($1, $2, $3)",
+                )
+                .bind(&i.key_id)
+                .bind(&i.material_id)
+                .bind(i.expires_at)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::ImportStore for $store {
             async fn insert_import_token(

@@ -766,6 +766,10 @@ pub struct Snapshot {
     /// Automatic rotation settings; absent in older snapshots.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_rotations: Vec<SnapshotKeyRotation>,
+    /// What was imported into external keys (migration 0011); absent in older snapshots.
+    /// Open import tokens are not kept: they are for one import within 24 hours.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_imports: Vec<SnapshotKeyImport>,
     /// Tags by key, in the order they were set (absent in snapshots from before tags).
     #[serde(default)]
     pub tags: Vec<SnapshotTag>,
@@ -794,6 +798,15 @@ pub struct SnapshotKeyRotation {
     pub enabled: i64,
     pub period_days: i64,
     pub next_rotation_date: Option<i64>,
+}
+
+/// The record of what was imported into an external key, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotKeyImport {
+    pub key_id: String,
+    pub material_id: String,
+    pub expires_at: Option<i64>,
 }
 
 mod hex_vec {
@@ -965,6 +978,24 @@ impl Snapshot {
                     "rotation settings of key {} appear twice",
                     r.key_id
                 ));
+            }
+        }
+        let mut imports = std::collections::HashSet::new();
+        for i in &self.key_imports {
+            if !keys.contains(i.key_id.as_str()) {
+                return Err(format!(
+                    "import record of {}, which the snapshot does not hold",
+                    i.key_id
+                ));
+            }
+            if i.material_id.len() != 64 || !i.material_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "key {}: material_id is not 64 hex digits",
+                    i.key_id
+                ));
+            }
+            if !imports.insert(i.key_id.as_str()) {
+                return Err(format!("import record of key {} appears twice", i.key_id));
             }
         }
         let mut grants = std::collections::HashSet::new();

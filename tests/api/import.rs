@@ -595,6 +595,72 @@ async fn simultaneous_imports_have_one_winner(app: &TestApp) {
     assert_eq!(key_state(app, &key_id).await, "Enabled");
 }
 
+/// Snapshots keep what was imported (so only the same material comes back after a restore)
+/// and its expiry.
+async fn snapshots_keep_the_import_record(app: &TestApp) {
+    let key_id = aws_external_key(app, json!({})).await;
+    let material = random(32);
+    let valid_to = now_seconds() + 86_400.0;
+    aws_import(
+        app,
+        &key_id,
+        "RSAES_OAEP_SHA_256",
+        &material,
+        json!({"ValidTo": valid_to}),
+    )
+    .await
+    .ok();
+    let exported = app
+        .raw(reqwest::Method::GET, "/_emulator/snapshot", &[], Vec::new())
+        .await;
+    let snapshot = exported.ok().clone();
+    let record = &snapshot["key_imports"][0];
+    assert_eq!(record["key_id"], key_id.as_str());
+    assert_eq!(record["material_id"].as_str().unwrap().len(), 64);
+    assert!((record["expires_at"].as_f64().unwrap() / 1000.0 - valid_to).abs() < 1.0);
+    aws(
+        app,
+        AWS_ALICE,
+        "DeleteImportedKeyMaterial",
+        json!({"KeyId": key_id}),
+    )
+    .await
+    .ok();
+    let restored = app
+        .raw(
+            reqwest::Method::POST,
+            "/_emulator/snapshot",
+            &[("content-type", "application/json")],
+            snapshot.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.raw);
+    assert_eq!(key_state(app, &key_id).await, "Enabled");
+    aws(
+        app,
+        AWS_ALICE,
+        "DeleteImportedKeyMaterial",
+        json!({"KeyId": key_id}),
+    )
+    .await
+    .ok();
+    aws_error(
+        &aws_import(app, &key_id, "RSAES_OAEP_SHA_256", &random(32), no_expiry()).await,
+        "IncorrectKeyMaterialException",
+    );
+    let mut broken = snapshot.clone();
+    broken["key_imports"][0]["material_id"] = json!("not hex");
+    let refused = app
+        .raw(
+            reqwest::Method::POST,
+            "/_emulator/snapshot",
+            &[("content-type", "application/json")],
+            broken.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+}
+
 // ---- Huawei
 
 async fn huawei_external_key(app: &TestApp, alias: &str) -> String {
@@ -880,6 +946,7 @@ crate::on_every_backend!(
     aws_material_expires_on_the_clock,
     aws_key_pair_import_and_public_key,
     simultaneous_imports_have_one_winner,
+    snapshots_keep_the_import_record,
     huawei_import_round_trip_and_errors,
     huawei_refusals,
     huawei_material_expires_on_the_clock,
