@@ -792,6 +792,80 @@ def test_hmac_keys(alice):
         alice.verify_mac(KeyId=meta["KeyId"], Message=b"n", MacAlgorithm="HMAC_SHA_256", Mac=mac)
 
 
+def test_imported_key_material_checked_by_cryptography(alice, dave):
+    """BYOK: material wrapped with the returned public key (RSAES_OAEP_SHA_256) by the
+    cryptography library; an HMAC key whose MACs equal hmac's with the same bytes; delete
+    and re-import of the same material; other material refused."""
+    import datetime
+    import hashlib
+    import hmac as std_hmac
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def wrap(key_id, material):
+        params = alice.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                                 WrappingKeySpec="RSA_2048")
+        assert params["KeyId"].endswith(key_id)
+        ahead = params["ParametersValidTo"] - datetime.datetime.now(datetime.timezone.utc)
+        assert datetime.timedelta(hours=23) < ahead <= datetime.timedelta(hours=24, minutes=1)
+        public = serialization.load_der_public_key(params["PublicKey"])
+        assert public.key_size == 2048
+        encrypted = public.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
+                                                          algorithm=hashes.SHA256(), label=None))
+        return params["ImportToken"], encrypted
+
+    meta = alice.create_key(Origin="EXTERNAL")["KeyMetadata"]
+    key_id = meta["KeyId"]
+    assert meta["Origin"] == "EXTERNAL" and meta["KeyState"] == "PendingImport"
+    material = os.urandom(32)
+    token, encrypted = wrap(key_id, material)
+    with pytest.raises(dave.exceptions.ClientError) as refused:
+        dave.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=encrypted,
+                                 ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert error_code(refused) == "AccessDeniedException"
+    with pytest.raises(alice.exceptions.ClientError) as invalid:
+        alice.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=encrypted,
+                                  ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+                                  ValidTo=datetime.datetime(2030, 1, 1))
+    assert error_code(invalid) == "ValidationException"
+    imported = alice.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=encrypted,
+                                         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert len(imported["KeyMaterialId"]) == 64
+    assert alice.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    blob = alice.encrypt(KeyId=key_id, Plaintext=b"byok")["CiphertextBlob"]
+    deleted = alice.delete_imported_key_material(KeyId=key_id)
+    assert deleted["KeyMaterialId"] == imported["KeyMaterialId"]
+    assert alice.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
+    with pytest.raises(alice.exceptions.KMSInvalidStateException):
+        alice.decrypt(CiphertextBlob=blob)
+    token, encrypted = wrap(key_id, os.urandom(32))
+    with pytest.raises(alice.exceptions.IncorrectKeyMaterialException):
+        alice.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=encrypted,
+                                  ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    token, encrypted = wrap(key_id, material)
+    with pytest.raises(alice.exceptions.InvalidImportTokenException):
+        alice.import_key_material(KeyId=key_id, ImportToken=os.urandom(200), EncryptedKeyMaterial=encrypted,
+                                  ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    valid_to = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    alice.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=encrypted,
+                              ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
+    assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == b"byok"
+
+    # An imported HMAC key: its MACs are those of the raw bytes.
+    mac_meta = alice.create_key(Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    raw = os.urandom(32)
+    token, encrypted = wrap(mac_meta["KeyId"], raw)
+    alice.import_key_material(KeyId=mac_meta["KeyId"], ImportToken=token, EncryptedKeyMaterial=encrypted,
+                              ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    mac = alice.generate_mac(KeyId=mac_meta["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert mac == std_hmac.new(raw, b"m", hashlib.sha256).digest()
+
+    with pytest.raises(alice.exceptions.UnsupportedOperationException):
+        alice.get_parameters_for_import(KeyId=alice.create_key()["KeyMetadata"]["KeyId"],
+                                        WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+
+
 def test_update_key_description(alice, dave, key):
     alice.update_key_description(KeyId=key["KeyId"], Description="rotated quarterly")
     assert alice.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"] == "rotated quarterly"

@@ -51,6 +51,11 @@ from huaweicloudsdkkms.v2 import (
     CreateRsaDatakeyPairRequestBody,
     CreateKeyRequest,
     CreateKeyRequestBody,
+    CreateParametersForImportRequest,
+    DeleteImportedKeyMaterialRequest,
+    GetParametersForImportRequestBody,
+    ImportKeyMaterialRequest,
+    ImportKeyMaterialRequestBody,
     CreateRandomRequest,
     DecryptDataRequest,
     DecryptDataRequestBody,
@@ -723,6 +728,48 @@ def test_hmac_keys_generate_and_verify_macs():
     forged = bytearray(base64.b64decode(mac))
     forged[0] ^= 1
     assert verify(base64.b64encode(bytes(forged)).decode()) is False
+
+
+def test_imported_key_material_checked_by_cryptography():
+    """BYOK through the SDK: the material is wrapped with get-parameters-for-import's public
+    key (RSAES_OAEP_SHA_256) by the cryptography library; delete and re-import of the same
+    material, other material refused (KMS.2606)."""
+    import base64
+    import time
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    alice = kms("alice")
+    body = CreateKeyRequestBody(key_alias="sdk-byok-" + uuid.uuid4().hex[:12], origin="external")
+    key_id = alice.create_key(CreateKeyRequest(body=body)).key_info.key_id
+    assert describe(alice, key_id).key_state == "5"
+
+    def import_body(material, **extra):
+        body = GetParametersForImportRequestBody(key_id=key_id, wrapping_algorithm="RSAES_OAEP_SHA_256")
+        params = alice.create_parameters_for_import(CreateParametersForImportRequest(body=body))
+        assert params.key_id == key_id
+        assert abs(params.expiration_time - time.time() - 86400) < 120
+        public = serialization.load_der_public_key(base64.b64decode(params.public_key))
+        encrypted = public.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
+                                                          algorithm=hashes.SHA256(), label=None))
+        return ImportKeyMaterialRequestBody(key_id=key_id, import_token=params.import_token,
+                                            encrypted_key_material=base64.b64encode(encrypted).decode(), **extra)
+
+    def import_material(body):
+        return alice.import_key_material(ImportKeyMaterialRequest(body=body))
+
+    material = os.urandom(32)
+    expect_error(lambda: kms("dave").import_key_material(ImportKeyMaterialRequest(body=import_body(material))),
+                 403, "KMS.0306")
+    import_material(import_body(material, expiration_time=int(time.time()) + 86400 * 30))
+    assert describe(alice, key_id).key_state == "2"
+    cipher = encrypt(alice, key_id, "byok").cipher_text
+    alice.delete_imported_key_material(DeleteImportedKeyMaterialRequest(body=OperateKeyRequestBody(key_id=key_id)))
+    assert describe(alice, key_id).key_state == "5"
+    expect_error(lambda: import_material(import_body(os.urandom(32))), 400, "KMS.2606")
+    import_material(import_body(material))
+    assert decrypt(alice, cipher).plain_text == "byok"
 
 
 def test_update_key_description():

@@ -79,6 +79,60 @@ rsa_cipher = call("encrypt-data", {"key_id": encrypter, "plain_text": "hello",
 managed = call("create-key", {"key_alias": f"schemathesis-managed-{run}"})["key_info"]["key_id"]
 call("aliases", {"key_id": managed, "alias": f"schemathesis-alias-{run}"})
 
+
+
+def der_items(data):
+    """The (tag, content) items of a DER sequence's content."""
+    items, at = [], 0
+    while at < len(data):
+        tag, length = data[at], data[at + 1]
+        at += 2
+        if length & 0x80:
+            count = length & 0x7F
+            length = int.from_bytes(data[at:at + count], "big")
+            at += count
+        items.append((tag, data[at:at + length]))
+        at += length
+    return items
+
+
+def oaep_sha256(spki_der, message):
+    """RSAES-OAEP-SHA-256 (RFC 8017, empty label) with the standard library only: what an
+    import client does with get-parameters-for-import's public key."""
+    (_, spki), = der_items(spki_der)
+    _, bits = der_items(spki)[1]
+    (_, rsa_key), = der_items(bits[1:])
+    (_, n), (_, e) = der_items(rsa_key)
+    n, e = int.from_bytes(n, "big"), int.from_bytes(e, "big")
+    k = (n.bit_length() + 7) // 8
+
+    def mgf1(seed, length):
+        out = b"".join(hashlib.sha256(seed + i.to_bytes(4, "big")).digest() for i in range(length // 32 + 1))
+        return out[:length]
+
+    h = hashlib.sha256(b"").digest()
+    block = h + b"\0" * (k - len(message) - 66) + b"\1" + message
+    seed = os.urandom(32)
+    masked = bytes(a ^ b for a, b in zip(block, mgf1(seed, k - 33)))
+    masked_seed = bytes(a ^ b for a, b in zip(seed, mgf1(masked, 32)))
+    encoded = int.from_bytes(b"\0" + masked_seed + masked, "big")
+    return pow(encoded, e, n).to_bytes(k, "big")
+
+
+def import_example(key_id, material):
+    """A get-parameters-for-import answer and the import-key-material body it allows."""
+    parameters = call("get-parameters-for-import", {"key_id": key_id, "wrapping_algorithm": "RSAES_OAEP_SHA_256"})
+    wrapped = oaep_sha256(base64.b64decode(parameters["public_key"]), material)
+    return {"key_id": key_id, "import_token": parameters["import_token"],
+            "encrypted_key_material": base64.b64encode(wrapped).decode()}
+
+
+# External keys for the import examples: one pending import (the import example's), one
+# whose material is imported here (the deletion example's).
+pending = call("create-key", {"key_alias": f"schemathesis-byok-{run}", "origin": "external"})["key_info"]["key_id"]
+imported = call("create-key", {"key_alias": f"schemathesis-byok-in-{run}", "origin": "external"})["key_info"]["key_id"]
+call("import-key-material", import_example(imported, os.urandom(32)))
+
 examples = {
     "create-key": {"key_alias": f"schemathesis-example-{run}", "key_description": "made by schemathesis",
                    "key_spec": "SM4"},
@@ -122,6 +176,9 @@ examples = {
     "aliases": {"key_id": managed, "alias": f"schemathesis-example-alias-{run}"},
     "alias/associate": {"alias": f"schemathesis-alias-{run}", "target_key_id": managed},
     "update-key-alias": {"key_id": managed, "key_alias": f"schemathesis-renamed-{run}"},
+    "get-parameters-for-import": {"key_id": pending, "wrapping_algorithm": "RSAES_OAEP_SHA_256"},
+    "import-key-material": import_example(pending, os.urandom(32)),
+    "delete-imported-key-material": {"key_id": imported},
     "{key_id}/tags": {"tag": {"key": "env", "value": "test"}},
     "{key_id}/tags/action": {"action": "create", "tags": [{"key": "team", "value": "orders"}]},
     "resource_instances/action": {"action": "filter", "limit": "10", "offset": "0",

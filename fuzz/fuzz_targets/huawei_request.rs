@@ -7,7 +7,7 @@ use kms_emulator::api::huawei::decode_request;
 use libfuzzer_sys::fuzz_target;
 
 /// The dispatcher's actions (README, "API"), plus one it does not know.
-const ACTIONS: [&str; 23] = [
+const ACTIONS: [&str; 25] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -30,6 +30,8 @@ const ACTIONS: [&str; 23] = [
     "create-rsa-datakey-pair",
     "create-ec-datakey-pair",
     "derive-shared-secret",
+    "get-parameters-for-import",
+    "import-key-material",
     "no-such-action",
 ];
 

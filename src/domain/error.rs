@@ -163,6 +163,39 @@ pub enum KmsError {
     /// AWS LimitExceededException: the on-demand rotation limit of a key.
     #[error("Rotation limit exceeded: {0}")]
     RotationLimitExceeded(String),
+    /// Imported material on a key whose material KMS made (AWS UnsupportedOperationException,
+    /// Huawei KMS.0309 "External keys required.").
+    #[error("External keys required: {0}")]
+    ExternalKeyRequired(String),
+    /// An import token this service did not issue or cannot read (AWS
+    /// InvalidImportTokenException, Huawei KMS.2601 "Invalid token.").
+    #[error("Invalid import token: {0}")]
+    InvalidImportToken(String),
+    /// An import token issued for another key (AWS InvalidImportTokenException, Huawei
+    /// KMS.2603).
+    #[error("The key_id does not match the key_id value in the import token.")]
+    ImportTokenKeyMismatch,
+    /// An import token past its 24 hours (AWS ExpiredImportTokenException, Huawei KMS.2601).
+    #[error("The import token has expired; get new import parameters.")]
+    ExpiredImportToken,
+    /// Unwrapped material that does not fit the key spec (AWS IncorrectKeyMaterialException,
+    /// Huawei KMS.2604).
+    #[error("Incorrect key material: {0}")]
+    IncorrectKeyMaterial(String),
+    /// Material other than what the key held before (AWS IncorrectKeyMaterialException,
+    /// Huawei KMS.2606).
+    #[error("When you re-import the material of a key, it must be the material imported earlier.")]
+    DifferentKeyMaterial,
+    /// Wrapped material the token's wrapping key cannot open (AWS InvalidCiphertextException,
+    /// Huawei KMS.2605 "Token verification failed.").
+    #[error("The encrypted key material cannot be unwrapped with the import parameters: {0}")]
+    UnwrappableKeyMaterial(String),
+    /// A bad expiry of imported material (AWS ValidationException, Huawei KMS.2602).
+    #[error("Invalid expiration of the key material: {0}")]
+    InvalidExpiration(String),
+    /// Huawei KMS.2701: material is deleted only from Enabled or Disabled keys.
+    #[error("Key material can be deleted only when the key is in Enabled or Disabled status.")]
+    MaterialNotDeletable,
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     /// The service is at its connection limit (`--max-connections`).

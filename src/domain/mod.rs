@@ -10,6 +10,7 @@ pub mod authz;
 pub mod error;
 pub mod grant;
 pub mod ids;
+pub mod import;
 pub mod key;
 pub mod key_spec;
 pub mod listing;

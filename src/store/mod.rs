@@ -20,6 +20,8 @@ pub use crate::domain::{GrantFilter, Page};
 mod sql;
 #[macro_use]
 mod rotation_sql;
+#[macro_use]
+mod import_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -200,8 +202,56 @@ pub trait RotationStore: Send + Sync + 'static {
     async fn rotating_keys(&self, project_id: &str) -> Result<Vec<String>, StoreError>;
 }
 
+/// Decides, on the locked key (`None`: no such key), its import record and the time on the
+/// emulator's clock, the key and the record to store, or refuses.
+pub type ImportDecide<'a> = &'a (
+        dyn Fn(
+    Option<&Key>,
+    Option<&crate::domain::import::ImportedMaterial>,
+    i64,
+) -> Result<(Key, Option<crate::domain::import::ImportedMaterial>), Refusal>
+            + Send
+            + Sync
+    );
+
+/// Imported key material (migration 0011): import tokens with their wrapping keys, and
+/// what was imported into each external key.
 #[async_trait]
-pub trait Store: TokenStore + RotationStore {
+pub trait ImportStore: Send + Sync + 'static {
+    /// Stores an import token, and drops the tokens whose validity ended before `now_ms`
+    /// (on the emulator's clock).
+    async fn insert_import_token(
+        &self,
+        token: &crate::domain::import::StoredImportToken,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The import token whose SHA-256 (lower-case hex) is `token_sha256`, expired or not.
+    async fn find_import_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<crate::domain::import::StoredImportToken>, StoreError>;
+
+    /// The key's import record and the time on the emulator's clock at `system_now_ms`.
+    async fn import_record(
+        &self,
+        key_id: &KeyId,
+        system_now_ms: i64,
+    ) -> Result<(Option<crate::domain::import::ImportedMaterial>, i64), StoreError>;
+
+    /// In one transaction: locks the key, reads its import record and the clock, lets
+    /// `decide` make the key and record to store, and writes the key's state and material
+    /// and the record. Of concurrent imports and deletions each sees the others' writes.
+    async fn change_import(
+        &self,
+        key_id: &KeyId,
+        system_now_ms: i64,
+        decide: ImportDecide<'_>,
+    ) -> Result<Key, StoreError>;
+}
+
+#[async_trait]
+pub trait Store: TokenStore + RotationStore + ImportStore {
     /// "postgres" or "sqlite", for logs and diagnostics.
     fn backend(&self) -> &'static str;
 
@@ -734,6 +784,10 @@ pub struct Snapshot {
     /// Automatic rotation settings; absent in older snapshots.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_rotations: Vec<SnapshotKeyRotation>,
+    /// What was imported into external keys (migration 0011); absent in older snapshots.
+    /// Open import tokens are not kept: they are for one import within 24 hours.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_imports: Vec<SnapshotKeyImport>,
     /// Tags by key, in the order they were set (absent in snapshots from before tags).
     #[serde(default)]
     pub tags: Vec<SnapshotTag>,
@@ -762,6 +816,15 @@ pub struct SnapshotKeyRotation {
     pub enabled: i64,
     pub period_days: i64,
     pub next_rotation_date: Option<i64>,
+}
+
+/// The record of what was imported into an external key, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotKeyImport {
+    pub key_id: String,
+    pub material_id: String,
+    pub expires_at: Option<i64>,
 }
 
 mod hex_vec {
@@ -933,6 +996,24 @@ impl Snapshot {
                     "rotation settings of key {} appear twice",
                     r.key_id
                 ));
+            }
+        }
+        let mut imports = std::collections::HashSet::new();
+        for i in &self.key_imports {
+            if !keys.contains(i.key_id.as_str()) {
+                return Err(format!(
+                    "import record of {}, which the snapshot does not hold",
+                    i.key_id
+                ));
+            }
+            if i.material_id.len() != 64 || !i.material_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "key {}: material_id is not 64 hex digits",
+                    i.key_id
+                ));
+            }
+            if !imports.insert(i.key_id.as_str()) {
+                return Err(format!("import record of key {} appears twice", i.key_id));
             }
         }
         let mut grants = std::collections::HashSet::new();

@@ -1186,6 +1186,7 @@ macro_rules! impl_sql_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let (key_versions, key_rotations) = export_rotation(&mut tx).await?;
+                let key_imports = export_imports(&mut tx).await?;
                 tx.commit().await?;
                 Ok($crate::store::Snapshot {
                     format: $crate::store::SNAPSHOT_FORMAT,
@@ -1193,6 +1194,7 @@ macro_rules! impl_sql_store {
                     grants,
                     key_versions,
                     key_rotations,
+                    key_imports,
                     tags,
                     aliases,
                 })
@@ -1256,6 +1258,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 }
                 import_rotation(&mut tx, snapshot).await?;
+                import_imports(&mut tx, snapshot).await?;
                 for tag in &snapshot.tags {
                     sqlx::query("insert into kms_tag (key_id, tag_key, tag_value, position) values ($1, $2, $3, $4)")
                         .bind(&tag.key_id)

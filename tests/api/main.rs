@@ -20,6 +20,7 @@ mod grants;
 mod hostile_input;
 mod huawei_aliases;
 mod identity;
+mod import;
 mod key_last_usage;
 mod key_pairs;
 mod key_types;

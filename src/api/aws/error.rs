@@ -120,6 +120,16 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
             AwsError::new("UnsupportedOperationException", error.to_string())
         }
         RotationLimitExceeded(_) => AwsError::new("LimitExceededException", error.to_string()),
+        ExternalKeyRequired(_) => AwsError::new("UnsupportedOperationException", error.to_string()),
+        InvalidImportToken(_) | ImportTokenKeyMismatch => {
+            AwsError::new("InvalidImportTokenException", error.to_string())
+        }
+        ExpiredImportToken => AwsError::new("ExpiredImportTokenException", error.to_string()),
+        IncorrectKeyMaterial(_) | DifferentKeyMaterial => {
+            AwsError::new("IncorrectKeyMaterialException", error.to_string())
+        }
+        UnwrappableKeyMaterial(_) => AwsError::new("InvalidCiphertextException", error.to_string()),
+        MaterialNotDeletable => AwsError::new("KMSInvalidStateException", error.to_string()),
         MalformedPolicy(message) => AwsError::new("MalformedPolicyDocumentException", message),
         PolicyTooLarge { .. } => AwsError::new("LimitExceededException", error.to_string()),
         IncorrectKey => AwsError::new(

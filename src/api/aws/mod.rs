@@ -18,6 +18,7 @@ mod call;
 mod crypto_ops;
 pub mod error;
 mod grants;
+mod import;
 mod keys;
 mod rotation;
 mod signing;
@@ -91,10 +92,13 @@ enum Operation {
     GenerateDataKeyPairWithoutPlaintext,
     DeriveSharedSecret,
     GetKeyLastUsage,
+    GetParametersForImport,
+    ImportKeyMaterial,
+    DeleteImportedKeyMaterial,
 }
 
 impl Operation {
-    const ALL: [Operation; 43] = [
+    const ALL: [Operation; 46] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -138,6 +142,9 @@ impl Operation {
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
         Self::GetKeyLastUsage,
+        Self::GetParametersForImport,
+        Self::ImportKeyMaterial,
+        Self::DeleteImportedKeyMaterial,
     ];
 
     fn name(self) -> &'static str {
@@ -185,6 +192,9 @@ impl Operation {
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
             Self::GetKeyLastUsage => "GetKeyLastUsage",
+            Self::GetParametersForImport => "GetParametersForImport",
+            Self::ImportKeyMaterial => "ImportKeyMaterial",
+            Self::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
         }
     }
 
@@ -376,5 +386,12 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         }
         Operation::DeriveSharedSecret => signing::derive_shared_secret(call).await.map(Some),
         Operation::GetKeyLastUsage => keys::get_key_last_usage(call).await.map(Some),
+        Operation::GetParametersForImport => {
+            import::get_parameters_for_import(call).await.map(Some)
+        }
+        Operation::ImportKeyMaterial => import::import_key_material(call).await.map(Some),
+        Operation::DeleteImportedKeyMaterial => {
+            import::delete_imported_key_material(call).await.map(Some)
+        }
     }
 }

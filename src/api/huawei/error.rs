@@ -87,6 +87,15 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         RotationNotEnabled => (StatusCode::BAD_REQUEST, "KMS.0313"),
         // Huawei documents no code for it; the generic invalid-parameter one.
         RotationLimitExceeded(_) => (StatusCode::BAD_REQUEST, "KMS.0308"),
+        // Imported material: the codes of Huawei's "Importing CMK material" error table.
+        ExternalKeyRequired(_) => (StatusCode::BAD_REQUEST, "KMS.0309"),
+        InvalidImportToken(_) | ExpiredImportToken => (StatusCode::BAD_REQUEST, "KMS.2601"),
+        InvalidExpiration(_) => (StatusCode::BAD_REQUEST, "KMS.2602"),
+        ImportTokenKeyMismatch => (StatusCode::BAD_REQUEST, "KMS.2603"),
+        IncorrectKeyMaterial(_) => (StatusCode::BAD_REQUEST, "KMS.2604"),
+        UnwrappableKeyMaterial(_) => (StatusCode::BAD_REQUEST, "KMS.2605"),
+        DifferentKeyMaterial => (StatusCode::BAD_REQUEST, "KMS.2606"),
+        MaterialNotDeletable => (StatusCode::BAD_REQUEST, "KMS.2701"),
         InvalidEncryptionContext(_) => (StatusCode::BAD_REQUEST, "KMS.0208"),
         InvalidPlainText(_) => (StatusCode::BAD_REQUEST, "KMS.2101"),
         InvalidDekLength(_) => (StatusCode::BAD_REQUEST, "KMS.2102"),

@@ -15,6 +15,7 @@ pub mod body;
 mod crypto_ops;
 pub mod error;
 mod grants;
+mod import;
 mod keys;
 mod rotation;
 mod signing;
@@ -158,6 +159,9 @@ enum Action {
     CreateEcDatakeyPair,
     /// POST derive-shared-secret.
     DeriveSharedSecret,
+    GetParametersForImport,
+    ImportKeyMaterial,
+    DeleteImportedKeyMaterial,
 }
 
 /// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
@@ -169,7 +173,7 @@ struct PathParams {
 
 impl Action {
     /// Every action served, by its name in the path.
-    const ALL: [(&'static str, Action); 39] = [
+    const ALL: [(&'static str, Action); 42] = [
         ("create-key", Self::CreateKey),
         ("describe-key", Self::DescribeKey),
         ("list-keys", Self::ListKeys),
@@ -215,6 +219,12 @@ impl Action {
         ("create-rsa-datakey-pair", Self::CreateRsaDatakeyPair),
         ("create-ec-datakey-pair", Self::CreateEcDatakeyPair),
         ("derive-shared-secret", Self::DeriveSharedSecret),
+        ("get-parameters-for-import", Self::GetParametersForImport),
+        ("import-key-material", Self::ImportKeyMaterial),
+        (
+            "delete-imported-key-material",
+            Self::DeleteImportedKeyMaterial,
+        ),
     ];
 
     /// The HTTP method the action is served on: GET for the account facts and the tag
@@ -446,6 +456,13 @@ async fn handle(
         Action::ListAliases => aliases::list_aliases(state, &caller, request.uri).await,
         Action::AssociateAlias => aliases::associate_alias(state, &caller, &body).await,
         Action::UpdateKeyAlias => aliases::update_key_alias(state, &caller, &body).await,
+        Action::GetParametersForImport => {
+            import::get_parameters_for_import(state, &caller, &body).await
+        }
+        Action::ImportKeyMaterial => import::import_key_material(state, &caller, &body).await,
+        Action::DeleteImportedKeyMaterial => {
+            import::delete_imported_key_material(state, &caller, &body).await
+        }
     }
 }
 
@@ -534,6 +551,9 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             | Action::ListAliases
             | Action::AssociateAlias => Ok(()),
             Action::UpdateKeyAlias => aliases::update_key_alias_request(&body).map(drop),
+            Action::GetParametersForImport => import::parameters_request(&body).map(drop),
+            Action::ImportKeyMaterial => import::import_request(&body).map(drop),
+            Action::DeleteImportedKeyMaterial => key_id_field(&body).map(drop),
         }
     });
     Some(decoded)

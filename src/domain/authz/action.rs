@@ -108,10 +108,16 @@ pub enum Action {
     /// AWS GetKeyLastUsage: the key's last successful cryptographic operation (Huawei has
     /// no such operation; a Huawei-language policy governs it as reading the key).
     GetKeyLastUsage,
+    /// AWS GetParametersForImport, Huawei get-parameters-for-import.
+    GetParametersForImport,
+    /// AWS ImportKeyMaterial, Huawei import-key-material.
+    ImportKeyMaterial,
+    /// AWS DeleteImportedKeyMaterial, Huawei delete-imported-key-material.
+    DeleteImportedKeyMaterial,
 }
 
 impl Action {
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 54] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -163,6 +169,9 @@ impl Action {
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
         Self::GetKeyLastUsage,
+        Self::GetParametersForImport,
+        Self::ImportKeyMaterial,
+        Self::DeleteImportedKeyMaterial,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -218,6 +227,9 @@ impl Action {
             }
             Self::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
             Self::GetKeyLastUsage => &["kms:GetKeyLastUsage"],
+            Self::GetParametersForImport => &["kms:GetParametersForImport"],
+            Self::ImportKeyMaterial => &["kms:ImportKeyMaterial"],
+            Self::DeleteImportedKeyMaterial => &["kms:DeleteImportedKeyMaterial"],
         }
     }
 
@@ -307,6 +319,15 @@ impl Action {
             Self::DeriveSharedSecret => &["kms:cmk:crypto", "kms:cmk:deriveSharedSecret"],
             // Reading a fact about the key, as describe-key does.
             Self::GetKeyLastUsage => &["kms:cmk:get", "kms:cmk:getKeyLastUsage"],
+            // Importing and deleting material change the key: the role-era table's
+            // kms:cmk:update; fine-grained names after Huawei's API names (not confirmed by
+            // a published permission table). get-parameters-for-import is a write too (it
+            // issues a token), so kms:cmk:get (read-only) does not cover it.
+            Self::GetParametersForImport => &["kms:cmk:update", "kms:cmk:getImportParameters"],
+            Self::ImportKeyMaterial => &["kms:cmk:update", "kms:cmk:importKeyMaterial"],
+            Self::DeleteImportedKeyMaterial => {
+                &["kms:cmk:update", "kms:cmk:deleteImportedKeyMaterial"]
+            }
         }
     }
 
@@ -461,6 +482,9 @@ mod tests {
             Action::RevokeGrant,
             Action::PutKeyPolicy,
             Action::GetKeyPolicy,
+            Action::GetParametersForImport,
+            Action::ImportKeyMaterial,
+            Action::DeleteImportedKeyMaterial,
         ] {
             assert_eq!(action.grant_operation(), None, "{action:?}");
         }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every POST action of the Huawei dialect with no parameter in its path.
-pub const ALL_ACTIONS: [&str; 37] = [
+pub const ALL_ACTIONS: [&str; 40] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -51,6 +51,9 @@ pub const ALL_ACTIONS: [&str; 37] = [
     "aliases",
     "alias/associate",
     "update-key-alias",
+    "get-parameters-for-import",
+    "import-key-material",
+    "delete-imported-key-material",
 ];
 
 /// The Huawei paths with parameters (tags), by method, as the OpenAPI document names them.
