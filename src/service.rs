@@ -778,6 +778,13 @@ impl Kms {
         })
     }
 
+    /// The regions this service serves, the default one first (Huawei ListSupportRegions).
+    pub async fn list_support_regions(&self, caller: &Caller) -> Result<Vec<String>, KmsError> {
+        self.decide_keyless(caller, Action::ListSupportRegions)
+            .await?;
+        Ok(self.settings.regions.names().to_vec())
+    }
+
     pub async fn list_keys(
         &self,
         caller: &Caller,

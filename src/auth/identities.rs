@@ -677,6 +677,39 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 
     #[test]
+    fn projects_are_placed_in_their_regions_and_unserved_ones_refused() {
+        let file = r#"{
+          "domains": [{"id": "d1", "name": "acct"}],
+          "projects": [
+            {"id": "p1", "name": "eu-de", "domain_id": "d1"},
+            {"id": "p2", "name": "eu-nl_team", "domain_id": "d1"},
+            {"id": "p3", "name": "anything", "domain_id": "d1", "region": "eu-nl"},
+            {"id": "p4", "name": "anything-else", "domain_id": "d1"}
+          ],
+          "users": [{"id": "u1", "name": "u", "domain_id": "d1", "projects": ["p1", "p2", "p3", "p4"]}]
+        }"#;
+        let regions = Regions::new("eu-de", ["eu-nl"]).unwrap();
+        let ids = Identities::parse(file)
+            .unwrap()
+            .with_regions(&regions)
+            .unwrap();
+        let placed: Vec<&str> = ["p1", "p2", "p3", "p4"]
+            .iter()
+            .map(|p| ids.project_region(p))
+            .collect();
+        assert_eq!(placed, ["eu-de", "eu-nl", "eu-nl", "eu-de"]);
+        let user = &ids.users()[0];
+        assert_eq!(ids.aws_project(user, "eu-nl").unwrap(), "p2");
+        assert_eq!(ids.aws_project(user, "eu-de").unwrap(), "p1");
+        let error = Identities::parse(file)
+            .unwrap()
+            .with_regions(&Regions::single("eu-de"))
+            .err()
+            .unwrap();
+        assert!(error.contains("region \"eu-nl\""), "{error}");
+    }
+
+    #[test]
     fn demo_tokens_name_their_user_and_its_projects() {
         let ids = Identities::demo();
         let (user, scope, expiry) = ids.static_token("demo-token-alice").unwrap();

@@ -725,6 +725,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn any_served_region_is_accepted_and_named() {
+        let ids = Identities::demo();
+        let h = post_headers(POST_AUTHORIZATION);
+        let served = Regions::new("eu-nl", ["eu-de"]).unwrap();
+        let (user, region) = verify(&ids, &post(&h, BODY.as_bytes()), &served, NOW).unwrap();
+        assert_eq!((user.name.as_str(), region.as_str()), ("alice", "eu-de"));
+        let elsewhere = Regions::new("eu-nl", ["eu-ch2"]).unwrap();
+        let refused = verify(&ids, &post(&h, BODY.as_bytes()), &elsewhere, NOW).unwrap_err();
+        assert_eq!(refused.kind, SigV4ErrorKind::InvalidSignature);
+    }
+
     /// A request signed correctly over `signed` (and host, x-amz-date), then sent with
     /// the other headers added after signing.
     fn signed_over(signed: &[(&str, &str)], added: &[(&str, &str)]) -> HeaderMap {

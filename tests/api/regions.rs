@@ -268,7 +268,79 @@ async fn an_iam_token_reports_its_projects_region(app: &TestApp) {
     assert_eq!(ready.ok()["regions"], json!(["eu-de", "eu-nl"]));
 }
 
+async fn huawei_lists_the_served_regions_and_refuses_replication(app: &TestApp) {
+    for user in [ALICE, ALICE_NL] {
+        let reply = app
+            .raw(
+                reqwest::Method::GET,
+                &format!("/v2/{}/kms/regions", user.project),
+                &[("x-auth-token", user.token)],
+                Vec::new(),
+            )
+            .await;
+        assert_eq!(reply.ok(), &json!({"regions": ["eu-de", "eu-nl"]}));
+    }
+    let unsigned = app
+        .raw(
+            reqwest::Method::GET,
+            &format!("/v2/{PROJECT}/kms/regions"),
+            &[],
+            Vec::new(),
+        )
+        .await;
+    unsigned.error(403, "KMS.0301");
+    let posted = app
+        .raw(
+            reqwest::Method::POST,
+            &format!("/v2/{PROJECT}/kms/regions"),
+            &[("x-auth-token", ALICE.token)],
+            Vec::new(),
+        )
+        .await;
+    posted.error(405, "KMS.0215");
+    let key = app.create_key(ALICE, "to-replicate").await;
+    for (method, operation, body) in [
+        (
+            reqwest::Method::POST,
+            "replicate",
+            json!({"key_id": key, "replica_region": "eu-nl"}),
+        ),
+        (
+            reqwest::Method::PUT,
+            "update-primary-region",
+            json!({"key_id": key, "primary_region": "eu-nl"}),
+        ),
+    ] {
+        let reply = app
+            .raw(
+                method,
+                &format!("/v2/{PROJECT}/kms/keys/{key}/{operation}"),
+                &[
+                    ("x-auth-token", ALICE.token),
+                    ("content-type", "application/json"),
+                ],
+                body.to_string().into_bytes(),
+            )
+            .await;
+        reply.error(501, "EMULATOR.0501");
+    }
+    for (target, body) in [
+        (
+            "ReplicateKey",
+            json!({"KeyId": key, "ReplicaRegion": "eu-nl"}),
+        ),
+        (
+            "UpdatePrimaryRegion",
+            json!({"KeyId": key, "PrimaryRegion": "eu-nl"}),
+        ),
+    ] {
+        let reply = aws_in(app, AWS_ALICE, "eu-de", target, body).await;
+        aws_error(&reply, "UnsupportedOperationException");
+    }
+}
+
 crate::on_every_backend!(with_config = crate::regions::two_regions;
+    huawei_lists_the_served_regions_and_refuses_replication,
     aws_keys_belong_to_the_region_they_are_made_in,
     aws_aliases_are_per_region,
     a_request_signed_for_a_region_not_served_is_refused,

@@ -275,6 +275,13 @@ async fn handle(
         .unwrap_or("");
     let operation =
         Operation::from_target(target).ok_or_else(|| match target.strip_prefix(TARGET_PREFIX) {
+            Some(name @ ("ReplicateKey" | "UpdatePrimaryRegion")) => AwsError::new(
+                "UnsupportedOperationException",
+                format!(
+                    "{name} is not supported by this emulator: it serves several regions but \
+                     no multi-Region keys."
+                ),
+            ),
             Some(name) if CUSTOM_KEY_STORE_OPERATIONS.contains(&name) => AwsError::new(
                 "UnsupportedOperationException",
                 format!(

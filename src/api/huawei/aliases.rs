@@ -161,7 +161,7 @@ pub(super) async fn list_aliases(
         .kms
         .list_aliases(caller, key.as_ref(), after.as_deref(), limit as u32)
         .await?;
-    let entities: Vec<Value> = aliases.iter().map(|a| entity(a)).collect();
+    let entities: Vec<Value> = aliases.iter().map(entity).collect();
     ok(json!([{
         "aliases": entities,
         "page_info": {

@@ -105,10 +105,13 @@ pub enum Action {
     GenerateDataKeyPairWithoutPlaintext,
     /// AWS DeriveSharedSecret, Huawei derive-shared-secret (ECDH with a KEY_AGREEMENT key).
     DeriveSharedSecret,
+    /// Huawei GET v2 kms/regions: the regions this service serves (AWS has no such
+    /// operation; an AWS-language policy governs it as kms:ListKeys).
+    ListSupportRegions,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 51] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -159,6 +162,7 @@ impl Action {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::ListSupportRegions,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -191,7 +195,7 @@ impl Action {
             Self::GenerateMac => &["kms:GenerateMac"],
             Self::VerifyMac => &["kms:VerifyMac"],
             Self::UpdateKeyDescription => &["kms:UpdateKeyDescription"],
-            Self::ShowQuotas => &["kms:ListKeys"],
+            Self::ShowQuotas | Self::ListSupportRegions => &["kms:ListKeys"],
             Self::CreateAlias => &["kms:CreateAlias"],
             Self::DeleteAlias => &["kms:DeleteAlias"],
             Self::UpdateAlias => &["kms:UpdateAlias"],
@@ -264,6 +268,9 @@ impl Action {
             Self::VerifyMac => &["kms:cmk:crypto", "kms:cmk:verifyMac"],
             Self::UpdateKeyDescription => &["kms:cmk:update", "kms:cmk:updateKeyDescription"],
             Self::ShowQuotas => &["kms:cmk:list", "kms:cmk:getQuota", "kms:cmk:getInstance"],
+            // A listing about the account, as list-keys is; and a fine-grained name after
+            // Huawei's API name (ListSupportRegions).
+            Self::ListSupportRegions => &["kms:cmk:list", "kms:cmk:listSupportRegions"],
             // Huawei has no AWS-style alias resource: a `kms:alias:*` name for a policy
             // written about aliases, and a `kms:cmk:*` one for a policy about the key's
             // administration (the alias operations act on keys), in Huawei's naming style.
@@ -342,6 +349,7 @@ impl Action {
                 | Self::ListRetirableGrants
                 | Self::GenerateRandom
                 | Self::ShowQuotas
+                | Self::ListSupportRegions
                 | Self::ListAliases
                 | Self::ListProjectTags
                 | Self::ListKeysByTags
