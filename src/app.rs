@@ -37,6 +37,8 @@ impl App {
             Some(path) => (Identities::load(path)?, false),
             None => (Identities::demo(), true),
         };
+        let regions = config.served_regions()?;
+        let identities = identities.with_regions(&regions)?;
         let identities = Arc::new(if config.everyone_admin {
             identities.with_everyone_admin()
         } else {
@@ -80,7 +82,20 @@ impl App {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let settings = settings_of(config);
+        let settings = settings_of(config)?;
+        // Rows stored before regions existed belong to the default region (see migration 0012).
+        let (keys, aliases) = store
+            .fill_default_region(regions.default_region())
+            .await
+            .map_err(|e| format!("cannot give stored keys the default region: {e}"))?;
+        if keys + aliases > 0 {
+            tracing::info!(
+                keys,
+                aliases,
+                region = regions.default_region(),
+                "keys and aliases stored before regions were placed in the default region"
+            );
+        }
         let kms = Arc::new(
             Kms::new(store.clone(), settings, master_key, identities.clone())
                 .with_seed(read_seed(config)?),
@@ -189,13 +204,13 @@ impl App {
 
 /// The key the audit trail is chained with: derived from the master key when one is
 /// configured, plain SHA-256 otherwise. The service and `audit verify` both use this.
-pub(crate) fn settings_of(config: &Config) -> Settings {
-    Settings {
-        region: config.region.clone(),
+pub(crate) fn settings_of(config: &Config) -> Result<Settings, String> {
+    Ok(Settings {
+        regions: config.served_regions()?,
         max_grants_per_key: config.max_grants_per_key,
         aws_max_grants_per_key: config.aws_max_grants_per_key,
         max_keys_per_project: config.max_keys_per_project,
-    }
+    })
 }
 
 /// The `--seed` file, read and parsed (its entries are checked when it is loaded).

@@ -39,9 +39,16 @@ pub struct Config {
     #[arg(long, env = "KMS_SEED")]
     pub seed: Option<PathBuf>,
 
-    /// Region reported as realm / region_id.
+    /// The default region: of projects that name none, of keys stored before regions, and
+    /// the first of --regions.
     #[arg(long, env = "KMS_REGION", default_value = "eu-de")]
     pub region: String,
+
+    /// Regions served besides --region, comma-separated (e.g. eu-nl,eu-ch2). A Huawei project
+    /// belongs to one of them; an AWS request is served in the region its SigV4 scope names,
+    /// and one signed for a region not served is refused.
+    #[arg(long, env = "KMS_REGIONS", value_delimiter = ',')]
+    pub regions: Vec<String>,
 
     #[arg(long, env = "KMS_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -248,6 +255,12 @@ impl Config {
         config
     }
 
+    /// The served regions, --region first.
+    pub fn served_regions(&self) -> Result<crate::domain::region::Regions, String> {
+        crate::domain::region::Regions::new(&self.region, self.regions.iter().map(String::as_str))
+            .map_err(|e| format!("--region/--regions (KMS_REGION/KMS_REGIONS): {e}"))
+    }
+
     /// The failed-login lockout, or `None` when turned off (either setting 0).
     pub fn login_lockout(&self) -> Option<crate::auth::iam::LoginLockout> {
         let window_ms = (self.login_lockout_minutes * 60_000.0).round() as i64;
@@ -269,6 +282,7 @@ impl fmt::Debug for Config {
             .field("identities", &self.identities)
             .field("seed", &self.seed)
             .field("region", &self.region)
+            .field("regions", &self.regions)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_grants_per_key", &self.max_grants_per_key)

@@ -222,7 +222,8 @@ pub async fn reset(
     let identities = match &config.identities {
         Some(path) => crate::auth::Identities::load(path)?,
         None => crate::auth::Identities::demo(),
-    };
+    }
+    .with_regions(&config.served_regions()?)?;
     let scope = reset_scope(
         &identities,
         args.project_id.as_deref(),
@@ -290,7 +291,7 @@ async fn reset_and_seed(
     };
     let kms = crate::service::Kms::new(
         store,
-        crate::app::settings_of(config),
+        crate::app::settings_of(config)?,
         master_key,
         std::sync::Arc::new(identities),
     )
@@ -336,6 +337,7 @@ pub async fn snapshot(
         }
     };
     let master_key = crate::app::configured_master_key(config)?;
+    let default_region = config.served_regions()?.default_region().to_owned();
     let store = store::connect(
         &config.database_url,
         2,
@@ -350,12 +352,18 @@ pub async fn snapshot(
             .map(|snapshot| serde_json::to_value(snapshot).expect("a snapshot serializes")),
         Some(snapshot) => {
             let request_id = uuid::Uuid::new_v4().simple().to_string();
-            crate::service::import_snapshot(store.as_ref(), snapshot, "operator:cli", &request_id)
-                .await
-                .map(|counts| {
-                    json!({"imported": {"keys": snapshot.keys.len(), "grants": snapshot.grants.len()},
+            crate::service::import_snapshot(
+                store.as_ref(),
+                snapshot,
+                &default_region,
+                "operator:cli",
+                &request_id,
+            )
+            .await
+            .map(|counts| {
+                json!({"imported": {"keys": snapshot.keys.len(), "grants": snapshot.grants.len()},
                            "deleted": {"keys": counts.keys, "grants": counts.grants}})
-                })
+            })
         }
     };
     store.close().await;

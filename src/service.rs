@@ -45,8 +45,9 @@ pub use tags::TaggedKey;
 /// Limits and facts that shape responses.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The region reported as `realm` / `region_id`, and in key ARNs.
-    pub region: String,
+    /// The served regions, the default one first. A key's own region is reported as its
+    /// `realm` / `region_id` and in its ARN.
+    pub regions: crate::domain::region::Regions,
     /// Huawei Cloud and OTC document 100 grants per key (KMS.2404).
     pub max_grants_per_key: u32,
     /// AWS documents 50,000 grants per key (LimitExceededException). Grants created
@@ -60,7 +61,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            region: "eu-de".into(),
+            regions: crate::domain::region::Regions::single("eu-de"),
             max_grants_per_key: 100,
             aws_max_grants_per_key: 50_000,
             max_keys_per_project: 100,
@@ -98,7 +99,10 @@ pub struct ProjectUsage {
 /// The store and what it holds (`/ready`).
 pub struct Health {
     pub backend: &'static str,
+    /// The default region.
     pub region: String,
+    /// Every served region, the default one first.
+    pub regions: Vec<String>,
     pub census: crate::store::Census,
 }
 
@@ -300,9 +304,11 @@ pub async fn reset(
 pub async fn import_snapshot(
     store: &dyn Store,
     snapshot: &crate::store::Snapshot,
+    default_region: &str,
     actor: &str,
     request_id: &str,
 ) -> Result<ResetCounts, StoreError> {
+    let snapshot = &snapshot.with_default_region(default_region);
     let (keys, grants) = (snapshot.keys.len(), snapshot.grants.len());
     let audit = reset_audit(actor, request_id, String::new(), |counts| {
         format!(
@@ -412,7 +418,14 @@ impl Kms {
         actor: &str,
         request_id: &str,
     ) -> Result<ResetCounts, StoreError> {
-        import_snapshot(self.store.as_ref(), snapshot, actor, request_id).await
+        import_snapshot(
+            self.store.as_ref(),
+            snapshot,
+            self.settings.regions.default_region(),
+            actor,
+            request_id,
+        )
+        .await
     }
 
     /// Whether the database answers (`/ready`).
@@ -425,7 +438,8 @@ impl Kms {
         let census = self.store.census().await?;
         Ok(Health {
             backend: self.store.backend(),
-            region: self.settings.region.clone(),
+            region: self.settings.regions.default_region().to_owned(),
+            regions: self.settings.regions.names().to_vec(),
             census,
         })
     }
@@ -436,16 +450,13 @@ impl Kms {
 
     /// A key's ARN: `arn:aws:kms:REGION:ACCOUNT:key/ID`.
     pub fn key_arn(&self, key: &Key) -> String {
-        self.identities.key_arn(&self.settings.region, key)
+        self.identities.key_arn(&key.region, key)
     }
 
     fn names(&self, key: &Key) -> KeyNames {
         KeyNames {
             arn: self.key_arn(key),
-            huawei: format!(
-                "KMS:{}:{}:KeyId:{}",
-                self.settings.region, key.domain_id, key.key_id
-            ),
+            huawei: format!("KMS:{}:{}:KeyId:{}", key.region, key.domain_id, key.key_id),
             account: self.account_of(&key.domain_id),
         }
     }
@@ -727,6 +738,7 @@ impl Kms {
             wrapped_material,
             project_id: caller.project_id.clone(),
             domain_id: caller.domain_id.clone(),
+            region: caller.region.clone(),
             creator_user_id: caller.user_id.clone(),
             key_alias: request.key_alias,
             key_description: request.key_description,
@@ -770,6 +782,13 @@ impl Kms {
         })
     }
 
+    /// The regions this service serves, the default one first (Huawei ListSupportRegions).
+    pub async fn list_support_regions(&self, caller: &Caller) -> Result<Vec<String>, KmsError> {
+        self.decide_keyless(caller, Action::ListSupportRegions)
+            .await?;
+        Ok(self.settings.regions.names().to_vec())
+    }
+
     pub async fn list_keys(
         &self,
         caller: &Caller,
@@ -780,7 +799,7 @@ impl Kms {
         self.decide_keyless(caller, Action::ListKeys).await?;
         Ok(self
             .store
-            .list_keys(&caller.project_id, state, after, limit)
+            .list_keys(&caller.project_id, &caller.region, state, after, limit)
             .await?)
     }
 
@@ -880,10 +899,9 @@ impl Kms {
     // ---- Aliases (AWS)
 
     /// An alias's ARN: `arn:aws:kms:REGION:ACCOUNT:alias/NAME`.
-    pub fn alias_arn(&self, domain_id: &str, alias_name: &str) -> String {
+    pub fn alias_arn(&self, domain_id: &str, region: &str, alias_name: &str) -> String {
         format!(
-            "arn:aws:kms:{}:{}:{alias_name}",
-            self.settings.region,
+            "arn:aws:kms:{region}:{}:{alias_name}",
             self.account_of(domain_id)
         )
     }
@@ -893,11 +911,12 @@ impl Kms {
     pub async fn resolve_alias(
         &self,
         domain_id: &str,
+        region: &str,
         alias_name: &str,
     ) -> Result<Option<KeyId>, KmsError> {
         Ok(self
             .store
-            .find_alias(domain_id, alias_name)
+            .find_alias(domain_id, region, alias_name)
             .await?
             .map(|a| a.key_id))
     }
@@ -944,7 +963,7 @@ impl Kms {
     fn alias_not_found_as_arn(&self, caller: &Caller, error: KmsError) -> KmsError {
         match error {
             KmsError::AliasNotFound(name) => {
-                KmsError::AliasNotFound(self.alias_arn(&caller.domain_id, &name))
+                KmsError::AliasNotFound(self.alias_arn(&caller.domain_id, &caller.region, &name))
             }
             other => other,
         }
@@ -962,6 +981,7 @@ impl Kms {
         let now = now_millis();
         let alias = Alias {
             domain_id: caller.domain_id.clone(),
+            region: caller.region.clone(),
             alias_name: alias_name.to_owned(),
             key_id: key_ref.id.clone(),
             creation_date: now,
@@ -999,7 +1019,7 @@ impl Kms {
         };
         let result = self
             .store
-            .delete_alias(&caller.domain_id, alias_name, &check)
+            .delete_alias(&caller.domain_id, &caller.region, alias_name, &check)
             .await;
         let result = match result {
             Err(StoreError::Refused(Refusal::Denied(refusal))) if is_refusal(&refusal) => {
@@ -1037,6 +1057,7 @@ impl Kms {
             .store
             .update_alias(
                 &caller.domain_id,
+                &caller.region,
                 alias_name,
                 &key_ref.id,
                 now_millis(),
@@ -1057,7 +1078,10 @@ impl Kms {
         caller: &Caller,
         alias_name: &str,
     ) -> Result<Option<Alias>, KmsError> {
-        Ok(self.store.find_alias(&caller.domain_id, alias_name).await?)
+        Ok(self
+            .store
+            .find_alias(&caller.domain_id, &caller.region, alias_name)
+            .await?)
     }
 
     /// ListAliases: the caller's account's aliases, those naming `key_id` when given.
@@ -1071,7 +1095,7 @@ impl Kms {
         self.decide_keyless(caller, Action::ListAliases).await?;
         Ok(self
             .store
-            .list_aliases(&caller.domain_id, key_id, after, limit)
+            .list_aliases(&caller.domain_id, &caller.region, key_id, after, limit)
             .await?)
     }
 

@@ -16,7 +16,8 @@ make_venv "${KMS_AWS_VENV:-$here/.venv}"
 fresh_postgres_db kms_awsclient
 # A small AWS grant quota (AWS: 50,000), so the suite can reach LimitExceededException.
 grant_limit=5
-start_emulator --database-url "$db_url" --aws-max-grants-per-key "$grant_limit"
+# A second region (eu-nl) beside the default eu-de, for the region tests.
+start_emulator --database-url "$db_url" --aws-max-grants-per-key "$grant_limit" --regions eu-nl
 
 rc=0
 # No AWS configuration of the machine may leak in: the suites name their own credentials.

@@ -1017,3 +1017,49 @@ def test_get_key_last_usage(alice, dave):
     assert usage["KmsRequestId"] == encrypted["ResponseMetadata"]["RequestId"]
     alice.decrypt(CiphertextBlob=encrypted["CiphertextBlob"])
     assert alice.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"]["Operation"] == "Decrypt"
+
+
+# Regions: run.sh serves eu-de (the default) and eu-nl (--regions eu-nl). A boto3 client's
+# region_name is its SigV4 scope, and a key lives in the region of the client that made it.
+
+
+def test_keys_and_aliases_belong_to_the_region_of_the_client():
+    de, nl = client(ALICE), client(ALICE, region_name="eu-nl")
+    de_key = de.create_key(Description="in eu-de")["KeyMetadata"]
+    nl_key = nl.create_key(Description="in eu-nl")["KeyMetadata"]
+    assert de_key["Arn"].startswith("arn:aws:kms:eu-de:111122223333:key/")
+    assert nl_key["Arn"].startswith("arn:aws:kms:eu-nl:111122223333:key/")
+    assert nl.describe_key(KeyId=nl_key["KeyId"])["KeyMetadata"]["Arn"] == nl_key["Arn"]
+    with pytest.raises(ClientError) as e:
+        nl.describe_key(KeyId=de_key["KeyId"])
+    assert error_code(e) == "NotFoundException"
+    nl_ids = [k["KeyId"] for k in nl.get_paginator("list_keys").paginate().build_full_result()["Keys"]]
+    assert nl_key["KeyId"] in nl_ids and de_key["KeyId"] not in nl_ids
+    # One alias name, a different key in each region.
+    name = f"alias/regional-{de_key['KeyId'][:8]}"
+    de.create_alias(AliasName=name, TargetKeyId=de_key["KeyId"])
+    nl.create_alias(AliasName=name, TargetKeyId=nl_key["KeyId"])
+    assert de.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == de_key["KeyId"]
+    assert nl.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == nl_key["KeyId"]
+    # A ciphertext of the eu-de key does not decrypt in eu-nl, where its key is not.
+    blob = de.encrypt(KeyId=de_key["KeyId"], Plaintext=b"regional")["CiphertextBlob"]
+    with pytest.raises(ClientError) as e:
+        nl.decrypt(CiphertextBlob=blob)
+    assert error_code(e) == "InvalidCiphertextException"
+    assert de.decrypt(CiphertextBlob=blob)["Plaintext"] == b"regional"
+
+
+def test_a_region_not_served_is_refused_and_multi_region_keys_are_not_served():
+    east = client(ALICE, region_name="us-east-1")
+    with pytest.raises(ClientError) as e:
+        east.list_keys()
+    assert error_code(e) == "InvalidSignatureException"
+    assert "Credential should be scoped to a valid region, not 'us-east-1'" in message(e)
+    alice = client(ALICE)
+    with pytest.raises(ClientError) as e:
+        alice.create_key(MultiRegion=True)
+    assert error_code(e) == "UnsupportedOperationException"
+    key = alice.create_key()["KeyMetadata"]
+    with pytest.raises(ClientError) as e:
+        alice.replicate_key(KeyId=key["KeyId"], ReplicaRegion="eu-nl")
+    assert error_code(e) == "UnsupportedOperationException"

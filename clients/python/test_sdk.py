@@ -35,6 +35,7 @@ from huaweicloudsdkkms.v2 import (
     ListKmsByTagsRequest,
     ListKmsByTagsRequestBody,
     ListKmsTagsRequest,
+    ListSupportRegionsRequest,
     ShowKmsTagsRequest,
     Tag,
     TagItem,
@@ -790,6 +791,11 @@ def test_quotas_and_instance_count():
     resources = {r.type: r for r in erin.show_user_quotas(ShowUserQuotasRequest()).quotas.resources}
     assert resources["CMK"].used == before + 1 and resources["CMK"].quota == 100
     assert resources["grant_per_CMK"].quota == 100
+
+
+def test_support_regions_lists_the_served_regions():
+    # run.sh serves eu-de only (the default --region).
+    assert kms("alice").list_support_regions(ListSupportRegionsRequest()).regions == ["eu-de"]
 
 
 def rotation_status(client, key_id):

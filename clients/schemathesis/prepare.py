@@ -188,8 +188,14 @@ examples = {
 with urllib.request.urlopen(f"{base}/openapi.json") as response:
     doc = json.load(response)
 prefix = "/v1.0/{project_id}/kms/"
+# The v2 paths: GET regions (ListSupportRegions), which takes no body.
+v2_prefix = "/v2/{project_id}/kms/"
 paths = {}
 for path, item in doc["paths"].items():
+    if path.startswith(v2_prefix):
+        item.pop("parameters", None)
+        paths[path.replace("{project_id}", project)] = item
+        continue
     if path.startswith(prefix):
         action = path[len(prefix):]
         # The project is fixed below; a key in the path is the tag examples' key, so the

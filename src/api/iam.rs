@@ -138,20 +138,38 @@ fn token_body(state: &AppState, issued: &IssuedToken<'_>, host: &str, catalog: b
         None => token["domain"] = domain_json(issued.domain),
     }
     if catalog {
-        let region = &state.kms.settings().region;
-        // Project-scoped: the project is filled in, as IAM does; otherwise the template.
+        // Project-scoped: the project is filled in, as IAM does, with its region's
+        // endpoint; otherwise the template, with an endpoint in every served region.
         let tenant = issued.project.map_or("$(tenant_id)s", |p| p.id.as_str());
+        let regions: Vec<&str> = match issued.project {
+            Some(project) => vec![state.identities.project_region(&project.id)],
+            None => state
+                .identities
+                .regions()
+                .names()
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        };
+        let endpoints: Vec<Value> = regions
+            .into_iter()
+            .enumerate()
+            .map(|(index, region)| {
+                json!({
+                    // The first endpoint keeps the ID it had before regions.
+                    "id": format!("1f2e3d4c5b6a47980a1b2c3d4e5f6a{:02x}", 0x7b + index),
+                    "interface": "public",
+                    "region": region,
+                    "region_id": region,
+                    "url": format!("http://{host}/v1.0/{tenant}"),
+                })
+            })
+            .collect();
         token["catalog"] = json!([{
             "type": "kms",
             "name": "kms",
             "id": "9e5a5c1f4a2d4b3c8e7f6a5b4c3d2e1f",
-            "endpoints": [{
-                "id": "1f2e3d4c5b6a47980a1b2c3d4e5f6a7b",
-                "interface": "public",
-                "region": region,
-                "region_id": region,
-                "url": format!("http://{host}/v1.0/{tenant}"),
-            }],
+            "endpoints": endpoints,
         }]);
     }
     json!({"token": token})

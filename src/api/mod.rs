@@ -210,6 +210,7 @@ async fn ready(State(state): State<AppState>) -> Response {
                     "schema_version": health.census.schema_version,
                 },
                 "region": health.region,
+                "regions": health.regions,
                 "dialects": served,
                 "counts": {
                     "projects": health.census.projects,

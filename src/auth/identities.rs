@@ -20,6 +20,7 @@ use crate::domain::authz::IdentityPolicies;
 use crate::domain::authz::policy::{Kind, Language, PolicyDocument};
 use crate::domain::authz::system;
 use crate::domain::ids::excerpt;
+use crate::domain::region::Regions;
 use crate::domain::{Caller, Key, KmsError, PrincipalId};
 
 #[derive(Deserialize)]
@@ -52,6 +53,11 @@ pub struct ProjectEntry {
     pub id: String,
     pub name: String,
     pub domain_id: String,
+    /// The region the project belongs to. Optional: when absent, the region the project is
+    /// named after (`eu-nl`, `eu-nl_team`) if served, else the default region
+    /// (`Regions::of_project`); set for every project by `Identities::with_regions`.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +152,8 @@ pub struct Identities {
     users: Vec<User>,
     /// Keyed by SHA-256 of the token, so lookups never compare secrets byte by byte.
     tokens: HashMap<[u8; 32], StaticToken>,
+    /// The served regions (`with_regions`); a single default region until then.
+    regions: Regions,
 }
 
 fn token_digest(token: &str) -> [u8; 32] {
@@ -351,7 +359,54 @@ impl Identities {
             projects: file.projects,
             users,
             tokens,
+            regions: Regions::single(DEFAULT_REGION),
         })
+    }
+
+    /// Places every project in its region among `regions` (see `ProjectEntry::region`); a
+    /// project naming a region this server does not serve is refused.
+    pub fn with_regions(mut self, regions: &Regions) -> Result<Self, String> {
+        for project in &mut self.projects {
+            if let Some(region) = &project.region
+                && !regions.serves(region)
+            {
+                return Err(format!(
+                    "project {} ({}) is in region {region:?}, which this server does not serve \
+                     (served: {}; see --regions)",
+                    project.name,
+                    project.id,
+                    regions.names().join(", ")
+                ));
+            }
+            let region = regions
+                .of_project(project.region.as_deref(), &project.name)
+                .to_owned();
+            project.region = Some(region);
+        }
+        self.regions = regions.clone();
+        Ok(self)
+    }
+
+    pub fn regions(&self) -> &Regions {
+        &self.regions
+    }
+
+    /// The region of a project (the default region for an unknown one, which no
+    /// credential can act in anyway).
+    pub fn project_region(&self, project_id: &str) -> &str {
+        self.project_by_id(project_id)
+            .map(|p| self.regions.of_project(p.region.as_deref(), &p.name))
+            .unwrap_or(self.regions.default_region())
+    }
+
+    /// The project an AWS request of `user` made in `region` acts in: the user's first
+    /// project in that region, else its first project (an AWS account exists in every
+    /// region; the keys it makes there still belong to `region`).
+    pub fn aws_project<'u>(&self, user: &'u User, region: &str) -> Option<&'u String> {
+        user.projects
+            .iter()
+            .find(|p| self.project_region(p) == region)
+            .or_else(|| user.projects.first())
     }
 
     /// The identities used when no file is given: one account with four users in one
@@ -497,6 +552,7 @@ impl Identities {
             user_name: user.name.clone(),
             domain_id: user.domain_id.clone(),
             project_id: url_project.to_owned(),
+            region: self.project_region(url_project).to_owned(),
             request_id: request_id.to_owned(),
             aws_arn: user.aws_arn.clone(),
             aws_account: user.aws_account.clone(),
@@ -567,6 +623,9 @@ pub fn default_aws_account_id(domain_id: &str) -> String {
 }
 
 /// Fixed so the README's walk-through gives the same IDs on every machine.
+/// The region of projects until `with_regions` places them (`--region`'s default).
+const DEFAULT_REGION: &str = "eu-de";
+
 const DEMO_IDENTITIES: &str = r#"{
   "domains": [
     {"id": "b168fe00ff56492495a7d22974df2d0b", "name": "demo-account", "aws_account_id": "111122223333"},
@@ -616,6 +675,39 @@ mod tests {
     const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
     const OTHER_PROJECT: &str = "7e1d2c3b4a5f4e6d8c9b0a1f2e3d4c5b";
     const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+    #[test]
+    fn projects_are_placed_in_their_regions_and_unserved_ones_refused() {
+        let file = r#"{
+          "domains": [{"id": "d1", "name": "acct"}],
+          "projects": [
+            {"id": "p1", "name": "eu-de", "domain_id": "d1"},
+            {"id": "p2", "name": "eu-nl_team", "domain_id": "d1"},
+            {"id": "p3", "name": "anything", "domain_id": "d1", "region": "eu-nl"},
+            {"id": "p4", "name": "anything-else", "domain_id": "d1"}
+          ],
+          "users": [{"id": "u1", "name": "u", "domain_id": "d1", "projects": ["p1", "p2", "p3", "p4"]}]
+        }"#;
+        let regions = Regions::new("eu-de", ["eu-nl"]).unwrap();
+        let ids = Identities::parse(file)
+            .unwrap()
+            .with_regions(&regions)
+            .unwrap();
+        let placed: Vec<&str> = ["p1", "p2", "p3", "p4"]
+            .iter()
+            .map(|p| ids.project_region(p))
+            .collect();
+        assert_eq!(placed, ["eu-de", "eu-nl", "eu-nl", "eu-de"]);
+        let user = &ids.users()[0];
+        assert_eq!(ids.aws_project(user, "eu-nl").unwrap(), "p2");
+        assert_eq!(ids.aws_project(user, "eu-de").unwrap(), "p1");
+        let error = Identities::parse(file)
+            .unwrap()
+            .with_regions(&Regions::single("eu-de"))
+            .err()
+            .unwrap();
+        assert!(error.contains("region \"eu-nl\""), "{error}");
+    }
 
     #[test]
     fn demo_tokens_name_their_user_and_its_projects() {

@@ -18,6 +18,7 @@ use time::{Duration, OffsetDateTime};
 use crate::auth::identities::{Identities, User};
 use crate::crypto::sha256_hex;
 use crate::domain::ids::excerpt;
+use crate::domain::region::Regions;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// AWS refuses a request whose `X-Amz-Date` is more than 15 minutes from its clock.
@@ -438,17 +439,17 @@ fn check_required_signed(
     Ok(())
 }
 
-/// Checks a signed request for the region this server serves and returns the user
-/// its access key belongs to.
+/// Checks a signed request for a region this server serves and returns the user its
+/// access key belongs to, with the region its scope names.
 ///
 /// Errors carry AWS's types and, where AWS's wording is known, its messages; they
 /// never contain secrets.
 pub fn verify<'i>(
     identities: &'i Identities,
     request: &RequestParts<'_>,
-    region: &str,
+    regions: &Regions,
     now: OffsetDateTime,
-) -> Result<&'i User, SigV4Error> {
+) -> Result<(&'i User, String), SigV4Error> {
     let header = request
         .headers
         .get("authorization")
@@ -468,7 +469,7 @@ pub fn verify<'i>(
     // services answer it with 400, like this server's other signature errors. Checked
     // before the signature: the signing key depends on the region, and a signature for
     // another region is a replay from another endpoint, not a typo in the secret.
-    if auth.region != region {
+    if !regions.serves(&auth.region) {
         return Err(fail(
             SigV4ErrorKind::InvalidSignature,
             format!(
@@ -550,7 +551,7 @@ pub fn verify<'i>(
     expected
         .verify_slice(&given)
         .map_err(|_| invalid_signature())?;
-    Ok(user)
+    Ok((user, auth.region))
 }
 
 fn invalid_signature() -> SigV4Error {
@@ -623,7 +624,10 @@ mod tests {
         request: &RequestParts<'_>,
         now: OffsetDateTime,
     ) -> Result<&'i User, SigV4Error> {
-        verify(ids, request, "eu-de", now)
+        verify(ids, request, &Regions::single("eu-de"), now).map(|(user, region)| {
+            assert_eq!(region, "eu-de");
+            user
+        })
     }
 
     fn kind_of(result: Result<&User, SigV4Error>) -> SigV4ErrorKind {
@@ -719,6 +723,18 @@ mod tests {
             "{}",
             refused.message
         );
+    }
+
+    #[test]
+    fn any_served_region_is_accepted_and_named() {
+        let ids = Identities::demo();
+        let h = post_headers(POST_AUTHORIZATION);
+        let served = Regions::new("eu-nl", ["eu-de"]).unwrap();
+        let (user, region) = verify(&ids, &post(&h, BODY.as_bytes()), &served, NOW).unwrap();
+        assert_eq!((user.name.as_str(), region.as_str()), ("alice", "eu-de"));
+        let elsewhere = Regions::new("eu-nl", ["eu-ch2"]).unwrap();
+        let refused = verify(&ids, &post(&h, BODY.as_bytes()), &elsewhere, NOW).unwrap_err();
+        assert_eq!(refused.kind, SigV4ErrorKind::InvalidSignature);
     }
 
     /// A request signed correctly over `signed` (and host, x-amz-date), then sent with

@@ -8,6 +8,8 @@ use super::{Key, KeyId, KmsError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
     pub domain_id: String,
+    /// Aliases are per account and region, as in AWS; the key is in the same region.
+    pub region: String,
     pub alias_name: String,
     pub key_id: KeyId,
     /// Milliseconds since the epoch.
@@ -123,6 +125,7 @@ mod tests {
         Key {
             key_id: KeyId::generate(),
             project_id: "p".into(),
+            region: "eu-de".into(),
             domain_id: "d".into(),
             creator_user_id: "u".into(),
             key_alias: "a".into(),

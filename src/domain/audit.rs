@@ -750,6 +750,7 @@ mod tests {
             user_name: "n".into(),
             domain_id: "d".into(),
             project_id: "p".into(),
+            region: "eu-de".into(),
             request_id: "r".into(),
             aws_arn: "arn".into(),
             aws_account: "111122223333".into(),

@@ -237,6 +237,7 @@ mod tests {
             key_id: KeyId::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f").unwrap(),
             project_id: "p".into(),
             domain_id: "d".into(),
+            region: "eu-de".into(),
             creator_user_id: "u".into(),
             key_alias: "a".into(),
             key_description: String::new(),

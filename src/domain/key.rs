@@ -95,6 +95,8 @@ pub struct Key {
     pub key_id: KeyId,
     pub project_id: String,
     pub domain_id: String,
+    /// The region the key lives in (its ARN's); requests made in other regions do not see it.
+    pub region: String,
     /// The IAM user who created the key: the only one who may revoke its grants.
     pub creator_user_id: String,
     pub key_alias: String,
@@ -204,6 +206,7 @@ mod tests {
         Key {
             key_id: KeyId::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f").unwrap(),
             project_id: "p".into(),
+            region: "eu-de".into(),
             domain_id: "d".into(),
             creator_user_id: "u".into(),
             key_alias: "a".into(),

@@ -14,6 +14,7 @@ pub mod import;
 pub mod key;
 pub mod key_spec;
 pub mod listing;
+pub mod region;
 pub mod reset;
 pub mod rotation;
 pub mod seed;
@@ -45,6 +46,9 @@ pub struct Caller {
     pub user_name: String,
     pub domain_id: String,
     pub project_id: String,
+    /// The region the request is made in: the project's (Huawei) or the SigV4 scope's
+    /// (AWS). Keys of other regions are not visible to it (`region::key_visible_in`).
+    pub region: String,
     pub request_id: String,
     /// The caller as AWS names it: `arn:aws:iam::ACCOUNT:user/NAME` (or a role ARN).
     pub aws_arn: String,

@@ -248,6 +248,7 @@ mod tests {
         Key {
             key_id: KeyId::generate(),
             project_id: "p".into(),
+            region: "eu-de".into(),
             domain_id: "d".into(),
             creator_user_id: "u".into(),
             key_alias: "a".into(),

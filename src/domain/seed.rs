@@ -198,6 +198,8 @@ pub fn plan(
             }
             aliases.push(Alias {
                 domain_id: key.key.domain_id.clone(),
+                // The key's region, which the service knows (`Kms::load_seed`).
+                region: String::new(),
                 alias_name: name.clone(),
                 key_id: key.key.key_id.clone(),
                 creation_date: now_ms,
@@ -329,6 +331,8 @@ fn plan_key(
         key: Key {
             key_id,
             project_id,
+            // The project's region, which the service knows (`Kms::load_seed`).
+            region: String::new(),
             domain_id: owner.domain_id,
             creator_user_id: owner.id,
             key_alias,

@@ -33,8 +33,14 @@ impl Kms {
         let plan = seed::plan(file, &|name| self.seed_user(name), now_millis())
             .map_err(SeedError::Invalid)?;
         let mut keys = Vec::with_capacity(plan.keys.len());
+        let mut aliases = plan.aliases;
         for planned in plan.keys {
             let mut key = planned.key;
+            // A seed key lives in its project's region, and so do its aliases.
+            key.region = self.identities.project_region(&key.project_id).to_owned();
+            for alias in aliases.iter_mut().filter(|a| a.key_id == key.key_id) {
+                alias.region = key.region.clone();
+            }
             let at =
                 |message: String| SeedError::Invalid(format!("seed key {}: {message}", key.key_id));
             if let Some(text) = &key.key_policy {
@@ -68,7 +74,7 @@ impl Kms {
         };
         let counts = self
             .store
-            .apply_seed(&keys, &plan.grants, &plan.aliases, &audit)
+            .apply_seed(&keys, &plan.grants, &aliases, &audit)
             .await
             .map_err(|error| match error {
                 StoreError::Rejected(KmsError::DuplicateKeyAlias(alias)) => SeedError::Invalid(

@@ -90,6 +90,7 @@ impl Kms {
             .store
             .list_keys(
                 &caller.project_id,
+                &caller.region,
                 None,
                 0,
                 self.settings.max_keys_per_project.max(1),

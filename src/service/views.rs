@@ -98,13 +98,18 @@ impl Kms {
     ) -> Result<Page<KeyView>, StoreError> {
         let page = self.store.list_all_keys(project_id, after, limit).await?;
         let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
-        let mut domains: Vec<&str> = page.items.iter().map(|k| k.domain_id.as_str()).collect();
-        domains.sort_unstable();
-        domains.dedup();
-        for domain in domains {
+        // Aliases are per account and region.
+        let mut places: Vec<(&str, &str)> = page
+            .items
+            .iter()
+            .map(|k| (k.domain_id.as_str(), k.region.as_str()))
+            .collect();
+        places.sort_unstable();
+        places.dedup();
+        for (domain, region) in places {
             let (listed, _) = self
                 .store
-                .list_aliases(domain, None, None, ACCOUNT_ALIASES)
+                .list_aliases(domain, region, None, None, ACCOUNT_ALIASES)
                 .await?;
             for alias in listed {
                 aliases
@@ -145,7 +150,13 @@ impl Kms {
         };
         let (aliases, _) = self
             .store
-            .list_aliases(&key.domain_id, Some(&key_id), None, ACCOUNT_ALIASES)
+            .list_aliases(
+                &key.domain_id,
+                &key.region,
+                Some(&key_id),
+                None,
+                ACCOUNT_ALIASES,
+            )
             .await?;
         let grants = self.store.list_grants(&key_id, 0, KEY_PAGE_GRANTS).await?;
         Ok(Some(KeyDetail {

@@ -257,6 +257,10 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
 
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Gives the rows stored before regions existed (region '') the default region, keys and
+    /// aliases in one transaction; returns how many of each changed. Run at start.
+    async fn fill_default_region(&self, region: &str) -> Result<(u64, u64), StoreError>;
+
     /// What the store holds, for the health document: the last applied migration and
     /// counts of keys (by state code), grants and projects.
     async fn census(&self) -> Result<Census, StoreError>;
@@ -303,6 +307,7 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
     async fn list_keys(
         &self,
         project_id: &str,
+        region: &str,
         state: Option<KeyState>,
         after: i64,
         limit: u32,
@@ -426,6 +431,7 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
     async fn delete_alias(
         &self,
         domain_id: &str,
+        region: &str,
         alias_name: &str,
         check: AliasCheck<'_>,
     ) -> Result<(), StoreError>;
@@ -435,6 +441,7 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
     async fn update_alias(
         &self,
         domain_id: &str,
+        region: &str,
         alias_name: &str,
         key_id: &KeyId,
         now_ms: i64,
@@ -445,6 +452,7 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
     async fn find_alias(
         &self,
         domain_id: &str,
+        region: &str,
         alias_name: &str,
     ) -> Result<Option<Alias>, StoreError>;
 
@@ -453,6 +461,7 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
     async fn list_aliases(
         &self,
         domain_id: &str,
+        region: &str,
         key_id: Option<&KeyId>,
         after: Option<&str>,
         limit: u32,
@@ -688,6 +697,7 @@ fn alias_from_row(row: sql::AliasRow) -> Result<Alias, StoreError> {
         key_id: KeyId::parse(&row.key_id)
             .map_err(|_| StoreError::Corrupt(format!("alias {}: key_id", row.alias_name)))?,
         domain_id: row.domain_id,
+        region: row.region,
         alias_name: row.alias_name,
         creation_date: row.creation_date,
         last_updated_date: row.last_updated_date,
@@ -720,6 +730,7 @@ fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
         scheduled_deletion_date: row.scheduled_deletion_date,
         wrapped_material: row.key_material,
         key_policy: row.key_policy,
+        region: row.region,
     })
 }
 
@@ -856,6 +867,9 @@ pub struct SnapshotTag {
 #[serde(deny_unknown_fields)]
 pub struct SnapshotAlias {
     pub domain_id: String,
+    /// Empty in snapshots written before regions: the default region, filled in on import.
+    #[serde(default)]
+    pub region: String,
     pub alias_name: String,
     pub key_id: String,
     pub creation_date: i64,
@@ -884,6 +898,9 @@ pub struct SnapshotKey {
     #[serde(with = "hex_bytes")]
     pub key_material: Option<Vec<u8>>,
     pub key_policy: Option<String>,
+    /// Empty in snapshots written before regions: the default region, filled in on import.
+    #[serde(default)]
+    pub region: String,
 }
 
 /// A grant row as stored.
@@ -925,6 +942,22 @@ mod hex_bytes {
 }
 
 impl Snapshot {
+    /// The snapshot with `region` for the rows that name none (written before regions).
+    pub fn with_default_region(&self, region: &str) -> Self {
+        let mut snapshot = self.clone();
+        for key in &mut snapshot.keys {
+            if key.region.is_empty() {
+                key.region = region.to_owned();
+            }
+        }
+        for alias in &mut snapshot.aliases {
+            if alias.region.is_empty() {
+                alias.region = region.to_owned();
+            }
+        }
+        snapshot
+    }
+
     /// Checks that every row reads back as a key or grant, that IDs are unique and that every
     /// grant's key is in the snapshot: an import never stores what the service cannot read.
     pub fn validate(&self) -> Result<(), String> {

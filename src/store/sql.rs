@@ -20,6 +20,7 @@ pub(super) struct KeyRow {
     pub scheduled_deletion_date: Option<i64>,
     pub key_material: Option<Vec<u8>>,
     pub key_policy: Option<String>,
+    pub region: String,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -57,6 +58,7 @@ impl From<super::SnapshotKey> for KeyRow {
             scheduled_deletion_date: k.scheduled_deletion_date,
             key_material: k.key_material,
             key_policy: k.key_policy,
+            region: k.region,
         }
     }
 }
@@ -121,6 +123,7 @@ pub(super) struct GrantAndKeyRow {
     pub scheduled_deletion_date: Option<i64>,
     pub key_material: Option<Vec<u8>>,
     pub key_policy: Option<String>,
+    pub region: String,
 }
 
 impl GrantAndKeyRow {
@@ -156,6 +159,7 @@ impl GrantAndKeyRow {
             scheduled_deletion_date: self.scheduled_deletion_date,
             key_material: self.key_material,
             key_policy: self.key_policy,
+            region: self.region,
         };
         (grant, key)
     }
@@ -164,6 +168,7 @@ impl GrantAndKeyRow {
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct AliasRow {
     pub domain_id: String,
+    pub region: String,
     pub alias_name: String,
     pub key_id: String,
     pub creation_date: i64,
@@ -255,7 +260,7 @@ pub(super) const PRUNE_BATCH: i64 = 10_000;
 macro_rules! key_columns {
     () => {
         "seq, key_id, project_id, domain_id, creator_user_id, key_alias, key_description, key_spec, \
-         key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material, key_policy"
+         key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material, key_policy, region"
     };
 }
 
@@ -273,7 +278,7 @@ macro_rules! grant_and_key_columns {
          g.operations, g.issuing_principal, g.retiring_principal, g.name, g.creation_date as g_creation_date, g.context_constraint, \
          g.retiring_principal_type, g.dialect, k.seq as k_seq, k.key_id as k_key_id, k.project_id, k.domain_id, k.creator_user_id, k.key_alias, \
          k.key_description, k.key_spec, k.key_usage, k.origin, k.key_state, k.creation_date as k_creation_date, \
-         k.scheduled_deletion_date, k.key_material, k.key_policy"
+         k.scheduled_deletion_date, k.key_material, k.key_policy, k.region"
     };
 }
 
@@ -314,8 +319,8 @@ macro_rules! insert_key_sql {
     () => {
         "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
          key_description, key_spec, key_usage, origin, key_state, creation_date, \
-         scheduled_deletion_date, key_material, key_policy) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         scheduled_deletion_date, key_material, key_policy, region) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     };
 }
 
@@ -360,6 +365,7 @@ macro_rules! impl_sql_store {
                 .bind(key.scheduled_deletion_date)
                 .bind(&key.wrapped_material)
                 .bind(&key.key_policy)
+                .bind(&key.region)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected())
@@ -636,6 +642,22 @@ macro_rules! impl_sql_store {
                 $backend
             }
 
+            async fn fill_default_region(&self, region: &str) -> Result<(u64, u64), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let keys = sqlx::query("update kms_key set region = $1 where region = ''")
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let aliases = sqlx::query("update kms_alias set region = $1 where region = ''")
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok((keys, aliases))
+            }
+
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("select 1").execute(&self.pool).await?;
                 Ok(())
@@ -836,16 +858,18 @@ macro_rules! impl_sql_store {
             async fn list_keys(
                 &self,
                 project_id: &str,
+                region: &str,
                 state: Option<KeyState>,
                 after: i64,
                 limit: u32,
             ) -> Result<Page<Key>, StoreError> {
                 let state = state.map_or(0, KeyState::code);
                 let (total,): (i64,) = sqlx::query_as(
-                    "select count(*) from kms_key where project_id = $1 and ($2 = 0 or key_state = $2)",
+                    "select count(*) from kms_key where project_id = $1 and ($2 = 0 or key_state = $2) and region = $3",
                 )
                 .bind(project_id)
                 .bind(state)
+                .bind(region)
                 .fetch_one(&self.pool)
                 .await?;
                 // `limit ($n + 0)`, not `limit $n`, in every page query: SQLite (3.51) reads a bare
@@ -854,13 +878,14 @@ macro_rules! impl_sql_store {
                 // -> sqlite3VdbeSetVarmask). An expression is evaluated at run time instead, and
                 // the cached statement is reused. Same result on both databases.
                 let rows: Vec<KeyRow> = sqlx::query_as(concat!(
-                    "select ", key_columns!(), " from kms_key where project_id = $1 ",
+                    "select ", key_columns!(), " from kms_key where project_id = $1 and region = $5 ",
                     "and ($2 = 0 or key_state = $2) and seq > $3 order by seq limit ($4 + 0)"
                 ))
                 .bind(project_id)
                 .bind(state)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
+                .bind(region)
                 .fetch_all(&self.pool)
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, key_from_row)
@@ -1161,7 +1186,7 @@ macro_rules! impl_sql_store {
                 let mut tx = self.pool.begin().await?;
                 let keys: Vec<$crate::store::SnapshotKey> = sqlx::query_as(
                     "select key_id, project_id, domain_id, creator_user_id, key_alias, key_description, key_spec, \
-                     key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material, key_policy \
+                     key_usage, origin, key_state, creation_date, scheduled_deletion_date, key_material, key_policy, region \
                      from kms_key order by seq",
                 )
                 .fetch_all(&mut *tx)
@@ -1180,8 +1205,8 @@ macro_rules! impl_sql_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let aliases: Vec<$crate::store::SnapshotAlias> = sqlx::query_as(
-                    "select domain_id, alias_name, key_id, creation_date, last_updated_date from kms_alias \
-                     order by domain_id, alias_name",
+                    "select domain_id, region, alias_name, key_id, creation_date, last_updated_date from kms_alias \
+                     order by domain_id, region, alias_name",
                 )
                 .fetch_all(&mut *tx)
                 .await?;
@@ -1232,6 +1257,7 @@ macro_rules! impl_sql_store {
                     .bind(key.scheduled_deletion_date)
                     .bind(&key.key_material)
                     .bind(&key.key_policy)
+                    .bind(&key.region)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -1270,14 +1296,15 @@ macro_rules! impl_sql_store {
                 }
                 for alias in &snapshot.aliases {
                     sqlx::query(
-                        "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date) \
-                         values ($1, $2, $3, $4, $5)",
+                        "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date, region) \
+                         values ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(&alias.domain_id)
                     .bind(&alias.alias_name)
                     .bind(&alias.key_id)
                     .bind(alias.creation_date)
                     .bind(alias.last_updated_date)
+                    .bind(&alias.region)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -1352,21 +1379,23 @@ macro_rules! impl_sql_store {
                 }
                 for alias in aliases {
                     let inserted = sqlx::query(
-                        "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date) \
-                         values ($1, $2, $3, $4, $5) on conflict do nothing",
+                        "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date, region) \
+                         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
                     )
                     .bind(&alias.domain_id)
                     .bind(&alias.alias_name)
                     .bind(alias.key_id.as_str())
                     .bind(alias.creation_date)
                     .bind(alias.last_updated_date)
+                    .bind(&alias.region)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
                     if inserted == 0 {
                         let (named,): (String,) =
-                            sqlx::query_as("select key_id from kms_alias where domain_id = $1 and alias_name = $2")
+                            sqlx::query_as("select key_id from kms_alias where domain_id = $1 and region = $2 and alias_name = $3")
                                 .bind(&alias.domain_id)
+                                .bind(&alias.region)
                                 .bind(&alias.alias_name)
                                 .fetch_one(&mut *tx)
                                 .await?;
@@ -1395,14 +1424,15 @@ macro_rules! impl_sql_store {
                 check(key.as_ref()).map_err(StoreError::Refused)?;
                 // The primary key settles concurrent creations: the loser inserts nothing.
                 let inserted = sqlx::query(
-                    "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date) \
-                     values ($1, $2, $3, $4, $5) on conflict do nothing",
+                    "insert into kms_alias (domain_id, alias_name, key_id, creation_date, last_updated_date, region) \
+                     values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
                 )
                 .bind(&alias.domain_id)
                 .bind(&alias.alias_name)
                 .bind(alias.key_id.as_str())
                 .bind(alias.creation_date)
                 .bind(alias.last_updated_date)
+                .bind(&alias.region)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -1413,13 +1443,14 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn delete_alias(&self, domain_id: &str, alias_name: &str, check: AliasCheck<'_>) -> Result<(), StoreError> {
+            async fn delete_alias(&self, domain_id: &str, region: &str, alias_name: &str, check: AliasCheck<'_>) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 let alias: Option<(String,)> = sqlx::query_as(concat!(
-                    "select key_id from kms_alias where domain_id = $1 and alias_name = $2", $lock
+                    "select key_id from kms_alias where domain_id = $1 and alias_name = $2 and region = $3", $lock
                 ))
                 .bind(domain_id)
                 .bind(alias_name)
+                .bind(region)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((key_id,)) = alias else {
@@ -1432,9 +1463,10 @@ macro_rules! impl_sql_store {
                         .await?;
                 let key = key.map(key_from_row).transpose()?;
                 check(key.as_ref()).map_err(StoreError::Refused)?;
-                let deleted = sqlx::query("delete from kms_alias where domain_id = $1 and alias_name = $2")
+                let deleted = sqlx::query("delete from kms_alias where domain_id = $1 and alias_name = $2 and region = $3")
                     .bind(domain_id)
                     .bind(alias_name)
+                    .bind(region)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -1448,6 +1480,7 @@ macro_rules! impl_sql_store {
             async fn update_alias(
                 &self,
                 domain_id: &str,
+                region: &str,
                 alias_name: &str,
                 key_id: &KeyId,
                 now_ms: i64,
@@ -1455,10 +1488,11 @@ macro_rules! impl_sql_store {
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 let alias: Option<(String,)> = sqlx::query_as(concat!(
-                    "select key_id from kms_alias where domain_id = $1 and alias_name = $2", $lock
+                    "select key_id from kms_alias where domain_id = $1 and alias_name = $2 and region = $3", $lock
                 ))
                 .bind(domain_id)
                 .bind(alias_name)
+                .bind(region)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((old_key_id,)) = alias else {
@@ -1478,25 +1512,27 @@ macro_rules! impl_sql_store {
                 let new = new.map(key_from_row).transpose()?;
                 check(old.as_ref(), new.as_ref()).map_err(StoreError::Refused)?;
                 sqlx::query(
-                    "update kms_alias set key_id = $3, last_updated_date = $4 where domain_id = $1 and alias_name = $2",
+                    "update kms_alias set key_id = $3, last_updated_date = $4 where domain_id = $1 and alias_name = $2 and region = $5",
                 )
                 .bind(domain_id)
                 .bind(alias_name)
                 .bind(key_id.as_str())
                 .bind(now_ms)
+                .bind(region)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn find_alias(&self, domain_id: &str, alias_name: &str) -> Result<Option<$crate::domain::Alias>, StoreError> {
+            async fn find_alias(&self, domain_id: &str, region: &str, alias_name: &str) -> Result<Option<$crate::domain::Alias>, StoreError> {
                 let row: Option<AliasRow> = sqlx::query_as(
-                    "select domain_id, alias_name, key_id, creation_date, last_updated_date from kms_alias \
-                     where domain_id = $1 and alias_name = $2",
+                    "select domain_id, region, alias_name, key_id, creation_date, last_updated_date from kms_alias \
+                     where domain_id = $1 and alias_name = $2 and region = $3",
                 )
                 .bind(domain_id)
                 .bind(alias_name)
+                .bind(region)
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(alias_from_row).transpose()
@@ -1505,19 +1541,21 @@ macro_rules! impl_sql_store {
             async fn list_aliases(
                 &self,
                 domain_id: &str,
+                region: &str,
                 key_id: Option<&KeyId>,
                 after: Option<&str>,
                 limit: u32,
             ) -> Result<(Vec<$crate::domain::Alias>, Option<String>), StoreError> {
                 let mut rows: Vec<AliasRow> = sqlx::query_as(
-                    "select domain_id, alias_name, key_id, creation_date, last_updated_date from kms_alias \
+                    "select domain_id, region, alias_name, key_id, creation_date, last_updated_date from kms_alias \
                      where domain_id = $1 and ($2 is null or key_id = $2) and ($3 is null or alias_name > $3) \
-                     order by alias_name limit ($4 + 0)",
+                     and region = $5 order by alias_name limit ($4 + 0)",
                 )
                 .bind(domain_id)
                 .bind(key_id.map(|k| k.as_str()))
                 .bind(after)
                 .bind(i64::from(limit) + 1)
+                .bind(region)
                 .fetch_all(&self.pool)
                 .await?;
                 let more = rows.len() > limit as usize;

@@ -33,6 +33,7 @@ mod not_served;
 mod openapi;
 mod oracles;
 mod races;
+mod regions;
 mod reset;
 mod revoke_retire;
 mod rotation;

@@ -92,7 +92,7 @@ pub(super) async fn list_aliases(call: &Call<'_>) -> Result<Value, AwsError> {
         .map(|a| {
             json!({
                 "AliasName": a.alias_name,
-                "AliasArn": kms.alias_arn(&a.domain_id, &a.alias_name),
+                "AliasArn": kms.alias_arn(&a.domain_id, &a.region, &a.alias_name),
                 "TargetKeyId": a.key_id.as_str(),
                 "CreationDate": a.creation_date as f64 / 1000.0,
                 "LastUpdatedDate": a.last_updated_date as f64 / 1000.0,

@@ -34,8 +34,9 @@ pub(super) struct NamedKey {
 }
 
 impl Call<'_> {
+    /// The region the request is made in: its SigV4 scope's.
     pub fn region(&self) -> &str {
-        &self.state.kms.settings().region
+        &self.caller.region
     }
 
     /// `kms:<Operation>`, as policies and AccessDenied messages name it.
@@ -183,7 +184,7 @@ impl Call<'_> {
         let id = self
             .state
             .kms
-            .resolve_alias(&domain, alias_name)
+            .resolve_alias(&domain, self.region(), alias_name)
             .await
             .map_err(|e| self.kms_error(None, e))?
             .ok_or_else(not_found)?;

@@ -5,9 +5,10 @@
 //! `Action` and `Dialect::Aws`, AWS shapes and error types out. Who may do what is
 //! decided by the authorization core (`domain::authz`), with AWS's own extra rules.
 //!
-//! Who an AWS caller is: the user owning the SigV4 access key, acting in that user's
-//! first project. An AWS account is a Huawei domain, so the account's keys in this
-//! region are the keys of that project.
+//! Who an AWS caller is: the user owning the SigV4 access key, acting in the region its
+//! credential scope names (one this server serves) and in the user's project of that
+//! region (else its first project). An AWS account is a Huawei domain, so the account's
+//! keys in a region are the keys of that project made in that region.
 //!
 //! - `call`: one request's context (caller, body) and the checks many operations share.
 //! - `keys`, `grants`, `crypto_ops`, `signing`, `aliases`: the operations, by family.
@@ -275,10 +276,10 @@ async fn handle(
         headers,
         body: &bytes,
     };
-    let user = sigv4::verify(
+    let (user, region) = sigv4::verify(
         &state.identities,
         &parts,
-        &state.kms.settings().region,
+        &state.kms.settings().regions,
         OffsetDateTime::now_utc(),
     )?;
     let target = headers
@@ -287,6 +288,13 @@ async fn handle(
         .unwrap_or("");
     let operation =
         Operation::from_target(target).ok_or_else(|| match target.strip_prefix(TARGET_PREFIX) {
+            Some(name @ ("ReplicateKey" | "UpdatePrimaryRegion")) => AwsError::new(
+                "UnsupportedOperationException",
+                format!(
+                    "{name} is not supported by this emulator: it serves several regions but \
+                     no multi-Region keys."
+                ),
+            ),
             Some(name) if CUSTOM_KEY_STORE_OPERATIONS.contains(&name) => AwsError::new(
                 "UnsupportedOperationException",
                 format!(
@@ -302,7 +310,7 @@ async fn handle(
                 ),
             ),
         })?;
-    let caller = caller_of(state, user, request_id)?;
+    let caller = caller_of(state, user, &region, request_id)?;
     let call = Call {
         state,
         caller,
@@ -312,9 +320,15 @@ async fn handle(
     run(&call).await
 }
 
-/// The caller an access key's user becomes: the user in its first project.
-fn caller_of(state: &AppState, user: &User, request_id: &RequestId) -> Result<Caller, AwsError> {
-    let project = user.projects.first().ok_or_else(|| {
+/// The caller an access key's user becomes in `region` (the request's SigV4 scope): the
+/// user in its project of that region (`Identities::aws_project`), acting in `region`.
+fn caller_of(
+    state: &AppState,
+    user: &User,
+    region: &str,
+    request_id: &RequestId,
+) -> Result<Caller, AwsError> {
+    let project = state.identities.aws_project(user, region).ok_or_else(|| {
         AwsError::new(
             "AccessDeniedException",
             format!(
@@ -323,10 +337,12 @@ fn caller_of(state: &AppState, user: &User, request_id: &RequestId) -> Result<Ca
             ),
         )
     })?;
-    state
+    let mut caller = state
         .identities
         .caller_for_project(user, None, project, &request_id.0)
-        .map_err(|e| AwsError::new("AccessDeniedException", e.to_string()))
+        .map_err(|e| AwsError::new("AccessDeniedException", e.to_string()))?;
+    caller.region = region.to_owned();
+    Ok(caller)
 }
 
 async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {

@@ -49,13 +49,13 @@ fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn entity(state: &AppState, alias: &Alias) -> Value {
+fn entity(alias: &Alias) -> Value {
     let name = alias::to_huawei(&alias.alias_name);
     json!({
         "domain_id": alias.domain_id,
         "key_id": alias.key_id.as_str(),
         "alias": name,
-        "alias_urn": format!("kms:{}:{}:alias:{name}", state.kms.settings().region, alias.domain_id),
+        "alias_urn": format!("kms:{}:{}:alias:{name}", alias.region, alias.domain_id),
         "create_time": iso(alias.creation_date),
         "update_time": iso(alias.last_updated_date),
     })
@@ -70,7 +70,7 @@ pub(super) async fn create_alias(
     let key = key_field(body)?;
     let name = required_alias(body, "alias")?;
     let alias = state.kms.create_alias(caller, &name, &key).await?;
-    Ok((StatusCode::CREATED, Json(entity(state, &alias))).into_response())
+    Ok((StatusCode::CREATED, Json(entity(&alias))).into_response())
 }
 
 /// POST alias/associate: moves an existing alias to `target_key_id`.
@@ -89,7 +89,7 @@ pub(super) async fn associate_alias(
         .find_alias(caller, &name)
         .await?
         .ok_or_else(|| KmsError::AliasNotFound(name.clone()))?;
-    ok(entity(state, &alias))
+    ok(entity(&alias))
 }
 
 /// DELETE aliases: each alias of `aliases` that names `key_id`.
@@ -161,7 +161,7 @@ pub(super) async fn list_aliases(
         .kms
         .list_aliases(caller, key.as_ref(), after.as_deref(), limit as u32)
         .await?;
-    let entities: Vec<Value> = aliases.iter().map(|a| entity(state, a)).collect();
+    let entities: Vec<Value> = aliases.iter().map(entity).collect();
     ok(json!([{
         "aliases": entities,
         "page_info": {

@@ -76,7 +76,7 @@ pub(super) async fn create_key(
     ok(json!({"key_info": CreatedKeyInfo {
         key_id: key.key_id.to_string(),
         domain_id: key.domain_id,
-        region_id: state.kms.settings().region.clone(),
+        region_id: key.region,
     }}))
 }
 
@@ -129,7 +129,7 @@ pub(super) async fn describe_key(
 ) -> Result<Response, KmsError> {
     let key = state.kms.describe_key(caller, &key_field(body)?).await?;
     let rotating = state.kms.rotation_enabled(&key).await?;
-    let mut details = KeyDetails::new(key, &state.kms.settings().region);
+    let mut details = KeyDetails::new(key);
     details.key_rotation_enabled = if rotating { "true" } else { "false" };
     ok(json!({"key_info": details}))
 }
@@ -156,7 +156,7 @@ pub(super) async fn list_keys(
     let (key_state, after, limit) = list_keys_request(body)?;
     let page = state.kms.list_keys(caller, key_state, after, limit).await?;
     let rotating = state.kms.rotating_keys(caller).await?;
-    let mut list = KeyList::new(page, &state.kms.settings().region);
+    let mut list = KeyList::new(page);
     for details in &mut list.key_details {
         if rotating.contains(&details.key_id) {
             details.key_rotation_enabled = "true";

@@ -62,12 +62,84 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/v1.0/{project_id}/keystores/{keystore_id}/{operation}",
             any_method(),
         )
+        // The v2 paths of the SDK: the served regions; multi-Region keys are not served.
+        .route("/v2/{project_id}/kms/regions", any_method_v2())
+        .route(
+            "/v2/{project_id}/kms/keys/{key_id}/{operation}",
+            any_method_v2(),
+        )
         .route("/", get(versions))
         .route("/v1.0", get(version))
         .fallback(
             |Extension(id): Extension<RequestId>| async move { error::gateway_not_found(&id.0) },
         )
         .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+/// The v2 paths take every method to `dispatch_v2`, which answers KMS.0215 for one
+/// the operation is not served on.
+fn any_method_v2() -> axum::routing::MethodRouter<AppState> {
+    axum::routing::any(dispatch_v2)
+}
+
+/// `GET /v2/{project_id}/kms/regions` (ListSupportRegions), and the multi-Region key
+/// operations `POST .../keys/{key_id}/replicate` and `PUT .../keys/{key_id}/update-primary-region`,
+/// answered `NotServed` once the caller is authenticated.
+async fn dispatch_v2(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    method: Method,
+    uri: Uri,
+    path: Result<Path<Vec<String>>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let request = Request {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
+    let result = async {
+        let Path(segments) =
+            path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
+        let project_id = segments.first().cloned().unwrap_or_default();
+        if !PROJECT_ID.is_match(&project_id) {
+            return Err(KmsError::UnknownAction(
+                "the project ID in the path is malformed.".into(),
+            ));
+        }
+        let regions = segments.len() == 1;
+        let expected = match segments.last().map(String::as_str) {
+            _ if regions => Method::GET,
+            Some("replicate") => Method::POST,
+            Some("update-primary-region") => Method::PUT,
+            _ => {
+                return Err(KmsError::UnknownAction(format!(
+                    "v2 kms/{} is not an action of this service.",
+                    crate::domain::ids::excerpt(&segments[1..].join("/"))
+                )));
+            }
+        };
+        if method != expected {
+            return Err(KmsError::MethodNotAllowed);
+        }
+        let signed_body = credentials::signed_body(request.headers, &body, state.max_body_bytes)?;
+        let caller =
+            credentials::authenticate(&state, request, signed_body, &project_id, &request_id.0)
+                .await?;
+        if !regions {
+            return Err(KmsError::NotServed(
+                "Multi-Region keys (replicate-key, update-primary-region)",
+            ));
+        }
+        let regions = state.kms.list_support_regions(&caller).await?;
+        ok(json!({ "regions": regions }))
+    }
+    .await;
+    match result {
+        Ok(response) => response,
+        Err(error) => error::error_response(error, &request_id),
+    }
 }
 
 /// Every path of the dialect takes POST, GET and DELETE to `dispatch`, which answers

@@ -323,7 +323,6 @@ pub(super) async fn list_by_tags(
     if request.count_only {
         return ok(json!({"total_count": total}));
     }
-    let region = &state.kms.settings().region;
     let resources: Vec<Value> = selected
         .into_iter()
         .skip(request.offset)
@@ -333,7 +332,7 @@ pub(super) async fn list_by_tags(
                 "resource_id": k.key.key_id.to_string(),
                 "resource_name": k.key.key_alias.clone(),
                 "tags": tag_items(&k.tags),
-                "resource_detail": KeyDetails::new(k.key, region),
+                "resource_detail": KeyDetails::new(k.key),
             })
         })
         .collect();

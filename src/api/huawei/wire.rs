@@ -85,12 +85,13 @@ pub struct KeyDetails {
 }
 
 impl KeyDetails {
-    pub fn new(key: Key, region: &str) -> Self {
+    /// The key's details; its `realm` is the region it lives in.
+    pub fn new(key: Key) -> Self {
         Self {
             key_id: key.key_id.to_string(),
             domain_id: key.domain_id,
             key_alias: key.key_alias,
-            realm: region.to_owned(),
+            realm: key.region,
             key_spec: key.key_spec,
             key_usage: key.key_usage,
             key_description: key.key_description,
@@ -120,15 +121,11 @@ pub struct KeyList {
 }
 
 impl KeyList {
-    pub fn new(page: Page<Key>, region: &str) -> Self {
+    pub fn new(page: Page<Key>) -> Self {
         let (next_marker, truncated) = marker_and_truncated(page.next_after);
         Self {
             keys: page.items.iter().map(|k| k.key_id.to_string()).collect(),
-            key_details: page
-                .items
-                .into_iter()
-                .map(|k| KeyDetails::new(k, region))
-                .collect(),
+            key_details: page.items.into_iter().map(KeyDetails::new).collect(),
             next_marker,
             truncated,
             total: page.total,

@@ -114,10 +114,13 @@ pub enum Action {
     ImportKeyMaterial,
     /// AWS DeleteImportedKeyMaterial, Huawei delete-imported-key-material.
     DeleteImportedKeyMaterial,
+    /// Huawei GET v2 kms/regions: the regions this service serves (AWS has no such
+    /// operation; an AWS-language policy governs it as kms:ListKeys).
+    ListSupportRegions,
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 55] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -172,6 +175,7 @@ impl Action {
         Self::GetParametersForImport,
         Self::ImportKeyMaterial,
         Self::DeleteImportedKeyMaterial,
+        Self::ListSupportRegions,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -204,7 +208,7 @@ impl Action {
             Self::GenerateMac => &["kms:GenerateMac"],
             Self::VerifyMac => &["kms:VerifyMac"],
             Self::UpdateKeyDescription => &["kms:UpdateKeyDescription"],
-            Self::ShowQuotas => &["kms:ListKeys"],
+            Self::ShowQuotas | Self::ListSupportRegions => &["kms:ListKeys"],
             Self::CreateAlias => &["kms:CreateAlias"],
             Self::DeleteAlias => &["kms:DeleteAlias"],
             Self::UpdateAlias => &["kms:UpdateAlias"],
@@ -281,6 +285,9 @@ impl Action {
             Self::VerifyMac => &["kms:cmk:crypto", "kms:cmk:verifyMac"],
             Self::UpdateKeyDescription => &["kms:cmk:update", "kms:cmk:updateKeyDescription"],
             Self::ShowQuotas => &["kms:cmk:list", "kms:cmk:getQuota", "kms:cmk:getInstance"],
+            // A listing about the account, as list-keys is; and a fine-grained name after
+            // Huawei's API name (ListSupportRegions).
+            Self::ListSupportRegions => &["kms:cmk:list", "kms:cmk:listSupportRegions"],
             // Huawei has no AWS-style alias resource: a `kms:alias:*` name for a policy
             // written about aliases, and a `kms:cmk:*` one for a policy about the key's
             // administration (the alias operations act on keys), in Huawei's naming style.
@@ -392,6 +399,7 @@ impl Action {
                 | Self::ListRetirableGrants
                 | Self::GenerateRandom
                 | Self::ShowQuotas
+                | Self::ListSupportRegions
                 | Self::ListAliases
                 | Self::ListProjectTags
                 | Self::ListKeysByTags

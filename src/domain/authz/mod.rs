@@ -29,7 +29,7 @@ pub use evaluate::{
     NewGrantFacts, Request, authorize,
 };
 
-use crate::domain::{Caller, Grant, GrantId, Key, KeyRef, KmsError};
+use crate::domain::{Caller, Grant, GrantId, Key, KeyRef, KmsError, region};
 
 /// How a request names its key, which decides who can see that it exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,8 @@ pub fn locate<'k>(
 ) -> Result<&'k Key, KmsError> {
     let (key_id, naming) = (&key_ref.id, &key_ref.naming);
     let not_found = || KmsError::KeyNotFound(format!("no key {key_id} is visible to you."));
+    // A key of another region is missing from this one, whoever asks and however named.
+    let key = key.filter(|key| region::key_visible_in(&key.region, &caller.region));
     if let KeyNaming::InAccount(account) = naming
         && account.as_deref() != Some(caller.domain_id.as_str())
     {

@@ -41,6 +41,7 @@ fn caller(name: &str, domain: &str, project: &str, policies: Vec<PolicyDocument>
         user_name: name.into(),
         domain_id: domain.into(),
         project_id: project.into(),
+        region: "eu-de".into(),
         request_id: "r".into(),
         aws_arn: format!("arn:aws:iam::{account}:user/{name}"),
         aws_account: account.into(),
@@ -52,6 +53,7 @@ fn key() -> Key {
     Key {
         key_id: KeyId::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f").unwrap(),
         project_id: "pa".into(),
+        region: "eu-de".into(),
         domain_id: "da".into(),
         creator_user_id: "ualice".into(),
         key_alias: "k".into(),

@@ -43,10 +43,22 @@ pub const AWS_FRANK: Aws = Aws {
     arn: "arn:aws:iam::444455556666:user/frank",
 };
 
-/// The signed headers of a request, as botocore would send them.
+/// The signed headers of a request, as botocore would send them, scoped to eu-de.
 pub fn signed_headers(
     app: &TestApp,
     who: Aws,
+    target: &str,
+    body: &[u8],
+    at: OffsetDateTime,
+) -> Vec<(String, String)> {
+    signed_headers_in(app, who, "eu-de", target, body, at)
+}
+
+/// As `signed_headers`, with the credential scoped to `region`.
+pub fn signed_headers_in(
+    app: &TestApp,
+    who: Aws,
+    region: &str,
     target: &str,
     body: &[u8],
     at: OffsetDateTime,
@@ -71,7 +83,7 @@ pub fn signed_headers(
         body,
     };
     let authorization =
-        sigv4::authorization_for(who.access_key, who.secret_key, "eu-de", &parts).unwrap();
+        sigv4::authorization_for(who.access_key, who.secret_key, region, &parts).unwrap();
     let mut out: Vec<(String, String)> = headers
         .iter()
         .filter(|(name, _)| name.as_str() != "host")
@@ -90,8 +102,13 @@ pub async fn send(app: &TestApp, headers: Vec<(String, String)>, body: Vec<u8>) 
 }
 
 pub async fn aws(app: &TestApp, who: Aws, target: &str, body: Value) -> Reply {
+    aws_in(app, who, "eu-de", target, body).await
+}
+
+/// A request signed for `region`.
+pub async fn aws_in(app: &TestApp, who: Aws, region: &str, target: &str, body: Value) -> Reply {
     let bytes = body.to_string().into_bytes();
-    let headers = signed_headers(app, who, target, &bytes, OffsetDateTime::now_utc());
+    let headers = signed_headers_in(app, who, region, target, &bytes, OffsetDateTime::now_utc());
     send(app, headers, bytes).await
 }
 
