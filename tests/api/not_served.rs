@@ -55,6 +55,18 @@ async fn huawei_features_out_of_scope_say_so(app: &TestApp) {
             kms("access-points/ap-1"),
             "Access points",
         ),
+        (reqwest::Method::POST, kms("key-policies"), "Key policies"),
+        (reqwest::Method::GET, kms("key-policies"), "Key policies"),
+        (
+            reqwest::Method::PUT,
+            kms("key-policies/00000000-0000-4000-8000-000000000000"),
+            "Key policies",
+        ),
+        (
+            reqwest::Method::DELETE,
+            kms("key-policies/00000000-0000-4000-8000-000000000000"),
+            "Key policies",
+        ),
         (reqwest::Method::POST, kms("create-pin"), "PINs"),
         (
             reqwest::Method::POST,

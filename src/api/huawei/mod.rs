@@ -142,11 +142,13 @@ async fn dispatch_v2(
     }
 }
 
-/// Every path of the dialect takes POST, GET and DELETE to `dispatch`, which answers
-/// KMS.0215 for a method the action is not served on; other methods get it here.
+/// Every path of the dialect takes POST, GET, PUT and DELETE to `dispatch`, which answers
+/// KMS.0215 for a method the action is not served on (PUT for the out-of-scope
+/// `key-policies/{policy_id}`, answered as not served); other methods get it here.
 fn any_method() -> axum::routing::MethodRouter<AppState> {
     post(dispatch)
         .get(dispatch)
+        .put(dispatch)
         .delete(dispatch)
         .fallback(|| async { HuaweiError(KmsError::MethodNotAllowed) })
 }
@@ -381,7 +383,10 @@ impl Action {
 
 /// The features of Huawei's API this emulator leaves out, by the paths of their operations
 /// (the SDK's create/list/show/enable/disable/delete_key_store, the access points, create_pin,
-/// the data-key capsules): answered `NotServed`, not as unknown actions.
+/// the data-key capsules, and the key policies of trusted key spaces, whose requests name a
+/// `keyspace_id`, a feature of the key-space service this emulator does not have; AWS-style
+/// key policies are served through the AWS dialect): answered `NotServed`, not as unknown
+/// actions.
 fn not_served(path: &str, segments: &[String]) -> Option<&'static str> {
     let first = segments.first().map(String::as_str);
     if path.split('/').nth(3) == Some("keystores") {
@@ -389,6 +394,7 @@ fn not_served(path: &str, segments: &[String]) -> Option<&'static str> {
     }
     match first {
         Some("access-points") => Some("Access points"),
+        Some("key-policies") => Some("Key policies of trusted key spaces (key-policies)"),
         Some("create-pin") => Some("PINs (create-pin)"),
         Some("datakey-capsule") => Some("Data-key capsules"),
         _ => None,
