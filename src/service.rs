@@ -1478,7 +1478,7 @@ impl Kms {
         }
         Ok(self
             .store
-            .list_retirable_grants(&id, kind, after, limit)
+            .list_retirable_grants(&id, kind, &caller.region, after, limit)
             .await?)
     }
 

@@ -376,12 +376,13 @@ pub trait Store: TokenStore + RotationStore + ImportStore {
         limit: u32,
     ) -> Result<Page<Grant>, StoreError>;
 
-    /// Grants, on any key, whose retiring principal is `principal` (a user, or an
-    /// account), each with its key.
+    /// Grants, on any key of `region`, whose retiring principal is `principal` (a user, or
+    /// an account), each with its key.
     async fn list_retirable_grants(
         &self,
         principal: &str,
         kind: GranteeType,
+        region: &str,
         after: i64,
         limit: u32,
     ) -> Result<Page<(Grant, Key)>, StoreError>;

@@ -1105,27 +1105,34 @@ macro_rules! impl_sql_store {
                 &self,
                 principal: &str,
                 kind: $crate::domain::GranteeType,
+                region: &str,
                 after: i64,
                 limit: u32,
             ) -> Result<Page<(Grant, Key)>, StoreError> {
                 // Rows older than retiring_principal_type named users (null reads as 'user').
+                // Both clouds list a region's grants: those on keys of another region are not
+                // there, as the keys themselves are not.
                 macro_rules! retirable {
                     () => {
-                        "g.retiring_principal = $1 and coalesce(g.retiring_principal_type, 'user') = $2"
+                        "g.retiring_principal = $1 and coalesce(g.retiring_principal_type, 'user') = $2 and k.region = $3"
                     };
                 }
-                let (total,): (i64,) =
-                    sqlx::query_as(concat!("select count(*) from kms_grant g where ", retirable!()))
-                        .bind(principal)
-                        .bind(kind.as_str())
-                        .fetch_one(&self.pool)
-                        .await?;
-                let rows: Vec<GrantAndKeyRow> = sqlx::query_as(concat!(
-                    "select ", grant_and_key_columns!(), " from kms_grant g join kms_key k on k.key_id = g.key_id ",
-                    "where ", retirable!(), " and g.seq > $3 order by g.seq limit ($4 + 0)"
+                let (total,): (i64,) = sqlx::query_as(concat!(
+                    "select count(*) from kms_grant g join kms_key k on k.key_id = g.key_id where ",
+                    retirable!()
                 ))
                 .bind(principal)
                 .bind(kind.as_str())
+                .bind(region)
+                .fetch_one(&self.pool)
+                .await?;
+                let rows: Vec<GrantAndKeyRow> = sqlx::query_as(concat!(
+                    "select ", grant_and_key_columns!(), " from kms_grant g join kms_key k on k.key_id = g.key_id ",
+                    "where ", retirable!(), " and g.seq > $4 order by g.seq limit ($5 + 0)"
+                ))
+                .bind(principal)
+                .bind(kind.as_str())
+                .bind(region)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&self.pool)

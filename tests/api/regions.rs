@@ -339,7 +339,48 @@ async fn huawei_lists_the_served_regions_and_refuses_replication(app: &TestApp) 
     }
 }
 
+/// A principal's retirable grants are listed per region, as the keys they are on.
+async fn retirable_grants_are_listed_per_region(app: &TestApp) {
+    let mut made = Vec::new();
+    for region in ["eu-de", "eu-nl"] {
+        let key = create_aws_key(app, region).await;
+        let grant = aws_in(
+            app,
+            AWS_ALICE,
+            region,
+            "CreateGrant",
+            json!({"KeyId": key["KeyId"], "GranteePrincipal": "arn:aws:iam::111122223333:root",
+                   "Operations": ["Encrypt"], "RetiringPrincipal": AWS_ALICE.arn}),
+        )
+        .await;
+        made.push((region, grant.ok()["GrantId"].clone()));
+    }
+    for (region, grant_id) in &made {
+        let listed = aws_in(
+            app,
+            AWS_ALICE,
+            region,
+            "ListRetirableGrants",
+            json!({"RetiringPrincipal": AWS_ALICE.arn}),
+        )
+        .await;
+        let ids: Vec<Value> = listed.ok()["Grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["GrantId"].clone())
+            .collect();
+        assert_eq!(
+            ids,
+            std::slice::from_ref(grant_id),
+            "{region}: {}",
+            listed.raw
+        );
+    }
+}
+
 crate::on_every_backend!(with_config = crate::regions::two_regions;
+    retirable_grants_are_listed_per_region,
     huawei_lists_the_served_regions_and_refuses_replication,
     aws_keys_belong_to_the_region_they_are_made_in,
     aws_aliases_are_per_region,
