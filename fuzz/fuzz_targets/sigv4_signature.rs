@@ -7,11 +7,15 @@ use std::sync::LazyLock;
 
 use kms_emulator::auth::Identities;
 use kms_emulator::auth::sigv4;
+use kms_emulator::domain::region::Regions;
 use libfuzzer_sys::fuzz_target;
 
 mod common;
 
 static IDENTITIES: LazyLock<Identities> = LazyLock::new(Identities::demo);
+/// Two served regions, so a scope naming either passes and any other is refused.
+static REGIONS: LazyLock<Regions> =
+    LazyLock::new(|| Regions::new("eu-de", ["eu-nl"]).expect("valid region names"));
 
 fuzz_target!(|data: &[u8]| {
     let Some(request) = common::FuzzRequest::parse(data) else {
@@ -35,5 +39,5 @@ fuzz_target!(|data: &[u8]| {
     // "Now" is the request's own date, so the fuzzer gets past the clock check to the
     // access-key lookup and the signature comparison.
     let now = date.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let _ = sigv4::verify(&IDENTITIES, &parts, "eu-de", now);
+    let _ = sigv4::verify(&IDENTITIES, &parts, &REGIONS, now);
 });
