@@ -840,9 +840,9 @@ fn with_database(url: &str, name: &str) -> String {
 async fn seed_scale(pool: &sqlx::PgPool, from: i64, to: i64) -> Result<()> {
     let now = 1_700_000_000_000_i64;
     sqlx::query(
-        "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, key_description, \
+        "insert into kms_key (key_id, project_id, domain_id, region, creator_user_id, key_alias, key_description, \
          key_spec, key_usage, origin, key_state, creation_date, key_material) \
-         select md5('k' || k)::uuid::text, $1, $2, $3, 'scale-' || k, '', 'AES_256', 'ENCRYPT_DECRYPT', \
+         select md5('k' || k)::uuid::text, $1, $2, $7, $3, 'scale-' || k, '', 'AES_256', 'ENCRYPT_DECRYPT', \
          'kms', 2, $4, (select key_material from kms_key where key_material is not null limit 1) \
          from generate_series($5::bigint, $6::bigint) k on conflict do nothing",
     )
@@ -852,6 +852,8 @@ async fn seed_scale(pool: &sqlx::PgPool, from: i64, to: i64) -> Result<()> {
     .bind(now)
     .bind(from / 100)
     .bind(to / 100)
+    // The server's region: keys seeded behind its back are placed there, as it places its own.
+    .bind(REGION)
     .execute(pool)
     .await?;
     sqlx::query(
