@@ -100,15 +100,8 @@ async fn dispatch_v2(
         headers: &headers,
     };
     let result = async {
-        let Path(segments) =
-            path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
-        let project_id = segments.first().cloned().unwrap_or_default();
-        if !PROJECT_ID.is_match(&project_id) {
-            return Err(KmsError::UnknownAction(
-                "the project ID in the path is malformed.".into(),
-            ));
-        }
-        let regions = segments.len() == 1;
+        let (project_id, segments) = project_and_segments(path)?;
+        let regions = segments.is_empty();
         let expected = match segments.last().map(String::as_str) {
             _ if regions => Method::GET,
             Some("replicate") => Method::POST,
@@ -116,7 +109,7 @@ async fn dispatch_v2(
             _ => {
                 return Err(KmsError::UnknownAction(format!(
                     "v2 kms/{} is not an action of this service.",
-                    crate::domain::ids::excerpt(&segments[1..].join("/"))
+                    crate::domain::ids::excerpt(&segments.join("/"))
                 )));
             }
         };
@@ -432,6 +425,25 @@ async fn dispatch(
     }
 }
 
+/// The project ID a path starts with, checked, and the segments after it.
+fn project_and_segments(
+    path: Result<Path<Vec<String>>, PathRejection>,
+) -> Result<(String, Vec<String>), KmsError> {
+    let Path(mut segments) =
+        path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
+    let project_id = if segments.is_empty() {
+        String::new()
+    } else {
+        segments.remove(0)
+    };
+    if !PROJECT_ID.is_match(&project_id) {
+        return Err(KmsError::UnknownAction(
+            "the project ID in the path is malformed.".into(),
+        ));
+    }
+    Ok((project_id, segments))
+}
+
 async fn handle(
     state: &AppState,
     request: Request<'_>,
@@ -439,14 +451,7 @@ async fn handle(
     path: Result<Path<Vec<String>>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, KmsError> {
-    let Path(mut segments) =
-        path.map_err(|_| KmsError::UnknownAction("the path is not valid UTF-8.".into()))?;
-    let project_id = segments.remove(0);
-    if !PROJECT_ID.is_match(&project_id) {
-        return Err(KmsError::UnknownAction(
-            "the project ID in the path is malformed.".into(),
-        ));
-    }
+    let (project_id, segments) = project_and_segments(path)?;
     if let Some(feature) = not_served(request.uri.path(), &segments) {
         // Authenticated like every request: an unsigned caller learns nothing more.
         let signed_body = credentials::signed_body(request.headers, &body, state.max_body_bytes)?;
