@@ -60,14 +60,7 @@ async fn clock_seconds(app: &TestApp) -> f64 {
 }
 
 async fn advance_seconds(app: &TestApp, seconds: i64) {
-    let moved = app
-        .raw(
-            reqwest::Method::POST,
-            "/_emulator/clock",
-            &[("content-type", "application/json")],
-            json!({"advance_seconds": seconds}).to_string().into_bytes(),
-        )
-        .await;
+    let moved = app.move_clock(json!({"advance_seconds": seconds})).await;
     assert_eq!(moved.status, 200, "{}", moved.raw);
 }
 

@@ -149,14 +149,7 @@ async fn each_successful_use_replaces_the_last(app: &TestApp) {
 
 async fn uses_are_stamped_with_the_emulators_clock(app: &TestApp) {
     let key_id = new_key(app).await["KeyId"].as_str().unwrap().to_owned();
-    let moved = app
-        .raw(
-            reqwest::Method::POST,
-            "/_emulator/clock",
-            &[("content-type", "application/json")],
-            json!({"advance_days": 30}).to_string().into_bytes(),
-        )
-        .await;
+    let moved = app.move_clock(json!({"advance_days": 30})).await;
     assert_eq!(moved.status, 200, "{}", moved.raw);
     let mac_key = aws(
         app,

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error};
-use crate::helpers::{ALICE, BOB, CAROL, DAVE, Reply, TestApp};
+use crate::helpers::{ALICE, BOB, CAROL, DAVE, TestApp};
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -23,18 +23,8 @@ fn frame_version(cipher_b64: &str) -> u32 {
     u32::from_be_bytes(frame[at..at + 4].try_into().unwrap())
 }
 
-async fn clock(app: &TestApp, body: Value) -> Reply {
-    app.raw(
-        reqwest::Method::POST,
-        "/_emulator/clock",
-        &[("content-type", "application/json")],
-        body.to_string().into_bytes(),
-    )
-    .await
-}
-
 async fn advance_days(app: &TestApp, days: i64) {
-    let moved = clock(app, json!({"advance_days": days})).await;
+    let moved = app.move_clock(json!({"advance_days": days})).await;
     assert_eq!(moved.status, 200, "{}", moved.raw);
 }
 
@@ -281,12 +271,18 @@ async fn scheduled_rotation_follows_the_clock(app: &TestApp) {
     assert_eq!(described.ok()["key_info"]["key_rotation_enabled"], "false");
 
     // The clock moves forward only, and can go back to system time.
-    assert_eq!(clock(app, json!({"advance_days": -1})).await.status, 400);
-    assert_eq!(clock(app, json!({"advance_hours": 1})).await.status, 400);
-    assert_eq!(clock(app, json!({})).await.status, 400);
-    let reset = clock(app, json!({"reset": true})).await;
+    assert_eq!(
+        app.move_clock(json!({"advance_days": -1})).await.status,
+        400
+    );
+    assert_eq!(
+        app.move_clock(json!({"advance_hours": 1})).await.status,
+        400
+    );
+    assert_eq!(app.move_clock(json!({})).await.status, 400);
+    let reset = app.move_clock(json!({"reset": true})).await;
     assert_eq!(reset.ok()["offset_ms"], 0);
-    let moved = clock(app, json!({"advance_seconds": 30})).await;
+    let moved = app.move_clock(json!({"advance_seconds": 30})).await;
     assert_eq!(moved.ok()["offset_ms"], 30_000);
 }
 

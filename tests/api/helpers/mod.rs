@@ -353,6 +353,18 @@ impl TestApp {
         self.db.drop_database().await;
     }
 
+    /// `POST /_emulator/clock` with `body` (`{"advance_days": N}`, `{"advance_seconds": N}`,
+    /// `{"reset": true}`): moves the emulator's clock, as rotation and expiry tests do.
+    pub async fn move_clock(&self, body: serde_json::Value) -> Reply {
+        self.raw(
+            reqwest::Method::POST,
+            "/_emulator/clock",
+            &[("content-type", "application/json")],
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
     /// Posts a raw body to an action with the given headers.
     pub async fn raw(
         &self,
