@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::aws_grants::grant_count;
 use crate::helpers::aws::{
-    AWS_ALICE, AWS_DAVE, AWS_ERIN, Aws, aws, aws_error, send, signed_headers,
+    AWS_ALICE, AWS_DAVE, AWS_ERIN, Aws, aws, aws_error, aws_refused, send, signed_headers,
 };
 use crate::helpers::{ALICE, Backend, TestApp};
 
@@ -30,18 +30,26 @@ async fn signatures_are_verified_with_aws_error_types(app: &TestApp) {
         secret_key: "wrong",
         ..AWS_ALICE
     };
-    aws_error(
-        &aws(app, wrong_secret, "ListKeys", json!({})).await,
+    aws_refused(
+        app,
+        wrong_secret,
+        "ListKeys",
+        json!({}),
         "InvalidSignatureException",
-    );
+    )
+    .await;
     let unknown = Aws {
         access_key: "AKIANOSUCHKEY0000000",
         ..AWS_ALICE
     };
-    aws_error(
-        &aws(app, unknown, "ListKeys", json!({})).await,
+    aws_refused(
+        app,
+        unknown,
+        "ListKeys",
+        json!({}),
         "UnrecognizedClientException",
-    );
+    )
+    .await;
     let stale = signed_headers(
         app,
         AWS_ALICE,
@@ -67,15 +75,23 @@ async fn signatures_are_verified_with_aws_error_types(app: &TestApp) {
         &send(app, truncated, body.clone()).await,
         "IncompleteSignatureException",
     );
-    aws_error(
-        &aws(app, AWS_ALICE, "NoSuchOperation", json!({})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "NoSuchOperation",
+        json!({}),
         "UnknownOperationException",
-    );
+    )
+    .await;
     // Multi-Region keys are out of scope (regions are served, replicas are not).
-    aws_error(
-        &aws(app, AWS_ALICE, "ReplicateKey", json!({})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ReplicateKey",
+        json!({}),
         "UnsupportedOperationException",
-    );
+    )
+    .await;
     // Custom key stores are out of scope, and say so.
     let store = aws(app, AWS_ALICE, "DescribeCustomKeyStores", json!({})).await;
     aws_error(&store, "UnsupportedOperationException");
@@ -109,18 +125,26 @@ async fn keys_have_aws_metadata_and_arns(app: &TestApp) {
         "arn:aws:kms:us-east-1:111122223333:key/6f2b9e52-0000-4000-8000-000000000000",
         "6f2b9e52-0000-4000-8000-000000000000",
     ] {
-        aws_error(
-            &aws(app, AWS_ALICE, "DescribeKey", json!({"KeyId": bad})).await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            "DescribeKey",
+            json!({"KeyId": bad}),
             "NotFoundException",
-        );
+        )
+        .await;
     }
     // Another account's ARN for this key ID is not this key; and as AWS answers for any
     // key of another account, the answer does not say whether it exists.
     let foreign = format!("arn:aws:kms:eu-de:444455556666:key/{id}");
-    aws_error(
-        &aws(app, AWS_ALICE, "DescribeKey", json!({"KeyId": foreign})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "DescribeKey",
+        json!({"KeyId": foreign}),
         "AccessDeniedException",
-    );
+    )
+    .await;
     // The same key through the Huawei dialect.
     let huawei = app.call(ALICE, "describe-key", json!({"key_id": id})).await;
     assert_eq!(huawei.ok()["key_info"]["key_id"], id);
@@ -150,21 +174,33 @@ async fn key_state_operations_follow_aws(app: &TestApp) {
     )
     .await;
     assert_eq!(scheduled.ok()["KeyState"], "PendingDeletion");
-    aws_error(
-        &aws(app, AWS_ALICE, "Encrypt", encrypt.clone()).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "Encrypt",
+        encrypt.clone(),
         "KMSInvalidStateException",
-    );
-    aws_error(
-        &aws(app, AWS_ALICE, "EnableKey", id.clone()).await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "EnableKey",
+        id.clone(),
         "KMSInvalidStateException",
-    );
+    )
+    .await;
     aws(app, AWS_ALICE, "CancelKeyDeletion", id.clone())
         .await
         .ok();
-    aws_error(
-        &aws(app, AWS_ALICE, "CancelKeyDeletion", id.clone()).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CancelKeyDeletion",
+        id.clone(),
         "KMSInvalidStateException",
-    );
+    )
+    .await;
     let state = aws(app, AWS_ALICE, "DescribeKey", id).await;
     assert_eq!(state.ok()["KeyMetadata"]["KeyState"], "Disabled");
 }
@@ -196,27 +232,19 @@ async fn data_keys_and_encryption_round_trip(app: &TestApp) {
     .await;
     assert_eq!(opened.ok()["Plaintext"], data_key["Plaintext"]);
     assert_eq!(opened.ok()["KeyId"], key["Arn"]);
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "Decrypt",
-            json!({"CiphertextBlob": data_key["CiphertextBlob"]}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "Decrypt",
+        json!({"CiphertextBlob": data_key["CiphertextBlob"]}),
         "InvalidCiphertextException",
-    );
+    )
+    .await;
     let other = create_key(app).await;
-    aws_error(
-        &aws(
-            app,
+    aws_refused(app,
             AWS_ALICE,
             "Decrypt",
-            json!({"CiphertextBlob": data_key["CiphertextBlob"], "EncryptionContext": {"a": "b"}, "KeyId": other["KeyId"]}),
-        )
-        .await,
-        "IncorrectKeyException",
-    );
+            json!({"CiphertextBlob": data_key["CiphertextBlob"], "EncryptionContext": {"a": "b"}, "KeyId": other["KeyId"]}), "IncorrectKeyException").await;
 }
 
 crate::on_every_backend!(

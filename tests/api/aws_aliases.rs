@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::helpers::aws::{AWS_ALICE, AWS_CAROL, AWS_DAVE, AWS_ERIN, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_CAROL, AWS_DAVE, AWS_ERIN, aws, aws_error, aws_refused};
 
 const ACCOUNT_ARN: &str = "arn:aws:kms:eu-de:111122223333";
 
@@ -82,16 +82,14 @@ async fn create_update_list_delete_round_trip(app: &TestApp) {
         "{}",
         again.raw
     );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "UpdateAlias",
-            json!({"AliasName": "alias/app", "TargetKeyId": first}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "UpdateAlias",
+        json!({"AliasName": "alias/app", "TargetKeyId": first}),
         "NotFoundException",
-    );
+    )
+    .await;
 }
 
 async fn keys_are_used_by_alias_name_and_alias_arn(app: &TestApp) {
@@ -164,10 +162,7 @@ async fn keys_are_used_by_alias_name_and_alias_arn(app: &TestApp) {
         ("DisableKey", json!({"KeyId": "alias/data"})),
         ("ScheduleKeyDeletion", json!({"KeyId": "alias/data"})),
     ] {
-        aws_error(
-            &aws(app, AWS_ALICE, operation, body).await,
-            "NotFoundException",
-        );
+        aws_refused(app, AWS_ALICE, operation, body, "NotFoundException").await;
     }
 }
 
@@ -194,36 +189,30 @@ async fn alias_names_are_checked(app: &TestApp) {
     aws_error(&create("").await, "ValidationException");
     let long: &'static str = Box::leak(format!("alias/{}", "a".repeat(251)).into_boxed_str());
     aws_error(&create(long).await, "ValidationException");
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "DeleteAlias",
-            json!({"AliasName": "alias/aws/s3"}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "DeleteAlias",
+        json!({"AliasName": "alias/aws/s3"}),
         "NotAuthorizedException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "CreateAlias",
-            json!({"AliasName": "alias/two", "TargetKeyId": "alias/one"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateAlias",
+        json!({"AliasName": "alias/two", "TargetKeyId": "alias/one"}),
         "NotFoundException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "CreateAlias",
-            json!({"AliasName": "alias/two"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateAlias",
+        json!({"AliasName": "alias/two"}),
         "ValidationException",
-    );
+    )
+    .await;
     // A key pending deletion gets no new alias.
     aws(
         app,
@@ -244,16 +233,14 @@ async fn alias_names_are_checked(app: &TestApp) {
     )
     .await;
     assert_eq!(moved.status, 200, "{}", moved.raw);
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "UpdateAlias",
-            json!({"AliasName": "alias/one", "TargetKeyId": key}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "UpdateAlias",
+        json!({"AliasName": "alias/one", "TargetKeyId": key}),
         "KMSInvalidStateException",
-    );
+    )
+    .await;
 }
 
 async fn aliases_stay_in_their_account(app: &TestApp) {
@@ -271,10 +258,14 @@ async fn aliases_stay_in_their_account(app: &TestApp) {
     // which erin may not use.
     let listed = aws(app, AWS_ERIN, "ListAliases", json!({})).await;
     assert_eq!(listed.ok()["Aliases"], json!([]), "{}", listed.raw);
-    aws_error(
-        &aws(app, AWS_ERIN, "DescribeKey", json!({"KeyId": "alias/mine"})).await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "DescribeKey",
+        json!({"KeyId": "alias/mine"}),
         "NotFoundException",
-    );
+    )
+    .await;
     let by_arn = aws(
         app,
         AWS_ERIN,
@@ -283,27 +274,23 @@ async fn aliases_stay_in_their_account(app: &TestApp) {
     )
     .await;
     aws_error(&by_arn, "AccessDeniedException");
-    aws_error(
-        &aws(
-            app,
-            AWS_ERIN,
-            "DeleteAlias",
-            json!({"AliasName": "alias/mine"}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "DeleteAlias",
+        json!({"AliasName": "alias/mine"}),
         "NotFoundException",
-    );
+    )
+    .await;
     // Erin cannot give her alias to alice's key.
-    aws_error(
-        &aws(
-            app,
-            AWS_ERIN,
-            "CreateAlias",
-            json!({"AliasName": "alias/theirs", "TargetKeyId": format!("{ACCOUNT_ARN}:key/{key}")}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "CreateAlias",
+        json!({"AliasName": "alias/theirs", "TargetKeyId": format!("{ACCOUNT_ARN}:key/{key}")}),
         "AccessDeniedException",
-    );
+    )
+    .await;
     // The same name in another account is another alias.
     let erins =
         aws(app, AWS_ERIN, "CreateKey", json!({})).await.ok()["KeyMetadata"]["KeyId"].clone();
@@ -328,30 +315,30 @@ async fn aliases_stay_in_their_account(app: &TestApp) {
             .len(),
         1
     );
-    aws_error(
-        &aws(
-            app,
-            AWS_DAVE,
-            "CreateAlias",
-            json!({"AliasName": "alias/dave", "TargetKeyId": key}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_DAVE,
+        "CreateAlias",
+        json!({"AliasName": "alias/dave", "TargetKeyId": key}),
         "AccessDeniedException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_DAVE,
-            "DeleteAlias",
-            json!({"AliasName": "alias/mine"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_DAVE,
+        "DeleteAlias",
+        json!({"AliasName": "alias/mine"}),
         "AccessDeniedException",
-    );
-    aws_error(
-        &aws(app, AWS_CAROL, "ListAliases", json!({})).await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_CAROL,
+        "ListAliases",
+        json!({}),
         "AccessDeniedException",
-    );
+    )
+    .await;
     assert_eq!(aliases(app, json!({})).await.len(), 1);
 }
 
@@ -394,24 +381,30 @@ async fn aliases_are_paged(app: &TestApp) {
         names,
         ["alias/p0", "alias/p1", "alias/p2", "alias/p3", "alias/p4"]
     );
-    aws_error(
-        &aws(app, AWS_ALICE, "ListAliases", json!({"Limit": 0})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ListAliases",
+        json!({"Limit": 0}),
         "ValidationException",
-    );
-    aws_error(
-        &aws(app, AWS_ALICE, "ListAliases", json!({"Limit": 101})).await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ListAliases",
+        json!({"Limit": 101}),
         "ValidationException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "ListAliases",
-            json!({"Marker": "not a marker!"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ListAliases",
+        json!({"Marker": "not a marker!"}),
         "InvalidMarkerException",
-    );
+    )
+    .await;
 }
 
 /// The emulator keeps a key's row after its deletion date; whatever removes a key row (an
@@ -436,16 +429,14 @@ async fn a_removed_keys_aliases_go_with_it(app: &TestApp) {
     let left = aliases(app, json!({})).await;
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0]["AliasName"], "alias/kept");
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "DescribeKey",
-            json!({"KeyId": "alias/gone"}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "DescribeKey",
+        json!({"KeyId": "alias/gone"}),
         "NotFoundException",
-    );
+    )
+    .await;
 }
 
 /// UpdateAlias keeps an alias on one type and usage of key (AWS); an HMAC key is used
@@ -477,16 +468,14 @@ async fn aliases_move_only_between_keys_of_one_kind(app: &TestApp) {
     )
     .await
     .ok();
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "UpdateAlias",
-            json!({"AliasName": "alias/sym", "TargetKeyId": hmac}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "UpdateAlias",
+        json!({"AliasName": "alias/sym", "TargetKeyId": hmac}),
         "ValidationException",
-    );
+    )
+    .await;
     assert_eq!(aliases(app, json!({"KeyId": aes})).await.len(), 1);
     let mac = aws(
         app,

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::aws::create_key;
-use crate::helpers::aws::{AWS_ALICE, AWS_ERIN, AWS_FRANK, Aws, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_ERIN, AWS_FRANK, Aws, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, Backend, ERIN, TestApp};
 
 async fn grant(app: &TestApp, key: &Value, grantee: Aws, ops: &[&str], extra: Value) -> Value {
@@ -82,16 +82,14 @@ async fn grants_made_in_one_dialect_are_enforced_in_the_other(app: &TestApp) {
             .ok()["Plaintext"],
         "eA=="
     );
-    aws_error(
-        &aws(
-            app,
-            AWS_FRANK,
-            "Encrypt",
-            json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_FRANK,
+        "Encrypt",
+        json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
         "AccessDeniedException",
-    );
+    )
+    .await;
 }
 
 async fn constraints_apply_in_both_dialects(app: &TestApp) {
@@ -115,10 +113,14 @@ async fn constraints_apply_in_both_dialects(app: &TestApp) {
     )
     .await
     .ok();
-    aws_error(
-        &aws(app, AWS_ERIN, "Encrypt", with(json!({"app": "y"}))).await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "Encrypt",
+        with(json!({"app": "y"})),
         "AccessDeniedException",
-    );
+    )
+    .await;
     // A grantee may pass its grant on only as constrained as it is.
     grant(
         app,
@@ -177,31 +179,31 @@ async fn dry_runs_check_everything_and_change_nothing(app: &TestApp) {
     assert_eq!(grant_count(app, &key).await, 0);
     let g = grant(app, &key, AWS_ERIN, &["Encrypt", "RetireGrant"], json!({})).await;
     let revoke = json!({"KeyId": key["KeyId"], "GrantId": g["GrantId"], "DryRun": true});
-    aws_error(
-        &aws(app, AWS_ALICE, "RevokeGrant", revoke.clone()).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "RevokeGrant",
+        revoke.clone(),
         "DryRunOperationException",
-    );
+    )
+    .await;
     // Not allowed: the dry run says so instead of DryRunOperationException.
-    aws_error(
-        &aws(
-            app,
-            AWS_ERIN,
-            "RevokeGrant",
-            json!({"KeyId": key["Arn"], "GrantId": g["GrantId"], "DryRun": true}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "RevokeGrant",
+        json!({"KeyId": key["Arn"], "GrantId": g["GrantId"], "DryRun": true}),
         "AccessDeniedException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ERIN,
-            "RetireGrant",
-            json!({"GrantToken": g["GrantToken"], "DryRun": true}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "RetireGrant",
+        json!({"GrantToken": g["GrantToken"], "DryRun": true}),
         "DryRunOperationException",
-    );
+    )
+    .await;
     for op in [
         "Encrypt",
         "GenerateDataKey",
@@ -244,15 +246,23 @@ async fn retire_and_revoke_roles(app: &TestApp) {
     let key = create_key(app).await;
     let plain = grant(app, &key, AWS_ERIN, &["Encrypt"], json!({})).await;
     let by_ids = |g: &Value| json!({"KeyId": key["Arn"], "GrantId": g["GrantId"]});
-    aws_error(
-        &aws(app, AWS_ERIN, "RetireGrant", by_ids(&plain)).await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "RetireGrant",
+        by_ids(&plain),
         "AccessDeniedException",
-    );
+    )
+    .await;
     // Not a party, in another account: the answer says nothing about the key.
-    aws_error(
-        &aws(app, AWS_FRANK, "RetireGrant", by_ids(&plain)).await,
+    aws_refused(
+        app,
+        AWS_FRANK,
+        "RetireGrant",
+        by_ids(&plain),
         "AccessDeniedException",
-    );
+    )
+    .await;
     let retirable = grant(
         app,
         &key,
@@ -284,49 +294,51 @@ async fn retire_and_revoke_roles(app: &TestApp) {
     assert_eq!(retired.ok(), &Value::Null, "empty body: {}", retired.raw);
     assert_eq!(retired.raw, "");
     // Retired means gone at once: a second retire finds nothing.
-    aws_error(
-        &aws(app, AWS_ALICE, "RetireGrant", by_ids(&retirable)).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "RetireGrant",
+        by_ids(&retirable),
         "NotFoundException",
-    );
-    aws_error(
-        &aws(app, AWS_ERIN, "RevokeGrant", by_ids(&plain)).await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "RevokeGrant",
+        by_ids(&plain),
         "AccessDeniedException",
-    );
+    )
+    .await;
     aws(app, AWS_ALICE, "RevokeGrant", by_ids(&plain))
         .await
         .ok();
     // A key of another account without a grant: AccessDenied, as AWS answers it, whether
     // or not the key exists.
-    aws_error(
-        &aws(
-            app,
-            AWS_ERIN,
-            "Encrypt",
-            json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ERIN,
+        "Encrypt",
+        json!({"KeyId": key["Arn"], "Plaintext": "eA=="}),
         "AccessDeniedException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "RetireGrant",
-            json!({"GrantToken": "bm90IGEgdG9rZW4"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "RetireGrant",
+        json!({"GrantToken": "bm90IGEgdG9rZW4"}),
         "InvalidGrantTokenException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "RevokeGrant",
-            json!({"KeyId": key["KeyId"], "GrantId": "zz"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "RevokeGrant",
+        json!({"KeyId": key["KeyId"], "GrantId": "zz"}),
         "InvalidGrantIdException",
-    );
+    )
+    .await;
 }
 
 /// Concurrent retries of one named CreateGrant make one grant (the key row is locked).

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::aws::create_key as create_aws_key;
-use crate::helpers::aws::{AWS_ALICE, AWS_ERIN, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_ERIN, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, BOB, TestApp};
 
 /// NUL, other C0 controls (tab and newline included), DEL and a C1 control.
@@ -140,16 +140,14 @@ async fn aws_descriptions(app: &TestApp) {
     let id = created.ok()["KeyMetadata"]["KeyId"].clone();
     let described = aws(app, AWS_ALICE, "DescribeKey", json!({"KeyId": id})).await;
     assert_eq!(described.ok()["KeyMetadata"]["Description"], longest);
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "CreateKey",
-            json!({"Description": "d".repeat(8193)}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateKey",
+        json!({"Description": "d".repeat(8193)}),
         "ValidationException",
-    );
+    )
+    .await;
     assert_eq!(
         aws_key_count(app).await,
         before + 2,
@@ -170,19 +168,27 @@ async fn aws_grant_names(app: &TestApp) {
     let key = create_aws_key(app).await;
     let grant = |name: String| json!({"KeyId": key["KeyId"], "GranteePrincipal": AWS_ERIN.arn, "Operations": ["Encrypt"], "Name": name});
     for c in CONTROLS {
-        aws_error(
-            &aws(app, AWS_ALICE, "CreateGrant", grant(with_control(c))).await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            "CreateGrant",
+            grant(with_control(c)),
             "ValidationException",
-        );
+        )
+        .await;
     }
     assert_eq!(aws_grant_count(app, &key).await, 0, "nothing was stored");
     aws(app, AWS_ALICE, "CreateGrant", grant("n".repeat(256)))
         .await
         .ok();
-    aws_error(
-        &aws(app, AWS_ALICE, "CreateGrant", grant("n".repeat(257))).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateGrant",
+        grant("n".repeat(257)),
         "ValidationException",
-    );
+    )
+    .await;
     assert_eq!(aws_grant_count(app, &key).await, 1);
 }
 

@@ -10,7 +10,7 @@ use hmac::Mac;
 use serde_json::{Value, json};
 use spki::DecodePublicKey;
 
-use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, DAVE, Reply, TestApp};
 
 fn random(len: usize) -> Vec<u8> {
@@ -332,26 +332,18 @@ async fn aws_refusals_by_origin_state_and_algorithm(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    aws_error(
-        &aws(
-            app,
+    aws_refused(app,
             AWS_ALICE,
             "GetParametersForImport",
-            json!({"KeyId": kms_key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
-        )
-        .await,
+            json!({"KeyId": kms_key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}), "UnsupportedOperationException").await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "DeleteImportedKeyMaterial",
+        json!({"KeyId": kms_key}),
         "UnsupportedOperationException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "DeleteImportedKeyMaterial",
-            json!({"KeyId": kms_key}),
-        )
-        .await,
-        "UnsupportedOperationException",
-    );
+    )
+    .await;
     let key_id = aws_external_key(app, json!({})).await;
     for (algorithm, spec) in [
         ("RSAES_PKCS1_V1_5", "RSA_2048"),
@@ -360,27 +352,23 @@ async fn aws_refusals_by_origin_state_and_algorithm(app: &TestApp) {
         ("RSAES_OAEP_SHA_256", "RSA_1024"),
         ("ROT13", "RSA_2048"),
     ] {
-        aws_error(
-            &aws(
-                app,
-                AWS_ALICE,
-                "GetParametersForImport",
-                json!({"KeyId": key_id, "WrappingAlgorithm": algorithm, "WrappingKeySpec": spec}),
-            )
-            .await,
-            "ValidationException",
-        );
-    }
-    aws_error(
-        &aws(
+        aws_refused(
             app,
             AWS_ALICE,
             "GetParametersForImport",
-            json!({"KeyId": key_id}),
+            json!({"KeyId": key_id, "WrappingAlgorithm": algorithm, "WrappingKeySpec": spec}),
+            "ValidationException",
         )
-        .await,
+        .await;
+    }
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "GetParametersForImport",
+        json!({"KeyId": key_id}),
         "ValidationException",
-    );
+    )
+    .await;
     let (token, public) = aws_parameters(app, &key_id, "RSAES_OAEP_SHA_256", "RSA_2048").await;
     aws(
         app,
@@ -390,31 +378,23 @@ async fn aws_refusals_by_origin_state_and_algorithm(app: &TestApp) {
     )
     .await
     .ok();
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "ImportKeyMaterial",
-            json!({
-                "KeyId": key_id,
-                "ImportToken": token,
-                "EncryptedKeyMaterial": BASE64.encode(wrap(&public, "RSAES_OAEP_SHA_256", &random(32))),
-                "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
-            }),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ImportKeyMaterial",
+        json!({
+            "KeyId": key_id,
+            "ImportToken": token,
+            "EncryptedKeyMaterial": BASE64.encode(wrap(&public, "RSAES_OAEP_SHA_256", &random(32))),
+            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
         "KMSInvalidStateException",
-    );
-    aws_error(
-        &aws(
-            app,
+    )
+    .await;
+    aws_refused(app,
             AWS_ALICE,
             "GetParametersForImport",
-            json!({"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
-        )
-        .await,
-        "KMSInvalidStateException",
-    );
+            json!({"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}), "KMSInvalidStateException").await;
 }
 
 async fn aws_authority_over_imports(app: &TestApp) {
@@ -432,42 +412,32 @@ async fn aws_authority_over_imports(app: &TestApp) {
     });
     // Read-only: kms:Get* lets it ask for parameters, nothing lets it import or delete.
     for who in [AWS_DAVE, AWS_BOB] {
-        aws_error(
-            &aws(app, who, "ImportKeyMaterial", body.clone()).await,
-            "AccessDeniedException",
-        );
-        aws_error(
-            &aws(
-                app,
-                who,
-                "DeleteImportedKeyMaterial",
-                json!({"KeyId": key_id}),
-            )
-            .await,
-            "AccessDeniedException",
-        );
-    }
-    aws_error(
-        &aws(
+        aws_refused(
             app,
+            who,
+            "ImportKeyMaterial",
+            body.clone(),
+            "AccessDeniedException",
+        )
+        .await;
+        aws_refused(
+            app,
+            who,
+            "DeleteImportedKeyMaterial",
+            json!({"KeyId": key_id}),
+            "AccessDeniedException",
+        )
+        .await;
+    }
+    aws_refused(app,
             AWS_BOB,
             "GetParametersForImport",
-            json!({"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
-        )
-        .await,
-        "AccessDeniedException",
-    );
+            json!({"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}), "AccessDeniedException").await;
     // No grant carries these operations.
-    aws_error(
-        &aws(
-            app,
+    aws_refused(app,
             AWS_ALICE,
             "CreateGrant",
-            json!({"KeyId": key_id, "GranteePrincipal": AWS_BOB.arn, "Operations": ["ImportKeyMaterial"]}),
-        )
-        .await,
-        "ValidationException",
-    );
+            json!({"KeyId": key_id, "GranteePrincipal": AWS_BOB.arn, "Operations": ["ImportKeyMaterial"]}), "ValidationException").await;
     assert_eq!(key_state(app, &key_id).await, "Enabled");
 }
 
@@ -548,16 +518,10 @@ async fn aws_key_pair_import_and_public_key(app: &TestApp) {
         json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}),
     )
     .await;
-    aws_error(
-        &aws(
-            app,
+    aws_refused(app,
             AWS_ALICE,
             "GetParametersForImport",
-            json!({"KeyId": rsa, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
-        )
-        .await,
-        "ValidationException",
-    );
+            json!({"KeyId": rsa, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}), "ValidationException").await;
 }
 
 /// Simultaneous imports of different material into one new key: the database decides,

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, AWS_ERIN, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, AWS_ERIN, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, TestApp};
 
 async fn new_key(app: &TestApp) -> Value {
@@ -188,10 +188,14 @@ async fn readers_may_ask_others_may_not(app: &TestApp) {
     // dave holds ReadOnlyAccess (kms:Get*); the ARN names the key as well as the ID.
     let read = aws(app, AWS_DAVE, "GetKeyLastUsage", json!({"KeyId": arn})).await;
     assert_eq!(read.ok()["KeyId"], key_id);
-    aws_error(
-        &aws(app, AWS_BOB, "GetKeyLastUsage", json!({"KeyId": key_id})).await,
+    aws_refused(
+        app,
+        AWS_BOB,
+        "GetKeyLastUsage",
+        json!({"KeyId": key_id}),
         "AccessDeniedException",
-    );
+    )
+    .await;
     // Not across accounts (AWS: "Cross-account use: No").
     let stranger = aws(app, AWS_ERIN, "GetKeyLastUsage", json!({"KeyId": arn})).await;
     assert_eq!(stranger.status, 400, "{}", stranger.raw);
@@ -217,20 +221,22 @@ async fn readers_may_ask_others_may_not(app: &TestApp) {
     )
     .await;
     assert_eq!(by_alias.status, 400, "{}", by_alias.raw);
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "GetKeyLastUsage",
-            json!({"KeyId": "00000000-0000-4000-8000-000000000000"}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "GetKeyLastUsage",
+        json!({"KeyId": "00000000-0000-4000-8000-000000000000"}),
         "NotFoundException",
-    );
-    aws_error(
-        &aws(app, AWS_ALICE, "GetKeyLastUsage", json!({})).await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "GetKeyLastUsage",
+        json!({}),
         "ValidationException",
-    );
+    )
+    .await;
 }
 
 crate::on_every_backend!(

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::aws::{AWS_ALICE, AWS_BOB, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_BOB, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, TestApp};
 
 const BASE64: base64::engine::general_purpose::GeneralPurpose =
@@ -224,47 +224,39 @@ async fn aws_signing_and_macs(app: &TestApp) {
     .expect("the public key verifies the signature");
 
     // The key type's refusals in AWS's words.
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "Encrypt",
-            json!({"KeyId": key, "Plaintext": BASE64.encode(b"x")}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "Encrypt",
+        json!({"KeyId": key, "Plaintext": BASE64.encode(b"x")}),
         "InvalidKeyUsageException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "Sign",
-            json!({"KeyId": key, "Message": message, "SigningAlgorithm": "ECDSA_SHA_256"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "Sign",
+        json!({"KeyId": key, "Message": message, "SigningAlgorithm": "ECDSA_SHA_256"}),
         "InvalidKeyUsageException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "CreateKey",
-            json!({"KeySpec": "ECC_NIST_P256"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateKey",
+        json!({"KeySpec": "ECC_NIST_P256"}),
         "ValidationException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "CreateKey",
-            json!({"KeySpec": "ML_DSA_44", "KeyUsage": "SIGN_VERIFY"}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateKey",
+        json!({"KeySpec": "ML_DSA_44", "KeyUsage": "SIGN_VERIFY"}),
         "ValidationException",
-    );
-    aws_error(&aws(app, AWS_ALICE, "Sign", json!({"KeyId": key, "Message": BASE64.encode([0_u8; 5000]), "SigningAlgorithm": "RSASSA_PSS_SHA_256"})).await, "ValidationException");
+    )
+    .await;
+    aws_refused(app, AWS_ALICE, "Sign", json!({"KeyId": key, "Message": BASE64.encode([0_u8; 5000]), "SigningAlgorithm": "RSASSA_PSS_SHA_256"}), "ValidationException").await;
     let dry = aws(app, AWS_ALICE, "Sign", json!({"KeyId": key, "Message": message, "MessageType": "RAW", "SigningAlgorithm": "RSASSA_PSS_SHA_256", "DryRun": true})).await;
     aws_error(&dry, "DryRunOperationException");
 
@@ -298,10 +290,14 @@ async fn aws_signing_and_macs(app: &TestApp) {
     assert_eq!(valid.ok()["MacValid"], true);
     let wrong = aws(app, AWS_ALICE, "VerifyMac", json!({"KeyId": mac_id, "Message": BASE64.encode(b"other"), "MacAlgorithm": "HMAC_SHA_384", "Mac": tag})).await;
     aws_error(&wrong, "KMSInvalidMacException");
-    aws_error(
-        &aws(app, AWS_ALICE, "GetPublicKey", json!({"KeyId": mac_id})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "GetPublicKey",
+        json!({"KeyId": mac_id}),
         "InvalidKeyUsageException",
-    );
+    )
+    .await;
 }
 
 /// A key made through Huawei signs there and verifies through AWS; grants made through

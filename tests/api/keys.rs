@@ -195,7 +195,7 @@ mod restart {
 mod descriptions {
     use serde_json::json;
 
-    use crate::helpers::aws::{AWS_ALICE, AWS_DAVE, aws, aws_error};
+    use crate::helpers::aws::{AWS_ALICE, AWS_DAVE, aws, aws_refused};
     use crate::helpers::{ALICE, DAVE, ERIN, TestApp};
 
     async fn descriptions_change_in_both_dialects(app: &TestApp) {
@@ -249,16 +249,14 @@ mod descriptions {
         )
         .await
         .error(400, "KMS.1103");
-        aws_error(
-            &aws(
-                app,
-                AWS_ALICE,
-                "UpdateKeyDescription",
-                json!({"KeyId": key_id}),
-            )
-            .await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            "UpdateKeyDescription",
+            json!({"KeyId": key_id}),
             "ValidationException",
-        );
+        )
+        .await;
         app.call(
             DAVE,
             "update-key-description",
@@ -300,16 +298,14 @@ mod descriptions {
         )
         .await
         .error(400, "KMS.0210");
-        aws_error(
-            &aws(
-                app,
-                AWS_ALICE,
-                "UpdateKeyDescription",
-                json!({"KeyId": key_id, "Description": "late"}),
-            )
-            .await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            "UpdateKeyDescription",
+            json!({"KeyId": key_id, "Description": "late"}),
             "KMSInvalidStateException",
-        );
+        )
+        .await;
         let described = app
             .call(ALICE, "describe-key", json!({"key_id": key_id}))
             .await;

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, BOB, CAROL, DAVE, TestApp};
 
 const DAY_MS: f64 = 86_400_000.0;
@@ -419,16 +419,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
         .await;
         assert_eq!(rotated.ok()["KeyId"], key_id.as_str());
     }
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "RotateKeyOnDemand",
-            json!({"KeyId": key_id}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "RotateKeyOnDemand",
+        json!({"KeyId": key_id}),
         "LimitExceededException",
-    );
+    )
+    .await;
     let mut seen = Vec::new();
     let mut marker: Option<String> = None;
     let mut pages = 0;
@@ -455,39 +453,33 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
         .map(|r| r["RotationDate"].as_f64().unwrap())
         .collect();
     assert!(dates.windows(2).all(|w| w[0] <= w[1]), "oldest first");
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "ListKeyRotations",
-            json!({"KeyId": key_id, "Marker": "x"}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ListKeyRotations",
+        json!({"KeyId": key_id, "Marker": "x"}),
         "InvalidMarkerException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "ListKeyRotations",
-            json!({"KeyId": key_id, "Limit": 0}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ListKeyRotations",
+        json!({"KeyId": key_id, "Limit": 0}),
         "ValidationException",
-    );
+    )
+    .await;
 
     // Periods.
     for bad in [89, 2561] {
-        aws_error(
-            &aws(
-                app,
-                AWS_ALICE,
-                "EnableKeyRotation",
-                json!({"KeyId": key_id, "RotationPeriodInDays": bad}),
-            )
-            .await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            "EnableKeyRotation",
+            json!({"KeyId": key_id, "RotationPeriodInDays": bad}),
             "ValidationException",
-        );
+        )
+        .await;
     }
     let status = aws(
         app,
@@ -522,10 +514,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
         "GetKeyRotationStatus",
         "ListKeyRotations",
     ] {
-        aws_error(
-            &aws(app, AWS_BOB, target, json!({"KeyId": key_id})).await,
+        aws_refused(
+            app,
+            AWS_BOB,
+            target,
+            json!({"KeyId": key_id}),
             "AccessDeniedException",
-        );
+        )
+        .await;
     }
     aws(
         app,
@@ -538,16 +534,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
     aws(app, AWS_DAVE, "ListKeyRotations", json!({"KeyId": key_id}))
         .await
         .ok();
-    aws_error(
-        &aws(
-            app,
-            AWS_DAVE,
-            "DisableKeyRotation",
-            json!({"KeyId": key_id}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_DAVE,
+        "DisableKeyRotation",
+        json!({"KeyId": key_id}),
         "AccessDeniedException",
-    );
+    )
+    .await;
 
     // Types.
     let hmac = aws(
@@ -567,10 +561,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
         "GetKeyRotationStatus",
         "ListKeyRotations",
     ] {
-        aws_error(
-            &aws(app, AWS_ALICE, target, json!({"KeyId": hmac_id})).await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            target,
+            json!({"KeyId": hmac_id}),
             "UnsupportedOperationException",
-        );
+        )
+        .await;
     }
     let external = aws(app, AWS_ALICE, "CreateKey", json!({"Origin": "EXTERNAL"})).await;
     if external.status == 200 {
@@ -578,16 +576,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
             .as_str()
             .unwrap()
             .to_owned();
-        aws_error(
-            &aws(
-                app,
-                AWS_ALICE,
-                "EnableKeyRotation",
-                json!({"KeyId": external_id}),
-            )
-            .await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            "EnableKeyRotation",
+            json!({"KeyId": external_id}),
             "UnsupportedOperationException",
-        );
+        )
+        .await;
     }
 
     // States: disabled keys, keys pending deletion.
@@ -595,10 +591,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
         .await
         .ok();
     for target in ["EnableKeyRotation", "DisableKeyRotation"] {
-        aws_error(
-            &aws(app, AWS_ALICE, target, json!({"KeyId": key_id})).await,
+        aws_refused(
+            app,
+            AWS_ALICE,
+            target,
+            json!({"KeyId": key_id}),
             "DisabledException",
-        );
+        )
+        .await;
     }
     aws(
         app,
@@ -608,16 +608,14 @@ async fn aws_rotation_limits_paging_and_refusals(app: &TestApp) {
     )
     .await
     .ok();
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "EnableKeyRotation",
-            json!({"KeyId": key_id}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "EnableKeyRotation",
+        json!({"KeyId": key_id}),
         "KMSInvalidStateException",
-    );
+    )
+    .await;
     let status = aws(
         app,
         AWS_ALICE,
@@ -660,28 +658,30 @@ async fn re_encrypt_is_authorized_on_both_keys(app: &TestApp) {
     // The wrong source context, a wrong SourceKeyId, DryRun.
     let mut wrong = request(&blob);
     wrong["SourceEncryptionContext"] = json!({"purpose": "other"});
-    aws_error(
-        &aws(app, AWS_ALICE, "ReEncrypt", wrong).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ReEncrypt",
+        wrong,
         "InvalidCiphertextException",
-    );
+    )
+    .await;
     let mut wrong = request(&blob);
     wrong["SourceKeyId"] = json!(destination);
-    aws_error(
-        &aws(app, AWS_ALICE, "ReEncrypt", wrong).await,
-        "IncorrectKeyException",
-    );
+    aws_refused(app, AWS_ALICE, "ReEncrypt", wrong, "IncorrectKeyException").await;
     let mut dry = request(&blob);
     dry["DryRun"] = json!(true);
-    aws_error(
-        &aws(app, AWS_ALICE, "ReEncrypt", dry).await,
-        "DryRunOperationException",
-    );
+    aws_refused(app, AWS_ALICE, "ReEncrypt", dry, "DryRunOperationException").await;
 
     // Bob needs a grant on each key.
-    aws_error(
-        &aws(app, AWS_BOB, "ReEncrypt", request(&blob)).await,
+    aws_refused(
+        app,
+        AWS_BOB,
+        "ReEncrypt",
+        request(&blob),
         "AccessDeniedException",
-    );
+    )
+    .await;
     aws(
         app,
         AWS_ALICE,
@@ -704,21 +704,23 @@ async fn re_encrypt_is_authorized_on_both_keys(app: &TestApp) {
     let by_bob = aws(app, AWS_BOB, "ReEncrypt", request(&blob)).await;
     assert_eq!(by_bob.ok()["KeyId"], key_arn(&destination));
     // The grants allow re-encryption, not decryption.
-    aws_error(
-        &aws(
-            app,
-            AWS_BOB,
-            "Decrypt",
-            json!({"CiphertextBlob": blob, "EncryptionContext": context}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_BOB,
+        "Decrypt",
+        json!({"CiphertextBlob": blob, "EncryptionContext": context}),
         "AccessDeniedException",
-    );
+    )
+    .await;
     // Dave reads keys but does not use them.
-    aws_error(
-        &aws(app, AWS_DAVE, "ReEncrypt", request(&blob)).await,
+    aws_refused(
+        app,
+        AWS_DAVE,
+        "ReEncrypt",
+        request(&blob),
         "AccessDeniedException",
-    );
+    )
+    .await;
 
     // The Huawei dialect: the same ciphertexts and grants; contexts as encryption_context objects.
     let huawei = app
@@ -805,10 +807,14 @@ async fn re_encrypt_is_authorized_on_both_keys(app: &TestApp) {
     aws(app, AWS_ALICE, "DisableKey", json!({"KeyId": destination}))
         .await
         .ok();
-    aws_error(
-        &aws(app, AWS_ALICE, "ReEncrypt", request(&blob)).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ReEncrypt",
+        request(&blob),
         "DisabledException",
-    );
+    )
+    .await;
     app.call(
         ALICE,
         "re-encrypt",
@@ -855,10 +861,14 @@ async fn snapshots_keep_versions_and_settings(app: &TestApp) {
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.raw);
-    aws_error(
-        &aws(app, AWS_ALICE, "Decrypt", json!({"CiphertextBlob": new})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "Decrypt",
+        json!({"CiphertextBlob": new}),
         "InvalidCiphertextException",
-    );
+    )
+    .await;
     let imported = app
         .raw(
             reqwest::Method::POST,

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use sm3::Digest as _;
 
-use crate::helpers::aws::{AWS_ALICE, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, aws, aws_refused};
 use crate::helpers::{ALICE, Reply, TestApp};
 
 const SEEDED_SM4_KEY: &str = "5eed0000-0000-4000-8000-0000000000b4";
@@ -135,16 +135,10 @@ async fn sm4_keys_encrypt_and_decrypt_in_both_dialects(app: &TestApp) {
     )
     .await
     .error(400, "KMS.0308");
-    aws_error(
-        &aws(
-            app,
+    aws_refused(app,
             AWS_ALICE,
             "Encrypt",
-            json!({"KeyId": key_id, "Plaintext": BASE64.encode("x"), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
-        )
-        .await,
-        "InvalidKeyUsageException",
-    );
+            json!({"KeyId": key_id, "Plaintext": BASE64.encode("x"), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}), "InvalidKeyUsageException").await;
     // SIGN_VERIFY is not a usage of SM4 keys.
     app.call(
         ALICE,
@@ -570,40 +564,30 @@ async fn aws_re_encrypt_between_key_pairs_and_symmetric_keys(app: &TestApp) {
     )
     .await;
     assert_eq!(opened.ok()["Plaintext"], BASE64.encode("pair"));
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "ReEncrypt",
-            json!({"CiphertextBlob": blob, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_1",
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ReEncrypt",
+        json!({"CiphertextBlob": blob, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_1",
                    "DestinationKeyId": symmetric}),
-        )
-        .await,
         "ValidationException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "ReEncrypt",
-            json!({"CiphertextBlob": blob, "SourceKeyId": rsa, "SourceEncryptionAlgorithm": "SM2PKE",
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "ReEncrypt",
+        json!({"CiphertextBlob": blob, "SourceKeyId": rsa, "SourceEncryptionAlgorithm": "SM2PKE",
                    "DestinationKeyId": symmetric}),
-        )
-        .await,
         "InvalidKeyUsageException",
-    );
-    aws_error(
-        &aws(
-            app,
+    )
+    .await;
+    aws_refused(app,
             AWS_ALICE,
             "ReEncrypt",
             json!({"CiphertextBlob": blob, "SourceKeyId": rsa, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_1",
                    "DestinationKeyId": rsa, "DestinationEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
-                   "DryRun": true}),
-        )
-        .await,
-        "DryRunOperationException",
-    );
+                   "DryRun": true}), "DryRunOperationException").await;
 }
 
 fn sha256(data: &[u8]) -> Vec<u8> {

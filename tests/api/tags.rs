@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error};
+use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error, aws_refused};
 use crate::helpers::{ALICE, BOB, DAVE, ERIN, PROJECT, Reply, TestApp, User};
 
 /// A Huawei request with any method and path after `kms/`.
@@ -469,16 +469,14 @@ async fn a_key_pending_deletion_keeps_its_tags(app: &TestApp) {
     )
     .await
     .error(400, "KMS.0210");
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "TagResource",
-            json!({"KeyId": key, "Tags": [{"TagKey": "a", "TagValue": "b"}]}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "TagResource",
+        json!({"KeyId": key, "Tags": [{"TagKey": "a", "TagValue": "b"}]}),
         "KMSInvalidStateException",
-    );
+    )
+    .await;
     // Still listed; a disabled key's tags may change.
     assert_eq!(show(app, ALICE, &key).await.ok()["existTagsNum"], 1);
     let disabled = app.create_key(ALICE, "disabled").await;
@@ -629,20 +627,22 @@ async fn aws_limits_and_errors(app: &TestApp) {
     let fifty_one: Vec<Value> = (0..51)
         .map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v"}))
         .collect();
-    aws_error(
-        &aws(app, AWS_ALICE, "CreateKey", json!({"Tags": fifty_one})).await,
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateKey",
+        json!({"Tags": fifty_one}),
         "LimitExceededException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_ALICE,
-            "CreateKey",
-            json!({"Tags": [{"TagKey": "AWS:x", "TagValue": ""}]}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_ALICE,
+        "CreateKey",
+        json!({"Tags": [{"TagKey": "AWS:x", "TagValue": ""}]}),
         "TagException",
-    );
+    )
+    .await;
     let after = aws(app, AWS_ALICE, "ListKeys", json!({})).await.ok()["Keys"]
         .as_array()
         .unwrap()
@@ -653,30 +653,30 @@ async fn aws_limits_and_errors(app: &TestApp) {
         &tag(json!({"KeyId": "0d0466b0-e727-4d9c-b35d-f84bb474a37f", "Tags": [{"TagKey": "k", "TagValue": ""}]})).await,
         "NotFoundException",
     );
-    aws_error(
-        &aws(
-            app,
-            AWS_BOB,
-            "TagResource",
-            json!({"KeyId": key, "Tags": [{"TagKey": "k", "TagValue": ""}]}),
-        )
-        .await,
+    aws_refused(
+        app,
+        AWS_BOB,
+        "TagResource",
+        json!({"KeyId": key, "Tags": [{"TagKey": "k", "TagValue": ""}]}),
         "AccessDeniedException",
-    );
-    aws_error(
-        &aws(app, AWS_BOB, "ListResourceTags", json!({"KeyId": key})).await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_BOB,
+        "ListResourceTags",
+        json!({"KeyId": key}),
         "AccessDeniedException",
-    );
-    aws_error(
-        &aws(
-            app,
-            AWS_DAVE,
-            "UntagResource",
-            json!({"KeyId": key, "TagKeys": ["k1"]}),
-        )
-        .await,
+    )
+    .await;
+    aws_refused(
+        app,
+        AWS_DAVE,
+        "UntagResource",
+        json!({"KeyId": key, "TagKeys": ["k1"]}),
         "AccessDeniedException",
-    );
+    )
+    .await;
     aws(app, AWS_DAVE, "ListResourceTags", json!({"KeyId": key}))
         .await
         .ok();

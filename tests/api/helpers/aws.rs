@@ -127,6 +127,21 @@ pub fn aws_error(reply: &Reply, code: &str) {
     );
 }
 
+/// Sends a request that must be refused with `code`: `aws_error` on `aws`'s reply, with the
+/// request in the failure message (an async helper cannot report its caller's line).
+pub async fn aws_refused(app: &TestApp, who: Aws, target: &str, body: Value, code: &str) -> Reply {
+    let request = format!("{target} {body}");
+    let reply = aws(app, who, target, body).await;
+    assert_eq!(
+        (reply.status, reply.body["__type"].as_str()),
+        (400, Some(code)),
+        "{request} -> {}",
+        reply.raw
+    );
+    aws_error(&reply, code);
+    reply
+}
+
 /// Carol, who has no KMS permission: the usual retiring principal.
 pub const AWS_CAROL: Aws = Aws {
     access_key: "DEMOCAROLACCESSKEY03",
