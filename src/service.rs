@@ -39,7 +39,9 @@ mod tags;
 
 mod import;
 mod key_pairs;
+mod keyspace;
 pub use import::{ExpiryRequest, ImportParameters};
+pub use keyspace::{Attestation, DataKeyOut, NewCapsule, OpenedCapsule};
 pub use tags::TaggedKey;
 
 /// Limits and facts that shape responses.

@@ -19,6 +19,18 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.region.region import Region
 from huaweicloudsdkkms.v2 import (
     ActionResources,
+    CreateDatakeyCapsuleRequest,
+    CreateDatakeyCapsuleRequestBody,
+    CreateKeyPolicyRequest,
+    CreateKeyPolicyRequestBody,
+    DecryptDatakeyCapsuleRequest,
+    DecryptDatakeyCapsuleRequestBody,
+    DecryptDatakeyCapsuleRequestBodyAttestationDocument,
+    DeleteKeyPolicyRequest,
+    ListKeyPolicyRequest,
+    ShowKeyPolicyRequest,
+    UpdateKeyPolicyRequest,
+    UpdateKeyPolicyRequestBody,
     AssociateAliasRequest,
     AssociateAliasRequestBody,
     BatchCreateKmsTagsRequest,
@@ -966,3 +978,64 @@ def test_aliases_through_the_sdk():
     updated = alice.update_key_alias(UpdateKeyAliasRequest(body=UpdateKeyAliasRequestBody(key_id=first, key_alias=renamed)))
     assert updated.key_info.key_alias == renamed
     assert describe(alice, first).key_alias == renamed
+
+
+def test_key_policies_and_capsules_through_the_sdk():
+    import base64
+    import json
+    import time
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    alice = kms("alice")
+    space = str(uuid.uuid4())
+    now = int(time.time() * 1000)
+    document = {"version": "1.0",
+                "validity_period": {"start_time": str(now - 60000), "end_time": str(now + 3600000)},
+                "allowed_access_point": ["ap-sdk"], "allowed_data_security_zone": []}
+    created = alice.create_key_policy(CreateKeyPolicyRequest(body=CreateKeyPolicyRequestBody(
+        keyspace_id=space, policy_name="sdk/policy", policy=json.dumps(document), description="sdk")))
+    policy_id = created.policy_id
+    shown = alice.show_key_policy(ShowKeyPolicyRequest(policy_id=policy_id))
+    assert shown.keyspace_id == space and shown.policy_name == "sdk/policy"
+    assert shown.policy.allowed_access_point == ["ap-sdk"]
+    assert shown.policy.validity_period.end_time == str(now + 3600000)
+    assert shown.created_by == USERS["alice"][0]
+    second = alice.create_key_policy(CreateKeyPolicyRequest(body=CreateKeyPolicyRequestBody(
+        keyspace_id=space, policy_name="sdk-2", policy="{}"))).policy_id
+    page = alice.list_key_policy(ListKeyPolicyRequest(keyspace_id=space, limit="1"))
+    assert page.page_info.current_count == 1 and page.page_info.next_marker
+    rest = alice.list_key_policy(ListKeyPolicyRequest(keyspace_id=space, marker=page.page_info.next_marker))
+    assert sorted([page.keyspace_policies[0].policy_id, rest.keyspace_policies[0].policy_id]) == sorted([policy_id, second])
+    assert rest.page_info.next_marker == ""
+    updated = alice.update_key_policy(UpdateKeyPolicyRequest(policy_id=second, body=UpdateKeyPolicyRequestBody(
+        description="changed")))
+    assert updated.description == "changed"
+    alice.delete_key_policy(DeleteKeyPolicyRequest(policy_id=second))
+    expect_error(lambda: alice.show_key_policy(ShowKeyPolicyRequest(policy_id=second)), 404, "KMS.0207")
+    expect_error(lambda: alice.create_key_policy(CreateKeyPolicyRequest(body=CreateKeyPolicyRequestBody(
+        keyspace_id=space, policy_name="bad", policy="not json"))), 400, "KMS.0202")
+
+    # A capsule under the policy, its data key encrypted to the client's RSA key.
+    key_id = create_key(alice)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    made = alice.create_datakey_capsule(CreateDatakeyCapsuleRequest(body=CreateDatakeyCapsuleRequestBody(
+        key_id=key_id, datakey_length="256", policy_id=policy_id,
+        public_key=base64.b64encode(public_der).decode())))
+    assert made.datakey is None
+    data_key = private.decrypt(base64.b64decode(made.datakey_cipher), oaep)
+    assert len(data_key) == 32
+
+    def decrypt(token):
+        return alice.decrypt_datakey_capsule(DecryptDatakeyCapsuleRequest(body=DecryptDatakeyCapsuleRequestBody(
+            key_id=key_id, datakey_capsule=made.datakey_capsule,
+            attestation_document=DecryptDatakeyCapsuleRequestBodyAttestationDocument(service_token=token))))
+
+    opened = decrypt("ap-sdk")
+    assert opened.instance_id == "ap-sdk" and opened.key_id == key_id
+    assert bytes.fromhex(opened.datakey) == data_key
+    expect_error(lambda: decrypt("ap-elsewhere"), 403, "KMS.0306")

@@ -129,6 +129,14 @@ def import_example(key_id, material):
 
 # External keys for the import examples: one pending import (the import example's), one
 # whose material is imported here (the deletion example's).
+# Trusted key spaces: a policy (its ID fills key-policies/{policy_id}) and a capsule to open.
+keyspace = "6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+policy_document = json.dumps({"version": "1.0", "allowed_access_point": ["ap-schemathesis"]})
+policy_id = call("key-policies", {"keyspace_id": keyspace, "policy_name": f"schemathesis-{run}",
+                                  "policy": policy_document})["policy_id"]
+capsule = call("datakey-capsule/create", {"key_id": key, "datakey_length": "256",
+                                          "policy_id": policy_id})["datakey_capsule"]
+
 pending = call("create-key", {"key_alias": f"schemathesis-byok-{run}", "origin": "external"})["key_info"]["key_id"]
 imported = call("create-key", {"key_alias": f"schemathesis-byok-in-{run}", "origin": "external"})["key_info"]["key_id"]
 call("import-key-material", import_example(imported, os.urandom(32)))
@@ -179,6 +187,11 @@ examples = {
     "get-parameters-for-import": {"key_id": pending, "wrapping_algorithm": "RSAES_OAEP_SHA_256"},
     "import-key-material": import_example(pending, os.urandom(32)),
     "delete-imported-key-material": {"key_id": imported},
+    "key-policies": {"keyspace_id": keyspace, "policy_name": f"schemathesis-example-{run}",
+                     "policy": policy_document, "description": "made by schemathesis"},
+    "datakey-capsule/create": {"key_id": key, "datakey_length": "256", "policy_id": policy_id},
+    "datakey-capsule/decrypt": {"key_id": key, "datakey_capsule": capsule,
+                                "attestation_document": {"service_token": "ap-schemathesis"}},
     "{key_id}/tags": {"tag": {"key": "env", "value": "test"}},
     "{key_id}/tags/action": {"action": "create", "tags": [{"key": "team", "value": "orders"}]},
     "resource_instances/action": {"action": "filter", "limit": "10", "offset": "0",
@@ -203,13 +216,15 @@ for path, item in doc["paths"].items():
         # ({key}, a tag key) stay for schemathesis to generate.
         item["parameters"] = [
             p for p in item.get("parameters", [])
-            if p.get("$ref") != "#/components/parameters/ProjectId" and p.get("name") != "key_id"
+            if p.get("$ref") != "#/components/parameters/ProjectId"
+            and p.get("name") not in ("key_id", "policy_id")
         ]
         if not item["parameters"]:
             del item["parameters"]
         if "post" not in item:
             # GET actions (user-quotas, user-instances) take no body.
-            paths[path.replace("{project_id}", project).replace("{key_id}", managed)] = item
+            paths[path.replace("{project_id}", project).replace("{key_id}", managed)
+                  .replace("{policy_id}", policy_id)] = item
             continue
         if action not in examples:
             sys.exit(f"prepare.py: no example for {action}; add one")

@@ -59,6 +59,23 @@ pub(crate) fn encrypt_with_public_key(
     }
 }
 
+/// Encrypts with RSAES-OAEP-SHA-256 to a client's RSA public key (DER SubjectPublicKeyInfo),
+/// e.g. the data key of a capsule for the `public_key` of the request.
+pub fn encrypt_to_client_rsa_key(
+    spki_der: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, KeyTypeError> {
+    use spki::DecodePublicKey;
+    let key = rsa::PublicKey::from_public_key_der(spki_der).map_err(|_| {
+        KeyTypeError::InvalidInput("not an RSA public key (DER SubjectPublicKeyInfo, base64)")
+    })?;
+    encrypt_with_public_key(
+        &PublicKey::Rsa(Box::new(key)),
+        EncryptionAlgorithm::RsaesOaepSha256,
+        plaintext,
+    )
+}
+
 /// Decrypts a ciphertext made with the public key of stored key-pair material. Every
 /// failure is the same `UndecryptableCiphertext`, whatever went wrong inside.
 pub fn decrypt(

@@ -196,6 +196,16 @@ pub enum KmsError {
     /// Huawei KMS.2701: material is deleted only from Enabled or Disabled keys.
     #[error("Key material can be deleted only when the key is in Enabled or Disabled status.")]
     MaterialNotDeletable,
+    /// Huawei key-policies: a `policy` that is not JSON of the documented shape, or another
+    /// field of a key policy request out of its documented range.
+    #[error("Invalid key policy: {0}")]
+    InvalidKeyspacePolicy(String),
+    /// Huawei key-policies: no such policy in the caller's project and region.
+    #[error("The key policy {0} does not exist.")]
+    KeyspacePolicyNotFound(String),
+    /// Huawei datakey-capsule/decrypt: the capsule's key policy does not admit the caller now.
+    #[error("The data key capsule may not be opened: {0}.")]
+    CapsuleDenied(String),
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     /// The service is at its connection limit (`--max-connections`).

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod import;
 pub mod key;
 pub mod key_spec;
+pub mod keyspace;
 pub mod listing;
 pub mod region;
 pub mod reset;

@@ -22,6 +22,8 @@ mod sql;
 mod rotation_sql;
 #[macro_use]
 mod import_sql;
+#[macro_use]
+mod keyspace_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -250,8 +252,57 @@ pub trait ImportStore: Send + Sync + 'static {
     ) -> Result<Key, StoreError>;
 }
 
+/// Key policies of trusted key spaces (migration 0015), by project and region.
 #[async_trait]
-pub trait Store: TokenStore + RotationStore + ImportStore {
+pub trait KeyspaceStore: Send + Sync + 'static {
+    async fn insert_keyspace_policy(
+        &self,
+        policy: &crate::domain::keyspace::KeyspacePolicy,
+    ) -> Result<(), StoreError>;
+
+    async fn find_keyspace_policy(
+        &self,
+        project_id: &str,
+        region: &str,
+        policy_id: &str,
+    ) -> Result<Option<crate::domain::keyspace::KeyspacePolicy>, StoreError>;
+
+    /// Sets the given fields and `last_modify_time` in one statement; `None`: no such policy.
+    async fn update_keyspace_policy(
+        &self,
+        project_id: &str,
+        region: &str,
+        policy_id: &str,
+        policy: Option<&str>,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Option<crate::domain::keyspace::KeyspacePolicy>, StoreError>;
+
+    /// Whether the policy existed.
+    async fn delete_keyspace_policy(
+        &self,
+        project_id: &str,
+        region: &str,
+        policy_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// A page of the key space's policies by policy ID after `after`, and the marker of
+    /// the next page (the last ID of this one) when there is more.
+    async fn list_keyspace_policies(
+        &self,
+        project_id: &str,
+        region: &str,
+        keyspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<crate::domain::keyspace::KeyspacePolicy>, Option<String>), StoreError>;
+
+    /// Records that a capsule was made or opened under the policy.
+    async fn touch_keyspace_policy(&self, policy_id: &str, now_ms: i64) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait Store: TokenStore + RotationStore + ImportStore + KeyspaceStore {
     /// "postgres" or "sqlite", for logs and diagnostics.
     fn backend(&self) -> &'static str;
 

@@ -26,6 +26,7 @@ mod key_pairs;
 mod key_types;
 mod key_use;
 mod keys;
+mod keyspace;
 mod login_guard;
 mod master_key;
 mod metrics;

@@ -55,10 +55,16 @@ async fn every_action_is_documented_and_nothing_else(app: &TestApp) {
             .filter(move |(m, _)| *m == method)
             .map(|(_, p)| *p)
     }
-    let mut expected_get: Vec<&str> = ["aliases", "tags", "user-instances", "user-quotas"]
-        .into_iter()
-        .chain(with_params("get"))
-        .collect();
+    let mut expected_get: Vec<&str> = [
+        "aliases",
+        "key-policies",
+        "tags",
+        "user-instances",
+        "user-quotas",
+    ]
+    .into_iter()
+    .chain(with_params("get"))
+    .collect();
     expected_get.sort();
     assert_eq!(served_by("get"), expected_get);
     let mut expected_delete: Vec<&str> = ["aliases"]

@@ -131,6 +131,10 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         UnwrappableKeyMaterial(_) => AwsError::new("InvalidCiphertextException", error.to_string()),
         MaterialNotDeletable => AwsError::new("KMSInvalidStateException", error.to_string()),
         MalformedPolicy(message) => AwsError::new("MalformedPolicyDocumentException", message),
+        // Huawei trusted key spaces only; should they reach the AWS dialect.
+        InvalidKeyspacePolicy(_) => AwsError::new("ValidationException", error.to_string()),
+        KeyspacePolicyNotFound(_) => AwsError::new("NotFoundException", error.to_string()),
+        CapsuleDenied(_) => AwsError::new("AccessDeniedException", error.to_string()),
         PolicyTooLarge { .. } => AwsError::new("LimitExceededException", error.to_string()),
         IncorrectKey => AwsError::new(
             "IncorrectKeyException",

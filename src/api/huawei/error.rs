@@ -97,6 +97,13 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         DifferentKeyMaterial => (StatusCode::BAD_REQUEST, "KMS.2606"),
         MaterialNotDeletable => (StatusCode::BAD_REQUEST, "KMS.2701"),
         InvalidEncryptionContext(_) => (StatusCode::BAD_REQUEST, "KMS.0208"),
+        // Trusted key spaces: Huawei publishes no codes of their own for these. A policy
+        // that is not JSON of the documented shape is an invalid request body (KMS.0202);
+        // a missing policy is "resource not found" (404, KMS.0207 as for a missing key);
+        // a capsule its policy refuses is "no permission to access the key" (KMS.0306).
+        InvalidKeyspacePolicy(_) => (StatusCode::BAD_REQUEST, "KMS.0202"),
+        KeyspacePolicyNotFound(_) => (StatusCode::NOT_FOUND, "KMS.0207"),
+        CapsuleDenied(_) => (StatusCode::FORBIDDEN, "KMS.0306"),
         InvalidPlainText(_) => (StatusCode::BAD_REQUEST, "KMS.2101"),
         InvalidDekLength(_) => (StatusCode::BAD_REQUEST, "KMS.2102"),
         DekHashMismatch => (StatusCode::BAD_REQUEST, "KMS.2103"),

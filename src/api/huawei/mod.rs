@@ -17,6 +17,7 @@ pub mod error;
 mod grants;
 mod import;
 mod keys;
+mod keyspace;
 mod rotation;
 mod signing;
 mod tags;
@@ -229,6 +230,20 @@ enum Action {
     GetParametersForImport,
     ImportKeyMaterial,
     DeleteImportedKeyMaterial,
+    /// POST key-policies.
+    CreateKeyPolicy,
+    /// GET key-policies.
+    ListKeyPolicy,
+    /// GET key-policies/{policy_id}.
+    ShowKeyPolicy,
+    /// PUT key-policies/{policy_id}.
+    UpdateKeyPolicy,
+    /// DELETE key-policies/{policy_id}.
+    DeleteKeyPolicy,
+    /// POST datakey-capsule/create.
+    CreateDatakeyCapsule,
+    /// POST datakey-capsule/decrypt.
+    DecryptDatakeyCapsule,
 }
 
 /// What a path names besides its action: the key (`{key_id}/tags...`) and tag key.
@@ -236,6 +251,8 @@ enum Action {
 struct PathParams {
     key_id: Option<String>,
     tag_key: Option<String>,
+    /// `key-policies/{policy_id}`.
+    policy_id: Option<String>,
 }
 
 impl Action {
@@ -301,8 +318,9 @@ impl Action {
             Self::UserQuotas | Self::UserInstances | Self::ListKmsTags | Self::ShowKmsTags => {
                 Method::GET
             }
-            Self::DeleteKmsTag | Self::DeleteAlias => Method::DELETE,
-            Self::ListAliases => Method::GET,
+            Self::DeleteKmsTag | Self::DeleteAlias | Self::DeleteKeyPolicy => Method::DELETE,
+            Self::ListAliases | Self::ListKeyPolicy | Self::ShowKeyPolicy => Method::GET,
+            Self::UpdateKeyPolicy => Method::PUT,
             _ => Method::POST,
         }
     }
@@ -320,7 +338,7 @@ impl Action {
         let none = PathParams::default();
         let key = |key_id: &str| PathParams {
             key_id: Some(key_id.to_owned()),
-            tag_key: None,
+            ..PathParams::default()
         };
         let found = match segments {
             // One path, three methods (the SDK's create_alias, delete_alias, list_aliases).
@@ -331,6 +349,35 @@ impl Action {
                     _ => Self::CreateAlias,
                 };
                 Ok((action, none))
+            }
+            // One path, two methods (the SDK's create_key_policy, list_key_policy).
+            [name] if name == "key-policies" => {
+                let action = if *method == Method::GET {
+                    Self::ListKeyPolicy
+                } else {
+                    Self::CreateKeyPolicy
+                };
+                Ok((action, none))
+            }
+            [first, policy_id] if first == "key-policies" => {
+                let action = match *method {
+                    Method::GET => Self::ShowKeyPolicy,
+                    Method::PUT => Self::UpdateKeyPolicy,
+                    _ => Self::DeleteKeyPolicy,
+                };
+                Ok((
+                    action,
+                    PathParams {
+                        policy_id: Some(policy_id.to_owned()),
+                        ..PathParams::default()
+                    },
+                ))
+            }
+            [first, second] if first == "datakey-capsule" && second == "create" => {
+                Ok((Self::CreateDatakeyCapsule, none))
+            }
+            [first, second] if first == "datakey-capsule" && second == "decrypt" => {
+                Ok((Self::DecryptDatakeyCapsule, none))
             }
             [name] => Self::parse(name).map(|action| (action, none)).ok_or(false),
             [first, second] if first == "alias" && second == "associate" => {
@@ -356,6 +403,7 @@ impl Action {
                         PathParams {
                             key_id: Some(key_id.to_owned()),
                             tag_key: Some(third.to_owned()),
+                            policy_id: None,
                         },
                     ))
                 } else if third == "action" {
@@ -376,10 +424,9 @@ impl Action {
 
 /// The features of Huawei's API this emulator leaves out, by the paths of their operations
 /// (the SDK's create/list/show/enable/disable/delete_key_store, the access points, create_pin,
-/// the data-key capsules, and the key policies of trusted key spaces, whose requests name a
-/// `keyspace_id`, a feature of the key-space service this emulator does not have; AWS-style
-/// key policies are served through the AWS dialect): answered `NotServed`, not as unknown
-/// actions.
+/// whose objects trusted key spaces refer to): answered `NotServed`, not as unknown actions.
+/// The key policies of trusted key spaces and the data-key capsules are served
+/// (`keyspace`), with any well-formed `keyspace_id` accepted.
 fn not_served(path: &str, segments: &[String]) -> Option<&'static str> {
     let first = segments.first().map(String::as_str);
     if path.split('/').nth(3) == Some("keystores") {
@@ -387,9 +434,7 @@ fn not_served(path: &str, segments: &[String]) -> Option<&'static str> {
     }
     match first {
         Some("access-points") => Some("Access points"),
-        Some("key-policies") => Some("Key policies of trusted key spaces (key-policies)"),
         Some("create-pin") => Some("PINs (create-pin)"),
-        Some("datakey-capsule") => Some("Data-key capsules"),
         _ => None,
     }
 }
@@ -402,6 +447,10 @@ pub fn served_actions() -> impl Iterator<Item = &'static str> {
         "{key_id}/tags/{key}",
         "resource_instances/action",
         "alias/associate",
+        "key-policies",
+        "key-policies/{policy_id}",
+        "datakey-capsule/create",
+        "datakey-capsule/decrypt",
     ])
 }
 
@@ -546,7 +595,22 @@ async fn handle(
         Action::DeleteImportedKeyMaterial => {
             import::delete_imported_key_material(state, &caller, &body).await
         }
+        Action::CreateKeyPolicy => keyspace::create_policy(state, &caller, &body).await,
+        Action::ListKeyPolicy => keyspace::list_policies(state, &caller, request.uri).await,
+        Action::ShowKeyPolicy => keyspace::show_policy(state, &caller, policy_param(&params)).await,
+        Action::UpdateKeyPolicy => {
+            keyspace::update_policy(state, &caller, policy_param(&params), &body).await
+        }
+        Action::DeleteKeyPolicy => {
+            keyspace::delete_policy(state, &caller, policy_param(&params)).await
+        }
+        Action::CreateDatakeyCapsule => keyspace::create_capsule(state, &caller, &body).await,
+        Action::DecryptDatakeyCapsule => keyspace::decrypt_capsule(state, &caller, &body).await,
     }
+}
+
+fn policy_param(params: &PathParams) -> &str {
+    params.policy_id.as_deref().unwrap_or_default()
 }
 
 pub(super) fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
@@ -637,6 +701,11 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             Action::GetParametersForImport => import::parameters_request(&body).map(drop),
             Action::ImportKeyMaterial => import::import_request(&body).map(drop),
             Action::DeleteImportedKeyMaterial => key_id_field(&body).map(drop),
+            Action::CreateKeyPolicy => keyspace::create_request(&body).map(drop),
+            Action::UpdateKeyPolicy => keyspace::update_request(&body).map(drop),
+            Action::ListKeyPolicy | Action::ShowKeyPolicy | Action::DeleteKeyPolicy => Ok(()),
+            Action::CreateDatakeyCapsule => keyspace::capsule_request(&body).map(drop),
+            Action::DecryptDatakeyCapsule => keyspace::decrypt_request(&body).map(drop),
         }
     });
     Some(decoded)

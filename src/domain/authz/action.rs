@@ -117,10 +117,24 @@ pub enum Action {
     /// Huawei GET v2 kms/regions: the regions this service serves (AWS has no such
     /// operation; an AWS-language policy governs it as kms:ListKeys).
     ListSupportRegions,
+    /// Huawei POST key-policies: a key policy of a trusted key space (no AWS operation).
+    CreateKeyspacePolicy,
+    /// Huawei GET key-policies?keyspace_id=.
+    ListKeyspacePolicies,
+    /// Huawei GET key-policies/{policy_id}.
+    ShowKeyspacePolicy,
+    /// Huawei PUT key-policies/{policy_id}.
+    UpdateKeyspacePolicy,
+    /// Huawei DELETE key-policies/{policy_id}.
+    DeleteKeyspacePolicy,
+    /// Huawei datakey-capsule/create: a data key sealed with a key policy, on the key.
+    CreateDatakeyCapsule,
+    /// Huawei datakey-capsule/decrypt: opens a capsule the key sealed.
+    DecryptDatakeyCapsule,
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 62] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -176,6 +190,13 @@ impl Action {
         Self::ImportKeyMaterial,
         Self::DeleteImportedKeyMaterial,
         Self::ListSupportRegions,
+        Self::CreateKeyspacePolicy,
+        Self::ListKeyspacePolicies,
+        Self::ShowKeyspacePolicy,
+        Self::UpdateKeyspacePolicy,
+        Self::DeleteKeyspacePolicy,
+        Self::CreateDatakeyCapsule,
+        Self::DecryptDatakeyCapsule,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -234,6 +255,17 @@ impl Action {
             Self::GetParametersForImport => &["kms:GetParametersForImport"],
             Self::ImportKeyMaterial => &["kms:ImportKeyMaterial"],
             Self::DeleteImportedKeyMaterial => &["kms:DeleteImportedKeyMaterial"],
+            // AWS has no trusted key spaces: names in AWS's style, which `kms:*` or a
+            // `kms:*KeyspacePolicy*` pattern of an AWS-language policy covers.
+            Self::CreateKeyspacePolicy => &["kms:CreateKeyspacePolicy"],
+            Self::ListKeyspacePolicies => &["kms:ListKeyspacePolicies"],
+            Self::ShowKeyspacePolicy => &["kms:DescribeKeyspacePolicy"],
+            Self::UpdateKeyspacePolicy => &["kms:UpdateKeyspacePolicy"],
+            Self::DeleteKeyspacePolicy => &["kms:DeleteKeyspacePolicy"],
+            // A capsule is a data key made, or opened, under the key: the operations an
+            // AWS-language policy already grants for that.
+            Self::CreateDatakeyCapsule => &["kms:GenerateDataKey"],
+            Self::DecryptDatakeyCapsule => &["kms:Decrypt"],
         }
     }
 
@@ -335,6 +367,18 @@ impl Action {
             Self::DeleteImportedKeyMaterial => {
                 &["kms:cmk:update", "kms:cmk:deleteImportedKeyMaterial"]
             }
+            // Huawei's "Authorization information" of CreateKeyPolicy, ListKeyPolicy,
+            // ShowKeyPolicy and UpdateKeyPolicy (resource type `policy`); delete by the same
+            // pattern (its page was not found).
+            Self::CreateKeyspacePolicy => &["kms:policy:create"],
+            Self::ListKeyspacePolicies => &["kms:policy:list"],
+            Self::ShowKeyspacePolicy => &["kms:policy:get"],
+            Self::UpdateKeyspacePolicy => &["kms:policy:update"],
+            Self::DeleteKeyspacePolicy => &["kms:policy:delete"],
+            // Huawei's CreateDatakeyCapsule / DecryptDatakeyCapsule pages, and the role-era
+            // data-key names (a capsule is a data key made or opened under the key).
+            Self::CreateDatakeyCapsule => &["kms:dek:create", "kms:cmk:createDatakeyCapsule"],
+            Self::DecryptDatakeyCapsule => &["kms:dek:crypto", "kms:cmk:decryptDatakeyCapsule"],
         }
     }
 
@@ -403,6 +447,11 @@ impl Action {
                 | Self::ListAliases
                 | Self::ListProjectTags
                 | Self::ListKeysByTags
+                | Self::CreateKeyspacePolicy
+                | Self::ListKeyspacePolicies
+                | Self::ShowKeyspacePolicy
+                | Self::UpdateKeyspacePolicy
+                | Self::DeleteKeyspacePolicy
         )
     }
 

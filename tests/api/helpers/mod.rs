@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 
 /// Every POST action of the Huawei dialect with no parameter in its path.
-pub const ALL_ACTIONS: [&str; 40] = [
+pub const ALL_ACTIONS: [&str; 43] = [
     "create-key",
     "describe-key",
     "list-keys",
@@ -54,15 +54,20 @@ pub const ALL_ACTIONS: [&str; 40] = [
     "get-parameters-for-import",
     "import-key-material",
     "delete-imported-key-material",
+    "key-policies",
+    "datakey-capsule/create",
+    "datakey-capsule/decrypt",
 ];
 
 /// The Huawei paths with parameters (tags), by method, as the OpenAPI document names them.
-pub const PATH_ACTIONS: [(&str, &str); 5] = [
+pub const PATH_ACTIONS: [(&str, &str); 7] = [
     ("post", "{key_id}/tags"),
     ("get", "{key_id}/tags"),
     ("post", "{key_id}/tags/action"),
     ("delete", "{key_id}/tags/{key}"),
     ("post", "resource_instances/action"),
+    ("get", "key-policies/{policy_id}"),
+    ("delete", "key-policies/{policy_id}"),
 ];
 
 pub const PROJECT: &str = "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c";
