@@ -38,6 +38,7 @@ pub use rotation::{KeyRotationStatus, ReEncryptSide};
 mod tags;
 
 mod import;
+mod encapsulation;
 mod key_pairs;
 pub use import::{ExpiryRequest, ImportParameters};
 pub use tags::TaggedKey;
