@@ -1861,6 +1861,7 @@ mod tests {
                     !spec.encryption_algorithms(*usage).is_empty(),
                     !spec.mac_algorithms(*usage).is_empty(),
                     !spec.key_agreement_algorithms(*usage).is_empty(),
+                    !spec.encapsulation_algorithms(*usage).is_empty(),
                 ];
                 assert_eq!(
                     lists.iter().filter(|x| **x).count(),
@@ -2189,7 +2190,11 @@ mod tests {
         for op in KeyOperation::ALL {
             assert_eq!(KeyOperation::from_aws_name(op.aws_name()), Some(op));
         }
-        assert_eq!(KeyOperation::from_aws_name("Encapsulate"), None);
+        assert_eq!(
+            KeyOperation::from_aws_name("Encapsulate"),
+            Some(KeyOperation::Encapsulate)
+        );
+        assert_eq!(KeyOperation::from_aws_name("Encapsulation"), None);
     }
 
     #[test]
