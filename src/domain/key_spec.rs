@@ -915,6 +915,11 @@ impl KeyUsage {
         };
         parse_among(field, value, candidates, Self::name)
     }
+
+    /// A key usage as stored: any usage's name, whichever dialect made the key.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|usage| usage.name() == value)
+    }
 }
 
 /// A signing algorithm.
