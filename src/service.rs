@@ -37,8 +37,8 @@ mod rotation;
 pub use rotation::{KeyRotationStatus, ReEncryptSide};
 mod tags;
 
-mod import;
 mod encapsulation;
+mod import;
 mod key_pairs;
 pub use import::{ExpiryRequest, ImportParameters};
 pub use tags::TaggedKey;

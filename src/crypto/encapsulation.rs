@@ -109,7 +109,12 @@ mod tests {
             // Implicit rejection is deterministic for a key and ciphertext.
             assert_eq!(decapsulate(spec, &material, &altered).unwrap(), rejected);
             // Only the length is an error.
-            for len in [0, 1, sealed.ciphertext.len() - 1, sealed.ciphertext.len() + 1] {
+            for len in [
+                0,
+                1,
+                sealed.ciphertext.len() - 1,
+                sealed.ciphertext.len() + 1,
+            ] {
                 assert_eq!(
                     decapsulate(spec, &material, &vec![0; len]),
                     Err(KeyTypeError::UndecryptableCiphertext)
@@ -134,7 +139,9 @@ mod tests {
             assert_eq!(material.len(), seed_at + 2 + 64);
             let spki = public_key_der(spec, &material).unwrap();
             // id-alg-ml-kem-* = 2.16.840.1.101.3.4.4.{1,2,3}, no parameters.
-            let oid = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, oid_last];
+            let oid = [
+                0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, oid_last,
+            ];
             assert!(spki.windows(oid.len()).any(|w| w == oid), "{spec:?}");
             // The BIT STRING holds the raw encapsulation key.
             assert!(spki.len() > ek_len && spki.len() < ek_len + 30, "{spec:?}");

@@ -66,8 +66,12 @@ pub fn generate_material(spec: KeySpec) -> Vec<u8> {
             let seed: [u8; 32] = super::random_bytes(32).try_into().expect("32 bytes");
             ed25519_dalek::SigningKey::from_bytes(&seed).to_pkcs8_der()
         }
-        KeySpec::MlKem512 => ml_kem::ml_kem_512::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der(),
-        KeySpec::MlKem768 => ml_kem::ml_kem_768::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der(),
+        KeySpec::MlKem512 => {
+            ml_kem::ml_kem_512::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der()
+        }
+        KeySpec::MlKem768 => {
+            ml_kem::ml_kem_768::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der()
+        }
         KeySpec::MlKem1024 => {
             ml_kem::ml_kem_1024::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der()
         }
@@ -190,9 +194,7 @@ impl PrivateKey {
             Self::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
             Self::MlKem512(key) => PublicKey::MlKem512(Box::new(key.encapsulation_key().clone())),
             Self::MlKem768(key) => PublicKey::MlKem768(Box::new(key.encapsulation_key().clone())),
-            Self::MlKem1024(key) => {
-                PublicKey::MlKem1024(Box::new(key.encapsulation_key().clone()))
-            }
+            Self::MlKem1024(key) => PublicKey::MlKem1024(Box::new(key.encapsulation_key().clone())),
         }
     }
 }

@@ -1720,7 +1720,10 @@ mod tests {
             assert_eq!(KeySpec::parse(Cloud::Aws, name), Ok(spec));
             assert!(matches!(
                 KeySpec::parse(Cloud::Huawei, name),
-                Err(KeySpecError::UnknownName { field: "key_spec", .. })
+                Err(KeySpecError::UnknownName {
+                    field: "key_spec",
+                    ..
+                })
             ));
             assert_eq!(KeySpec::from_stored(spec.stored_name()), Some(spec));
             assert!(spec.is_asymmetric());
@@ -1751,7 +1754,10 @@ mod tests {
                 ),
                 Ok(())
             );
-            assert!(spec.encryption_algorithms(EncapsulateDecapsulate).is_empty());
+            assert!(
+                spec.encryption_algorithms(EncapsulateDecapsulate)
+                    .is_empty()
+            );
             assert!(spec.signing_algorithms(EncapsulateDecapsulate).is_empty());
             let allowed: Vec<_> = KeyOperation::ALL
                 .into_iter()
@@ -1797,7 +1803,10 @@ mod tests {
         );
         assert!(matches!(
             EncapsulationAlgorithm::parse("ML_KEM_768"),
-            Err(KeySpecError::UnknownName { field: "EncapsulationAlgorithm", .. })
+            Err(KeySpecError::UnknownName {
+                field: "EncapsulationAlgorithm",
+                ..
+            })
         ));
     }
 

@@ -44,7 +44,9 @@ async fn encapsulate(app: &TestApp, key_id: &str) -> (Vec<u8>, Vec<u8>) {
         BASE64
             .decode(body["SharedSecretCiphertextBlob"].as_str().unwrap())
             .unwrap(),
-        BASE64.decode(body["SharedSecret"].as_str().unwrap()).unwrap(),
+        BASE64
+            .decode(body["SharedSecret"].as_str().unwrap())
+            .unwrap(),
     )
 }
 
@@ -119,7 +121,9 @@ async fn ml_kem_keys_describe_publish_and_round_trip(app: &TestApp) {
         assert_eq!(public["KeyUsage"], "ENCAPSULATE_DECAPSULATE");
         assert_eq!(public["EncapsulationAlgorithms"], json!(["ML_KEM"]));
         assert!(public.get("EncryptionAlgorithms").is_none());
-        let spki = BASE64.decode(public["PublicKey"].as_str().unwrap()).unwrap();
+        let spki = BASE64
+            .decode(public["PublicKey"].as_str().unwrap())
+            .unwrap();
         // id-alg-ml-kem-* (2.16.840.1.101.3.4.4.1/2/3), the LAMPS profile's OIDs.
         let oid = [
             0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, oid_last,
@@ -332,7 +336,13 @@ async fn encapsulation_refusals(app: &TestApp) {
     decapsulate(app, key_id, &ciphertext).await.ok();
     // ML-KEM keys do not rotate (asymmetric keys never do).
     aws_error(
-        &aws(app, AWS_ALICE, "EnableKeyRotation", json!({"KeyId": key_id})).await,
+        &aws(
+            app,
+            AWS_ALICE,
+            "EnableKeyRotation",
+            json!({"KeyId": key_id}),
+        )
+        .await,
         "UnsupportedOperationException",
     );
 }
