@@ -19,6 +19,7 @@ use crate::domain::key_spec::{HashAlgorithm, SymmetricCipher};
 type Sm4Gcm = AesGcm<sm4::Sm4, U12>;
 
 pub mod asymmetric_encryption;
+pub mod encapsulation;
 pub mod key_agreement;
 pub mod key_error;
 pub mod key_import;

@@ -37,6 +37,7 @@ mod rotation;
 pub use rotation::{KeyRotationStatus, ReEncryptSide};
 mod tags;
 
+mod encapsulation;
 mod import;
 mod key_pairs;
 mod keyspace;

@@ -783,6 +783,56 @@ def test_derive_shared_secret_checked_by_cryptography(alice, bob):
     assert error_code(refused) == "AccessDeniedException"
 
 
+@pytest.mark.parametrize("spec,ciphertext_len,oid_last", [("ML_KEM_512", 768, 1), ("ML_KEM_768", 1088, 2),
+                                                          ("ML_KEM_1024", 1568, 3)])
+def test_ml_kem_encapsulate_and_decapsulate(alice, erin, spec, ciphertext_len, oid_last):
+    """ML-KEM keys through botocore's own shapes: the public key is a SubjectPublicKeyInfo with
+    the id-alg-ml-kem OID (cryptography 44 has no ML-KEM, so the DER is checked by hand);
+    Decapsulate recovers Encapsulate's secret; an altered ciphertext gives another secret
+    (implicit rejection), a wrong length InvalidCiphertextException; grants allow Decapsulate."""
+    meta = alice.create_key(KeySpec=spec, KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
+    assert meta["KeyUsage"] == "ENCAPSULATE_DECAPSULATE"
+    assert meta["EncapsulationAlgorithms"] == ["ML_KEM"]
+    key_id, arn = meta["KeyId"], meta["Arn"]
+    public = alice.get_public_key(KeyId=key_id)
+    assert public["EncapsulationAlgorithms"] == ["ML_KEM"] and public["KeySpec"] == spec
+    assert bytes([0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, oid_last]) in public["PublicKey"]
+
+    sealed = alice.encapsulate(KeyId=key_id, EncapsulationAlgorithm="ML_KEM")
+    assert sealed["KeyId"] == arn and sealed["EncapsulationAlgorithm"] == "ML_KEM"
+    assert len(sealed["SharedSecretCiphertextBlob"]) == ciphertext_len and len(sealed["SharedSecret"]) == 32
+    opened = alice.decapsulate(KeyId=key_id, SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"],
+                               EncapsulationAlgorithm="ML_KEM")
+    assert opened["SharedSecret"] == sealed["SharedSecret"] and opened["KeyId"] == arn
+    altered = bytes([sealed["SharedSecretCiphertextBlob"][0] ^ 1]) + sealed["SharedSecretCiphertextBlob"][1:]
+    other = alice.decapsulate(KeyId=key_id, SharedSecretCiphertextBlob=altered, EncapsulationAlgorithm="ML_KEM")
+    assert len(other["SharedSecret"]) == 32 and other["SharedSecret"] != sealed["SharedSecret"]
+    with pytest.raises(alice.exceptions.InvalidCiphertextException):
+        alice.decapsulate(KeyId=key_id, SharedSecretCiphertextBlob=b"short", EncapsulationAlgorithm="ML_KEM")
+    with pytest.raises(alice.exceptions.InvalidKeyUsageException):
+        symmetric = alice.create_key()["KeyMetadata"]["KeyId"]
+        alice.encapsulate(KeyId=symmetric, EncapsulationAlgorithm="ML_KEM")
+    with pytest.raises(ClientError) as wrong_usage:
+        alice.create_key(KeySpec=spec, KeyUsage="ENCRYPT_DECRYPT")
+    assert error_code(wrong_usage) == "ValidationException"
+    with pytest.raises(alice.exceptions.DryRunOperationException):
+        alice.encapsulate(KeyId=key_id, EncapsulationAlgorithm="ML_KEM", DryRun=True)
+
+    with pytest.raises(ClientError) as denied_first:
+        erin.decapsulate(KeyId=arn, SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"],
+                         EncapsulationAlgorithm="ML_KEM")
+    assert error_code(denied_first) == "AccessDeniedException"
+    grant_to_erin(alice, meta, ["Decapsulate"])
+    theirs = erin.decapsulate(KeyId=arn, SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"],
+                              EncapsulationAlgorithm="ML_KEM")
+    assert theirs["SharedSecret"] == sealed["SharedSecret"]
+    assert alice.get_key_last_usage(KeyId=key_id)["KeyLastUsage"]["Operation"] == "Decapsulate"
+
+    alice.disable_key(KeyId=key_id)
+    with pytest.raises(alice.exceptions.DisabledException):
+        alice.encapsulate(KeyId=key_id, EncapsulationAlgorithm="ML_KEM")
+
+
 def test_hmac_keys(alice):
     meta = alice.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
     assert meta["MacAlgorithms"] == ["HMAC_SHA_256"]

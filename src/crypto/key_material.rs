@@ -3,7 +3,9 @@
 //! Material formats, as stored (wrapped under the master key, like AES material today):
 //! symmetric and HMAC keys are their raw bytes; key pairs are the private key as PKCS#8
 //! DER (RFC 5208/5958), the format clients import and GenerateDataKeyPair returns, so
-//! one decoder serves generated, imported and data key pairs alike.
+//! one decoder serves generated, imported and data key pairs alike. An ML-KEM key's
+//! PKCS#8 holds its 64-byte seed d ‖ z (FIPS 203 §7.1) in the seed-only form of the IETF
+//! LAMPS ML-KEM profile (`[0] IMPLICIT OCTET STRING`), from which both halves are derived.
 
 use crypto_common::Generate;
 use crypto_common::getrandom::SysRng;
@@ -22,6 +24,9 @@ pub(crate) enum PrivateKey {
     Secp256k1(k256::SecretKey),
     Sm2(sm2::SecretKey),
     Ed25519(Box<ed25519_dalek::SigningKey>),
+    MlKem512(Box<ml_kem::ml_kem_512::DecapsulationKey>),
+    MlKem768(Box<ml_kem::ml_kem_768::DecapsulationKey>),
+    MlKem1024(Box<ml_kem::ml_kem_1024::DecapsulationKey>),
 }
 
 /// A parsed public key of any asymmetric spec.
@@ -33,6 +38,9 @@ pub(crate) enum PublicKey {
     Secp256k1(k256::PublicKey),
     Sm2(sm2::PublicKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+    MlKem512(Box<ml_kem::ml_kem_512::EncapsulationKey>),
+    MlKem768(Box<ml_kem::ml_kem_768::EncapsulationKey>),
+    MlKem1024(Box<ml_kem::ml_kem_1024::EncapsulationKey>),
 }
 
 /// New material for a key of `spec`: random bytes for symmetric and HMAC keys, a fresh
@@ -58,12 +66,27 @@ pub fn generate_material(spec: KeySpec) -> Vec<u8> {
             let seed: [u8; 32] = super::random_bytes(32).try_into().expect("32 bytes");
             ed25519_dalek::SigningKey::from_bytes(&seed).to_pkcs8_der()
         }
+        KeySpec::MlKem512 => {
+            ml_kem::ml_kem_512::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der()
+        }
+        KeySpec::MlKem768 => {
+            ml_kem::ml_kem_768::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der()
+        }
+        KeySpec::MlKem1024 => {
+            ml_kem::ml_kem_1024::DecapsulationKey::from_seed(ml_kem_seed()).to_pkcs8_der()
+        }
         _ => unreachable!("symmetric specs returned above"),
     };
     encoded
         .expect("a fresh key encodes as PKCS#8")
         .as_bytes()
         .to_vec()
+}
+
+/// A fresh ML-KEM seed d ‖ z (64 bytes from the system RNG): the whole private key.
+fn ml_kem_seed() -> ml_kem::Seed {
+    let bytes = super::random_bytes(64);
+    ml_kem::Seed::try_from(bytes.as_slice()).expect("64 bytes")
 }
 
 /// A data key pair (GenerateDataKeyPair, create-rsa/ec-datakey-pair): the private key as
@@ -143,6 +166,18 @@ impl PrivateKey {
                 ed25519_dalek::SigningKey::from_pkcs8_der(pkcs8_der)
                     .map_err(|_| wrong("not an Ed25519 private key"))?,
             )),
+            KeySpec::MlKem512 => Self::MlKem512(Box::new(
+                ml_kem::ml_kem_512::DecapsulationKey::from_pkcs8_der(pkcs8_der)
+                    .map_err(|_| wrong("not an ML-KEM-512 private key in seed form"))?,
+            )),
+            KeySpec::MlKem768 => Self::MlKem768(Box::new(
+                ml_kem::ml_kem_768::DecapsulationKey::from_pkcs8_der(pkcs8_der)
+                    .map_err(|_| wrong("not an ML-KEM-768 private key in seed form"))?,
+            )),
+            KeySpec::MlKem1024 => Self::MlKem1024(Box::new(
+                ml_kem::ml_kem_1024::DecapsulationKey::from_pkcs8_der(pkcs8_der)
+                    .map_err(|_| wrong("not an ML-KEM-1024 private key in seed form"))?,
+            )),
             _ => return Err(KeyTypeError::WrongKeyType),
         };
         Ok(key)
@@ -157,6 +192,9 @@ impl PrivateKey {
             Self::Secp256k1(key) => PublicKey::Secp256k1(key.public_key()),
             Self::Sm2(key) => PublicKey::Sm2(key.public_key()),
             Self::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
+            Self::MlKem512(key) => PublicKey::MlKem512(Box::new(key.encapsulation_key().clone())),
+            Self::MlKem768(key) => PublicKey::MlKem768(Box::new(key.encapsulation_key().clone())),
+            Self::MlKem1024(key) => PublicKey::MlKem1024(Box::new(key.encapsulation_key().clone())),
         }
     }
 }
@@ -171,6 +209,18 @@ impl PublicKey {
             ))
         };
         let key = match spec.curve() {
+            None if spec == KeySpec::MlKem512 => Self::MlKem512(Box::new(
+                ml_kem::ml_kem_512::EncapsulationKey::from_public_key_der(spki_der)
+                    .map_err(|_| wrong("not an ML-KEM-512 public key"))?,
+            )),
+            None if spec == KeySpec::MlKem768 => Self::MlKem768(Box::new(
+                ml_kem::ml_kem_768::EncapsulationKey::from_public_key_der(spki_der)
+                    .map_err(|_| wrong("not an ML-KEM-768 public key"))?,
+            )),
+            None if spec == KeySpec::MlKem1024 => Self::MlKem1024(Box::new(
+                ml_kem::ml_kem_1024::EncapsulationKey::from_public_key_der(spki_der)
+                    .map_err(|_| wrong("not an ML-KEM-1024 public key"))?,
+            )),
             None if spec.rsa_bits().is_some() => {
                 let key = rsa::PublicKey::from_public_key_der(spki_der)
                     .map_err(|_| wrong("not an RSA public key"))?;
@@ -218,6 +268,9 @@ impl PublicKey {
             Self::Secp256k1(key) => key.to_public_key_der(),
             Self::Sm2(key) => key.to_public_key_der(),
             Self::Ed25519(key) => key.to_public_key_der(),
+            Self::MlKem512(key) => key.to_public_key_der(),
+            Self::MlKem768(key) => key.to_public_key_der(),
+            Self::MlKem1024(key) => key.to_public_key_der(),
         };
         encoded
             .expect("a valid public key encodes as SubjectPublicKeyInfo")
@@ -266,6 +319,9 @@ impl PrivateKey {
             Self::Secp256k1(key) => key.to_pkcs8_der(),
             Self::Sm2(key) => key.to_pkcs8_der(),
             Self::Ed25519(key) => key.to_pkcs8_der(),
+            Self::MlKem512(key) => key.to_pkcs8_der(),
+            Self::MlKem768(key) => key.to_pkcs8_der(),
+            Self::MlKem1024(key) => key.to_pkcs8_der(),
         };
         encoded
             .expect("a parsed private key encodes as PKCS#8")

@@ -226,6 +226,9 @@ pub fn sign(
         PrivateKey::Secp256k1(key) => sign_k256(&key, &input.prehash(algorithm)?),
         PrivateKey::Sm2(key) => sm2_sign(&key, &input),
         PrivateKey::Ed25519(key) => ed25519_sign(&key, algorithm, &input),
+        PrivateKey::MlKem512(_) | PrivateKey::MlKem768(_) | PrivateKey::MlKem1024(_) => {
+            Err(KeyTypeError::WrongKeyType)
+        }
     }
 }
 
@@ -269,6 +272,9 @@ pub(crate) fn verify_with_public_key(
         PublicKey::Secp256k1(key) => verify_k256(key, &input.prehash(algorithm)?, signature),
         PublicKey::Sm2(key) => sm2_verify(key, &input, signature),
         PublicKey::Ed25519(key) => ed25519_verify(key, algorithm, &input, signature),
+        PublicKey::MlKem512(_) | PublicKey::MlKem768(_) | PublicKey::MlKem1024(_) => {
+            Err(KeyTypeError::WrongKeyType)
+        }
     }
 }
 

@@ -99,7 +99,7 @@ pub fn may_move(from: &Key, to: &Key) -> Result<(), KmsError> {
         key.spec_and_usage().map(|(spec, usage)| {
             let family = match spec.family() {
                 KeyFamily::Symmetric => "symmetric",
-                KeyFamily::Rsa | KeyFamily::EllipticCurve => "asymmetric",
+                KeyFamily::Rsa | KeyFamily::EllipticCurve | KeyFamily::MlKem => "asymmetric",
                 KeyFamily::Hmac => "HMAC",
             };
             (family, usage)

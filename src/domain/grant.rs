@@ -36,6 +36,9 @@ pub enum GrantOperation {
     GenerateMac,
     VerifyMac,
     DeriveSharedSecret,
+    // ML-KEM operations (AWS only, like the key specs they apply to).
+    Encapsulate,
+    Decapsulate,
 }
 
 impl GrantOperation {
@@ -53,7 +56,7 @@ impl GrantOperation {
     ];
 
     /// Every operation a stored grant may hold.
-    pub const ALL: [GrantOperation; 19] = [
+    pub const ALL: [GrantOperation; 21] = [
         Self::CreateDatakey,
         Self::CreateDatakeyWithoutPlaintext,
         Self::EncryptDatakey,
@@ -73,6 +76,8 @@ impl GrantOperation {
         Self::GenerateMac,
         Self::VerifyMac,
         Self::DeriveSharedSecret,
+        Self::Encapsulate,
+        Self::Decapsulate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +101,8 @@ impl GrantOperation {
             Self::GenerateMac => "aws:GenerateMac",
             Self::VerifyMac => "aws:VerifyMac",
             Self::DeriveSharedSecret => "aws:DeriveSharedSecret",
+            Self::Encapsulate => "aws:Encapsulate",
+            Self::Decapsulate => "aws:Decapsulate",
         }
     }
 
@@ -120,11 +127,13 @@ impl GrantOperation {
             Self::GenerateMac => "GenerateMac",
             Self::VerifyMac => "VerifyMac",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::Encapsulate => "Encapsulate",
+            Self::Decapsulate => "Decapsulate",
         }
     }
 
-    /// The stored operations an AWS grant operation stands for, or `None` for the ones this
-    /// emulator does not serve (Encapsulate, Decapsulate). Whether the
+    /// The stored operations an AWS grant operation stands for, or `None` for a name that
+    /// is none of them (every value of botocore's GrantOperation is served). Whether the
     /// key can do them is decided when the grant is made, against the key's type.
     pub fn of_aws_name(aws: &str) -> Option<&'static [GrantOperation]> {
         use GrantOperation::*;
@@ -146,6 +155,8 @@ impl GrantOperation {
             "GenerateMac" => &[GenerateMac],
             "VerifyMac" => &[VerifyMac],
             "DeriveSharedSecret" => &[DeriveSharedSecret],
+            "Encapsulate" => &[Encapsulate],
+            "Decapsulate" => &[Decapsulate],
             _ => return None,
         })
     }
@@ -186,6 +197,8 @@ impl GrantOperation {
             Self::GenerateMac => K::GenerateMac,
             Self::VerifyMac => K::VerifyMac,
             Self::DeriveSharedSecret => K::DeriveSharedSecret,
+            Self::Encapsulate => K::Encapsulate,
+            Self::Decapsulate => K::Decapsulate,
         }
     }
 

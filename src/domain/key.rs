@@ -1,7 +1,7 @@
 //! Customer master keys and their lifecycle states.
 
 use super::ids::excerpt;
-use super::key_spec::{Cloud, KeySpec, KeyUsage};
+use super::key_spec::{KeySpec, KeyUsage};
 use super::text::{self, HUAWEI_KEY_ALIAS, HUAWEI_KEY_DESCRIPTION};
 use super::{KeyId, KmsError};
 
@@ -144,7 +144,7 @@ impl Key {
     /// the store, never the caller's fault.
     pub fn spec_and_usage(&self) -> Result<(KeySpec, KeyUsage), KmsError> {
         let spec = KeySpec::from_stored(&self.key_spec);
-        let usage = KeyUsage::parse(Cloud::Huawei, &self.key_usage).ok();
+        let usage = KeyUsage::from_stored(&self.key_usage);
         match (spec, usage) {
             (Some(spec), Some(usage)) => Ok((spec, usage)),
             _ => Err(KmsError::Internal),

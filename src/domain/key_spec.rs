@@ -33,8 +33,8 @@ pub enum KeySpecError {
         value: String,
         valid: String,
     },
-    /// A name the cloud documents that this emulator does not implement (ML-DSA, ML-KEM,
-    /// the retired RSAES_PKCS1_V1_5 wrapping algorithm, EXTERNAL_MU).
+    /// A name the cloud documents that this emulator does not implement (ML-DSA, the
+    /// retired RSAES_PKCS1_V1_5 wrapping algorithm, EXTERNAL_MU).
     #[error("{field} {value} is not supported by this emulator: {reason}")]
     Unsupported {
         field: &'static str,
@@ -192,6 +192,10 @@ pub enum KeySpec {
     Hmac384,
     Hmac512,
     HmacSm3,
+    /// ML-KEM (FIPS 203) key pairs, AWS only: ENCAPSULATE_DECAPSULATE.
+    MlKem512,
+    MlKem768,
+    MlKem1024,
 }
 
 /// What a key spec is, for the rules that depend on its family rather than its size.
@@ -202,10 +206,12 @@ pub enum KeyFamily {
     Rsa,
     EllipticCurve,
     Hmac,
+    /// ML-KEM key pairs: key encapsulation only.
+    MlKem,
 }
 
 impl KeySpec {
-    pub const ALL: [KeySpec; 16] = [
+    pub const ALL: [KeySpec; 19] = [
         Self::Aes256,
         Self::Sm4,
         Self::Rsa2048,
@@ -222,6 +228,9 @@ impl KeySpec {
         Self::Hmac384,
         Self::Hmac512,
         Self::HmacSm3,
+        Self::MlKem512,
+        Self::MlKem768,
+        Self::MlKem1024,
     ];
 
     /// The specs Huawei's CreateKeyRequestBody lists.
@@ -242,9 +251,10 @@ impl KeySpec {
         Self::HmacSm3,
     ];
 
-    /// The specs of botocore's KeySpec enum that this emulator implements (ML_DSA_* and
-    /// ML_KEM_* are recognized and refused as unsupported).
-    pub const AWS_CREATABLE: [KeySpec; 14] = [
+    /// The specs of botocore's KeySpec enum that this emulator implements (ML_DSA_* are
+    /// recognized and refused as unsupported). Huawei's SDK has no ML-KEM spec, so they are
+    /// AWS-only: a Huawei create-key naming one is refused as any unknown key_spec.
+    pub const AWS_CREATABLE: [KeySpec; 17] = [
         Self::Aes256,
         Self::Rsa2048,
         Self::Rsa3072,
@@ -259,17 +269,13 @@ impl KeySpec {
         Self::Hmac256,
         Self::Hmac384,
         Self::Hmac512,
+        Self::MlKem512,
+        Self::MlKem768,
+        Self::MlKem1024,
     ];
 
     /// Names AWS documents for key pairs this emulator does not implement.
-    const AWS_UNSUPPORTED: [&'static str; 6] = [
-        "ML_DSA_44",
-        "ML_DSA_65",
-        "ML_DSA_87",
-        "ML_KEM_512",
-        "ML_KEM_768",
-        "ML_KEM_1024",
-    ];
+    const AWS_UNSUPPORTED: [&'static str; 3] = ["ML_DSA_44", "ML_DSA_65", "ML_DSA_87"];
 
     /// The name a dialect reports for this spec (DescribeKey, describe-key). Every spec has
     /// one in both dialects, because a key made through one dialect is described by the
@@ -300,6 +306,10 @@ impl KeySpec {
             (Self::Hmac384, _) => "HMAC_384",
             (Self::Hmac512, _) => "HMAC_512",
             (Self::HmacSm3, _) => "HMAC_SM3",
+            // Huawei has no name of its own: a key made through AWS keeps AWS's.
+            (Self::MlKem512, _) => "ML_KEM_512",
+            (Self::MlKem768, _) => "ML_KEM_768",
+            (Self::MlKem1024, _) => "ML_KEM_1024",
         }
     }
 
@@ -326,7 +336,7 @@ impl KeySpec {
             return Err(KeySpecError::Unsupported {
                 field,
                 value: value.to_owned(),
-                reason: "post-quantum ML-DSA and ML-KEM key pairs are not implemented.",
+                reason: "post-quantum ML-DSA key pairs are not implemented.",
             });
         }
         parse_among(field, value, Self::creatable(cloud), |spec| {
@@ -359,12 +369,27 @@ impl KeySpec {
             Self::Hmac224 | Self::Hmac256 | Self::Hmac384 | Self::Hmac512 | Self::HmacSm3 => {
                 KeyFamily::Hmac
             }
+            Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => KeyFamily::MlKem,
         }
     }
 
     /// Whether the key is a key pair (it has a public key).
     pub fn is_asymmetric(self) -> bool {
-        matches!(self.family(), KeyFamily::Rsa | KeyFamily::EllipticCurve)
+        matches!(
+            self.family(),
+            KeyFamily::Rsa | KeyFamily::EllipticCurve | KeyFamily::MlKem
+        )
+    }
+
+    /// The length of an ML-KEM ciphertext (FIPS 203 table 3; AWS's Encapsulate: 768,
+    /// 1088 and 1568 bytes), the only length Decapsulate takes. `None` for other specs.
+    pub fn ml_kem_ciphertext_len(self) -> Option<usize> {
+        match self {
+            Self::MlKem512 => Some(768),
+            Self::MlKem768 => Some(1088),
+            Self::MlKem1024 => Some(1568),
+            _ => None,
+        }
     }
 
     pub fn rsa_bits(self) -> Option<usize> {
@@ -407,7 +432,7 @@ impl KeySpec {
         match self.family() {
             KeyFamily::Symmetric => Some(if self == Self::Sm4 { 16 } else { 32 }),
             KeyFamily::Hmac => self.mac_hash().map(HashAlgorithm::output_len),
-            KeyFamily::Rsa | KeyFamily::EllipticCurve => None,
+            KeyFamily::Rsa | KeyFamily::EllipticCurve | KeyFamily::MlKem => None,
         }
     }
 
@@ -421,7 +446,7 @@ impl KeySpec {
             KeyFamily::Hmac => self
                 .mac_hash()
                 .map(|hash| hash.output_len()..=hash.block_len()),
-            KeyFamily::Rsa | KeyFamily::EllipticCurve => None,
+            KeyFamily::Rsa | KeyFamily::EllipticCurve | KeyFamily::MlKem => None,
         }
     }
 
@@ -433,11 +458,15 @@ impl KeySpec {
     /// Huawei: the SDK lists ENCRYPT_DECRYPT and SIGN_VERIFY; derive-shared-secret needs a
     /// KEY_AGREEMENT key and takes EC_P256, EC_P384, SECP256K1 and SM2 peer keys, so those
     /// specs also allow KEY_AGREEMENT; HMAC keys can only be GENERATE_VERIFY_MAC.
+    /// ML-KEM keys (AWS only) are ENCAPSULATE_DECAPSULATE, the one usage they have and one
+    /// no other spec has (AWS's KeyUsage documentation: "For ML-KEM KMS keys,
+    /// ENCAPSULATE_DECAPSULATE").
     pub fn allowed_usages(self, cloud: Cloud) -> &'static [KeyUsage] {
         use KeyUsage::*;
         match (self.family(), self, cloud) {
             (KeyFamily::Symmetric, _, _) => &[EncryptDecrypt],
             (KeyFamily::Hmac, _, _) => &[GenerateVerifyMac],
+            (KeyFamily::MlKem, _, _) => &[EncapsulateDecapsulate],
             (KeyFamily::Rsa, _, _) => &[EncryptDecrypt, SignVerify],
             (_, Self::Sm2, _) => &[EncryptDecrypt, SignVerify, KeyAgreement],
             (_, Self::Ed25519, _) => &[SignVerify],
@@ -552,6 +581,16 @@ impl KeySpec {
         }
     }
 
+    /// The key encapsulation algorithms a key supports (DescribeKey's and GetPublicKey's
+    /// EncapsulationAlgorithms): ML_KEM for an ML-KEM ENCAPSULATE_DECAPSULATE key.
+    pub fn encapsulation_algorithms(self, usage: KeyUsage) -> &'static [EncapsulationAlgorithm] {
+        if usage == KeyUsage::EncapsulateDecapsulate && self.family() == KeyFamily::MlKem {
+            &[EncapsulationAlgorithm::MlKem]
+        } else {
+            &[]
+        }
+    }
+
     /// Checks that a key of this spec and usage supports `algorithm` for signing.
     pub fn check_signing_algorithm(
         self,
@@ -615,6 +654,23 @@ impl KeySpec {
             algorithm,
             self.key_agreement_algorithms(usage),
             KeyAgreementAlgorithm::name,
+            self,
+            usage,
+            cloud,
+        )
+    }
+
+    pub fn check_encapsulation_algorithm(
+        self,
+        usage: KeyUsage,
+        algorithm: EncapsulationAlgorithm,
+        cloud: Cloud,
+    ) -> Result<(), KeySpecError> {
+        check_algorithm(
+            "EncapsulationAlgorithm",
+            algorithm,
+            self.encapsulation_algorithms(usage),
+            EncapsulationAlgorithm::name,
             self,
             usage,
             cloud,
@@ -701,6 +757,7 @@ impl KeySpec {
             Sign | Verify => !self.signing_algorithms(usage).is_empty(),
             GenerateMac | VerifyMac => !self.mac_algorithms(usage).is_empty(),
             DeriveSharedSecret => !self.key_agreement_algorithms(usage).is_empty(),
+            Encapsulate | Decapsulate => !self.encapsulation_algorithms(usage).is_empty(),
             GetPublicKey => self.is_asymmetric(),
         }
     }
@@ -823,14 +880,17 @@ pub enum KeyUsage {
     SignVerify,
     GenerateVerifyMac,
     KeyAgreement,
+    /// ML-KEM keys (AWS only).
+    EncapsulateDecapsulate,
 }
 
 impl KeyUsage {
-    pub const ALL: [KeyUsage; 4] = [
+    pub const ALL: [KeyUsage; 5] = [
         Self::EncryptDecrypt,
         Self::SignVerify,
         Self::GenerateVerifyMac,
         Self::KeyAgreement,
+        Self::EncapsulateDecapsulate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -839,6 +899,7 @@ impl KeyUsage {
             Self::SignVerify => "SIGN_VERIFY",
             Self::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
             Self::KeyAgreement => "KEY_AGREEMENT",
+            Self::EncapsulateDecapsulate => "ENCAPSULATE_DECAPSULATE",
         }
     }
 
@@ -847,14 +908,17 @@ impl KeyUsage {
             Cloud::Huawei => "key_usage",
             Cloud::Aws => "KeyUsage",
         };
-        if cloud == Cloud::Aws && value == "ENCAPSULATE_DECAPSULATE" {
-            return Err(KeySpecError::Unsupported {
-                field,
-                value: value.to_owned(),
-                reason: "it belongs to ML-KEM key pairs, which are not implemented.",
-            });
-        }
-        parse_among(field, value, &Self::ALL, Self::name)
+        // Huawei's SDK has no ML-KEM keys, so its key_usage has no ENCAPSULATE_DECAPSULATE.
+        let candidates: &[Self] = match cloud {
+            Cloud::Aws => &Self::ALL,
+            Cloud::Huawei => &Self::ALL[..4],
+        };
+        parse_among(field, value, candidates, Self::name)
+    }
+
+    /// A key usage as stored: any usage's name, whichever dialect made the key.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|usage| usage.name() == value)
     }
 }
 
@@ -1178,6 +1242,24 @@ impl KeyAgreementAlgorithm {
     }
 }
 
+/// A key encapsulation algorithm (botocore's EncapsulationAlgorithmSpec): ML_KEM is the
+/// only one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EncapsulationAlgorithm {
+    MlKem,
+}
+
+impl EncapsulationAlgorithm {
+    pub fn name(self) -> &'static str {
+        "ML_KEM"
+    }
+
+    /// AWS only (Huawei has no key encapsulation operations).
+    pub fn parse(value: &str) -> Result<Self, KeySpecError> {
+        parse_among("EncapsulationAlgorithm", value, &[Self::MlKem], Self::name)
+    }
+}
+
 /// How imported key material is wrapped for transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WrappingAlgorithm {
@@ -1315,13 +1397,15 @@ pub enum KeyOperation {
     GenerateMac,
     VerifyMac,
     DeriveSharedSecret,
+    Encapsulate,
+    Decapsulate,
     DescribeKey,
     CreateGrant,
     RetireGrant,
 }
 
 impl KeyOperation {
-    pub const ALL: [KeyOperation; 17] = [
+    pub const ALL: [KeyOperation; 19] = [
         Self::Encrypt,
         Self::Decrypt,
         Self::ReEncryptFrom,
@@ -1336,6 +1420,8 @@ impl KeyOperation {
         Self::GenerateMac,
         Self::VerifyMac,
         Self::DeriveSharedSecret,
+        Self::Encapsulate,
+        Self::Decapsulate,
         Self::DescribeKey,
         Self::CreateGrant,
         Self::RetireGrant,
@@ -1358,6 +1444,8 @@ impl KeyOperation {
             Self::GenerateMac => "GenerateMac",
             Self::VerifyMac => "VerifyMac",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::Encapsulate => "Encapsulate",
+            Self::Decapsulate => "Decapsulate",
             Self::DescribeKey => "DescribeKey",
             Self::CreateGrant => "CreateGrant",
             Self::RetireGrant => "RetireGrant",
@@ -1411,7 +1499,7 @@ mod tests {
     }
 
     #[test]
-    fn aws_creates_botocore_key_specs_and_refuses_post_quantum_ones_as_unsupported() {
+    fn aws_creates_botocore_key_specs_and_refuses_ml_dsa_as_unsupported() {
         let names: Vec<_> = KeySpec::AWS_CREATABLE
             .iter()
             .map(|spec| spec.name(Cloud::Aws))
@@ -1432,7 +1520,10 @@ mod tests {
                 "HMAC_224",
                 "HMAC_256",
                 "HMAC_384",
-                "HMAC_512"
+                "HMAC_512",
+                "ML_KEM_512",
+                "ML_KEM_768",
+                "ML_KEM_1024"
             ]
         );
         for name in names {
@@ -1441,14 +1532,7 @@ mod tests {
                 name
             );
         }
-        for name in [
-            "ML_DSA_44",
-            "ML_DSA_65",
-            "ML_DSA_87",
-            "ML_KEM_512",
-            "ML_KEM_768",
-            "ML_KEM_1024",
-        ] {
+        for name in ["ML_DSA_44", "ML_DSA_65", "ML_DSA_87"] {
             assert!(matches!(
                 KeySpec::parse(Cloud::Aws, name),
                 Err(KeySpecError::Unsupported {
@@ -1519,7 +1603,10 @@ mod tests {
             );
             assert_eq!(
                 spec.is_asymmetric(),
-                matches!(family, KeyFamily::Rsa | KeyFamily::EllipticCurve)
+                matches!(
+                    family,
+                    KeyFamily::Rsa | KeyFamily::EllipticCurve | KeyFamily::MlKem
+                )
             );
             assert_eq!(spec.generated_secret_len().is_some(), !spec.is_asymmetric());
         }
@@ -1605,6 +1692,9 @@ mod tests {
     fn usages_parse_in_both_clouds() {
         for cloud in CLOUDS {
             for usage in KeyUsage::ALL {
+                if cloud == Cloud::Huawei && usage == KeyUsage::EncapsulateDecapsulate {
+                    continue;
+                }
                 assert_eq!(KeyUsage::parse(cloud, usage.name()), Ok(usage));
             }
             assert!(matches!(
@@ -1612,9 +1702,111 @@ mod tests {
                 Err(KeySpecError::UnknownName { .. })
             ));
         }
+        // Huawei has no ML-KEM keys, so neither their usage.
         assert!(matches!(
-            KeyUsage::parse(Cloud::Aws, "ENCAPSULATE_DECAPSULATE"),
-            Err(KeySpecError::Unsupported { .. })
+            KeyUsage::parse(Cloud::Huawei, "ENCAPSULATE_DECAPSULATE"),
+            Err(KeySpecError::UnknownName { .. })
+        ));
+    }
+
+    #[test]
+    fn ml_kem_keys_are_aws_only_and_encapsulate_decapsulate_only() {
+        use KeyUsage::*;
+        for (name, spec, ciphertext) in [
+            ("ML_KEM_512", KeySpec::MlKem512, 768),
+            ("ML_KEM_768", KeySpec::MlKem768, 1088),
+            ("ML_KEM_1024", KeySpec::MlKem1024, 1568),
+        ] {
+            assert_eq!(KeySpec::parse(Cloud::Aws, name), Ok(spec));
+            assert!(matches!(
+                KeySpec::parse(Cloud::Huawei, name),
+                Err(KeySpecError::UnknownName {
+                    field: "key_spec",
+                    ..
+                })
+            ));
+            assert_eq!(KeySpec::from_stored(spec.stored_name()), Some(spec));
+            assert!(spec.is_asymmetric());
+            assert_eq!(spec.ml_kem_ciphertext_len(), Some(ciphertext));
+            assert_eq!(spec.allowed_usages(Cloud::Aws), [EncapsulateDecapsulate]);
+            assert_eq!(
+                spec.resolve_usage(Cloud::Aws, Some(EncapsulateDecapsulate)),
+                Ok(EncapsulateDecapsulate)
+            );
+            // No default usage fits: KeyUsage is required, as for ECC and HMAC keys.
+            assert!(matches!(
+                spec.resolve_usage(Cloud::Aws, None),
+                Err(KeySpecError::UsageRequired { .. })
+            ));
+            assert!(matches!(
+                spec.resolve_usage(Cloud::Aws, Some(EncryptDecrypt)),
+                Err(KeySpecError::UsageNotAllowed { .. })
+            ));
+            assert_eq!(
+                spec.encapsulation_algorithms(EncapsulateDecapsulate),
+                [EncapsulationAlgorithm::MlKem]
+            );
+            assert_eq!(
+                spec.check_encapsulation_algorithm(
+                    EncapsulateDecapsulate,
+                    EncapsulationAlgorithm::MlKem,
+                    Cloud::Aws
+                ),
+                Ok(())
+            );
+            assert!(
+                spec.encryption_algorithms(EncapsulateDecapsulate)
+                    .is_empty()
+            );
+            assert!(spec.signing_algorithms(EncapsulateDecapsulate).is_empty());
+            let allowed: Vec<_> = KeyOperation::ALL
+                .into_iter()
+                .filter(|op| spec.allows_operation(EncapsulateDecapsulate, *op))
+                .collect();
+            assert_eq!(
+                allowed,
+                [
+                    KeyOperation::GetPublicKey,
+                    KeyOperation::Encapsulate,
+                    KeyOperation::Decapsulate,
+                    KeyOperation::DescribeKey,
+                    KeyOperation::CreateGrant,
+                    KeyOperation::RetireGrant
+                ]
+            );
+        }
+        // No other spec takes the usage, and no other key encapsulates.
+        for spec in KeySpec::ALL {
+            if spec.family() == KeyFamily::MlKem {
+                continue;
+            }
+            for cloud in CLOUDS {
+                assert!(!spec.allowed_usages(cloud).contains(&EncapsulateDecapsulate));
+            }
+            for usage in KeyUsage::ALL {
+                assert!(spec.encapsulation_algorithms(usage).is_empty());
+                assert!(!spec.allows_operation(usage, KeyOperation::Decapsulate));
+            }
+            assert_eq!(spec.ml_kem_ciphertext_len(), None);
+        }
+        assert!(matches!(
+            KeySpec::Rsa2048.check_encapsulation_algorithm(
+                EncryptDecrypt,
+                EncapsulationAlgorithm::MlKem,
+                Cloud::Aws
+            ),
+            Err(KeySpecError::AlgorithmNotAllowed { .. })
+        ));
+        assert_eq!(
+            EncapsulationAlgorithm::parse("ML_KEM"),
+            Ok(EncapsulationAlgorithm::MlKem)
+        );
+        assert!(matches!(
+            EncapsulationAlgorithm::parse("ML_KEM_768"),
+            Err(KeySpecError::UnknownName {
+                field: "EncapsulationAlgorithm",
+                ..
+            })
         ));
     }
 
@@ -1683,6 +1875,7 @@ mod tests {
                     !spec.encryption_algorithms(*usage).is_empty(),
                     !spec.mac_algorithms(*usage).is_empty(),
                     !spec.key_agreement_algorithms(*usage).is_empty(),
+                    !spec.encapsulation_algorithms(*usage).is_empty(),
                 ];
                 assert_eq!(
                     lists.iter().filter(|x| **x).count(),
@@ -2011,7 +2204,11 @@ mod tests {
         for op in KeyOperation::ALL {
             assert_eq!(KeyOperation::from_aws_name(op.aws_name()), Some(op));
         }
-        assert_eq!(KeyOperation::from_aws_name("Encapsulate"), None);
+        assert_eq!(
+            KeyOperation::from_aws_name("Encapsulate"),
+            Some(KeyOperation::Encapsulate)
+        );
+        assert_eq!(KeyOperation::from_aws_name("Encapsulation"), None);
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod keyspace;
 mod login_guard;
 mod master_key;
 mod metrics;
+mod ml_kem;
 mod not_served;
 mod openapi;
 mod oracles;

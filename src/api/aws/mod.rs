@@ -11,12 +11,14 @@
 //! keys in a region are the keys of that project made in that region.
 //!
 //! - `call`: one request's context (caller, body) and the checks many operations share.
-//! - `keys`, `grants`, `crypto_ops`, `signing`, `aliases`: the operations, by family.
+//! - `keys`, `grants`, `crypto_ops`, `signing`, `encapsulation`, `aliases`: the operations,
+//!   by family.
 
 mod aliases;
 pub mod body;
 mod call;
 mod crypto_ops;
+mod encapsulation;
 pub mod error;
 mod grants;
 mod import;
@@ -92,6 +94,8 @@ enum Operation {
     GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext,
     DeriveSharedSecret,
+    Encapsulate,
+    Decapsulate,
     GetKeyLastUsage,
     GetParametersForImport,
     ImportKeyMaterial,
@@ -99,7 +103,7 @@ enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 46] = [
+    const ALL: [Operation; 48] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -142,6 +146,8 @@ impl Operation {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::Encapsulate,
+        Self::Decapsulate,
         Self::GetKeyLastUsage,
         Self::GetParametersForImport,
         Self::ImportKeyMaterial,
@@ -192,6 +198,8 @@ impl Operation {
             Self::GenerateDataKeyPair => "GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::Encapsulate => "Encapsulate",
+            Self::Decapsulate => "Decapsulate",
             Self::GetKeyLastUsage => "GetKeyLastUsage",
             Self::GetParametersForImport => "GetParametersForImport",
             Self::ImportKeyMaterial => "ImportKeyMaterial",
@@ -401,6 +409,8 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
                 .map(Some)
         }
         Operation::DeriveSharedSecret => signing::derive_shared_secret(call).await.map(Some),
+        Operation::Encapsulate => encapsulation::encapsulate(call).await.map(Some),
+        Operation::Decapsulate => encapsulation::decapsulate(call).await.map(Some),
         Operation::GetKeyLastUsage => keys::get_key_last_usage(call).await.map(Some),
         Operation::GetParametersForImport => {
             import::get_parameters_for_import(call).await.map(Some)

@@ -154,10 +154,16 @@ pub(super) async fn get_public_key(call: &Call<'_>) -> Result<Value, AwsError> {
         .iter()
         .map(|a| a.name())
         .collect();
+    let encapsulation: Vec<&str> = spec
+        .encapsulation_algorithms(usage)
+        .iter()
+        .map(|a| a.name())
+        .collect();
     for (field, names) in [
         ("SigningAlgorithms", signing),
         ("EncryptionAlgorithms", encryption),
         ("KeyAgreementAlgorithms", agreement),
+        ("EncapsulationAlgorithms", encapsulation),
     ] {
         if !names.is_empty() {
             answer[field] = json!(names);

@@ -167,6 +167,15 @@ pub fn key_metadata(identities: &Identities, region: &str, key: &Key) -> Value {
                     .collect(),
             ),
         ),
+        (
+            "EncapsulationAlgorithms",
+            names(
+                spec.encapsulation_algorithms(usage)
+                    .iter()
+                    .map(|a| a.name())
+                    .collect(),
+            ),
+        ),
     ];
     for (field, value) in fields {
         if let Some(value) = value {

@@ -105,6 +105,11 @@ pub enum Action {
     GenerateDataKeyPairWithoutPlaintext,
     /// AWS DeriveSharedSecret, Huawei derive-shared-secret (ECDH with a KEY_AGREEMENT key).
     DeriveSharedSecret,
+    /// AWS Encapsulate: a fresh shared secret and its ML-KEM ciphertext under an
+    /// ENCAPSULATE_DECAPSULATE key's public half (no Huawei operation).
+    Encapsulate,
+    /// AWS Decapsulate: the shared secret of an ML-KEM ciphertext (no Huawei operation).
+    Decapsulate,
     /// AWS GetKeyLastUsage: the key's last successful cryptographic operation (Huawei has
     /// no such operation; a Huawei-language policy governs it as reading the key).
     GetKeyLastUsage,
@@ -134,7 +139,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 62] = [
+    pub const ALL: [Action; 64] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -185,6 +190,8 @@ impl Action {
         Self::GenerateDataKeyPair,
         Self::GenerateDataKeyPairWithoutPlaintext,
         Self::DeriveSharedSecret,
+        Self::Encapsulate,
+        Self::Decapsulate,
         Self::GetKeyLastUsage,
         Self::GetParametersForImport,
         Self::ImportKeyMaterial,
@@ -251,6 +258,8 @@ impl Action {
                 &["kms:GenerateDataKeyPairWithoutPlaintext"]
             }
             Self::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
+            Self::Encapsulate => &["kms:Encapsulate"],
+            Self::Decapsulate => &["kms:Decapsulate"],
             Self::GetKeyLastUsage => &["kms:GetKeyLastUsage"],
             Self::GetParametersForImport => &["kms:GetParametersForImport"],
             Self::ImportKeyMaterial => &["kms:ImportKeyMaterial"],
@@ -356,6 +365,10 @@ impl Action {
                 "kms:cmk:createDataKeyPairWithoutPlaintext",
             ],
             Self::DeriveSharedSecret => &["kms:cmk:crypto", "kms:cmk:deriveSharedSecret"],
+            // AWS-only operations on keys Huawei cannot make: a Huawei-language policy
+            // governs them as key cryptography, with fine-grained names after AWS's.
+            Self::Encapsulate => &["kms:cmk:crypto", "kms:cmk:encapsulate"],
+            Self::Decapsulate => &["kms:cmk:crypto", "kms:cmk:decapsulate"],
             // Reading a fact about the key, as describe-key does.
             Self::GetKeyLastUsage => &["kms:cmk:get", "kms:cmk:getKeyLastUsage"],
             // Importing and deleting material change the key: the role-era table's
@@ -407,6 +420,8 @@ impl Action {
             Self::GenerateDataKeyPair => Op::GenerateDataKeyPair,
             Self::GenerateDataKeyPairWithoutPlaintext => Op::GenerateDataKeyPairWithoutPlaintext,
             Self::DeriveSharedSecret => Op::DeriveSharedSecret,
+            Self::Encapsulate => Op::Encapsulate,
+            Self::Decapsulate => Op::Decapsulate,
             _ => return None,
         })
     }
@@ -424,6 +439,8 @@ impl Action {
             Self::GenerateDataKeyPair => "GenerateDataKeyPair",
             Self::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
             Self::DeriveSharedSecret => "DeriveSharedSecret",
+            Self::Encapsulate => "Encapsulate",
+            Self::Decapsulate => "Decapsulate",
             Self::GenerateMac => "GenerateMac",
             Self::VerifyMac => "VerifyMac",
             Self::Sign => "Sign",
@@ -483,6 +500,8 @@ impl Action {
                 | Self::GenerateDataKeyPair
                 | Self::GenerateDataKeyPairWithoutPlaintext
                 | Self::DeriveSharedSecret
+                | Self::Encapsulate
+                | Self::Decapsulate
         )
     }
 

@@ -948,9 +948,8 @@ fn sub_grant_strictness() {
 
 #[test]
 fn tracked_uses_are_the_cryptographic_actions_by_their_aws_names() {
-    // botocore 1.44.8's KeyLastUsageTrackingOperation (Encapsulate and Decapsulate are
-    // ML-KEM operations this emulator does not serve).
-    const TRACKED: [&str; 12] = [
+    // botocore 1.44.8's KeyLastUsageTrackingOperation.
+    const TRACKED: [&str; 14] = [
         "Decrypt",
         "DeriveSharedSecret",
         "Encrypt",
@@ -963,6 +962,8 @@ fn tracked_uses_are_the_cryptographic_actions_by_their_aws_names() {
         "Sign",
         "Verify",
         "VerifyMac",
+        "Encapsulate",
+        "Decapsulate",
     ];
     for action in Action::ALL {
         let cryptographic = action.grant_operation().is_some()
