@@ -39,6 +39,8 @@ mod tags;
 
 mod import;
 mod key_pairs;
+mod multi_region;
+pub use multi_region::ReplicateKey;
 pub use import::{ExpiryRequest, ImportParameters};
 pub use tags::TaggedKey;
 
@@ -118,6 +120,9 @@ pub struct CreateKey {
     pub bypass_policy_lockout_check: bool,
     /// AWS `Tags`: the key's first tags, stored with it (checked by `domain::tag`).
     pub tags: Vec<crate::domain::Tag>,
+    /// AWS `MultiRegion`: a multi-Region primary key (`mrk-` ID), which ReplicateKey copies
+    /// into other regions.
+    pub multi_region: bool,
 }
 
 pub struct CreateGrant {
@@ -721,7 +726,18 @@ impl Kms {
         } else {
             KeyState::Enabled
         };
-        let key_id = KeyId::generate();
+        // Multi-Region keys of imported material would need each replica's own import
+        // (AWS); the emulator leaves them out: UnsupportedOperationException.
+        if request.multi_region && external {
+            return Err(KmsError::MultiRegionUnsupported(
+                "Multi-Region keys with imported key material (Origin EXTERNAL) are not served by kms-emulator: create a multi-Region key with Origin AWS_KMS.".into(),
+            ));
+        }
+        let key_id = if request.multi_region {
+            KeyId::generate_multi_region(&caller.region)
+        } else {
+            KeyId::generate()
+        };
         let wrapped_material = if external {
             None
         } else {
@@ -819,9 +835,17 @@ impl Kms {
             StateChange::CancelDeletion => Action::CancelKeyDeletion,
         };
         let now = now_millis();
+        // A multi-Region primary with replicas is not scheduled for deletion.
+        let refusal = match change {
+            StateChange::ScheduleDeletion { .. } => {
+                self.multi_region_rule(key_ref, caller, true).await?
+            }
+            _ => None,
+        };
         let key = self
-            .administer_key(caller, key_ref, action, |key| {
-                key.after(change, now, dialect)
+            .administer_key(caller, key_ref, action, |key| match &refusal {
+                Some(error) => Err(error.clone()),
+                None => key.after(change, now, dialect),
             })
             .await?;
         tracing::info!(key_id = %key.key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");

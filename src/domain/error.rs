@@ -196,6 +196,23 @@ pub enum KmsError {
     /// Huawei KMS.2701: material is deleted only from Enabled or Disabled keys.
     #[error("Key material can be deleted only when the key is in Enabled or Disabled status.")]
     MaterialNotDeletable,
+    /// A multi-Region operation on a key it does not apply to (a single-Region key, a
+    /// replica where the primary is needed, a region not served): AWS
+    /// UnsupportedOperationException, Huawei KMS.0308.
+    #[error("{0}")]
+    MultiRegionUnsupported(String),
+    /// ReplicateKey into a region that already holds the key (its primary or a replica):
+    /// AWS AlreadyExistsException, Huawei KMS.0308.
+    #[error("{0}")]
+    ReplicaExists(String),
+    /// UpdatePrimaryRegion to a region where the key has no replica: AWS
+    /// NotFoundException, Huawei 404 KMS.0207.
+    #[error("{0}")]
+    NoReplicaInRegion(String),
+    /// ScheduleKeyDeletion of a primary key that still has replicas: AWS
+    /// KMSInvalidStateException, Huawei KMS.0308.
+    #[error("{0}")]
+    PrimaryHasReplicas(String),
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     /// The service is at its connection limit (`--max-connections`).

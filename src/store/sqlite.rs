@@ -188,3 +188,4 @@ impl_sql_store!(
 
 impl_rotation_store!(SqliteStore, sqlx::Sqlite, lock = "");
 impl_import_store!(SqliteStore, sqlx::Sqlite, lock = "");
+impl_multi_region_store!(SqliteStore, sqlx::Sqlite, lock = "");

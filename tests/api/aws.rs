@@ -71,11 +71,6 @@ async fn signatures_are_verified_with_aws_error_types(app: &TestApp) {
         &aws(app, AWS_ALICE, "NoSuchOperation", json!({})).await,
         "UnknownOperationException",
     );
-    // Multi-Region keys are out of scope (regions are served, replicas are not).
-    aws_error(
-        &aws(app, AWS_ALICE, "ReplicateKey", json!({})).await,
-        "UnsupportedOperationException",
-    );
     // Custom key stores are out of scope, and say so.
     let store = aws(app, AWS_ALICE, "DescribeCustomKeyStores", json!({})).await;
     aws_error(&store, "UnsupportedOperationException");

@@ -29,6 +29,7 @@ mod keys;
 mod login_guard;
 mod master_key;
 mod metrics;
+mod multi_region;
 mod not_served;
 mod openapi;
 mod oracles;

@@ -96,6 +96,12 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         UnwrappableKeyMaterial(_) => (StatusCode::BAD_REQUEST, "KMS.2605"),
         DifferentKeyMaterial => (StatusCode::BAD_REQUEST, "KMS.2606"),
         MaterialNotDeletable => (StatusCode::BAD_REQUEST, "KMS.2701"),
+        // Multi-Region keys: Huawei documents no codes of its own for these refusals; the
+        // generic invalid-parameter code, and key-not-found for a region without the key.
+        MultiRegionUnsupported(_) | ReplicaExists(_) | PrimaryHasReplicas(_) => {
+            (StatusCode::BAD_REQUEST, "KMS.0308")
+        }
+        NoReplicaInRegion(_) => (StatusCode::NOT_FOUND, "KMS.0207"),
         InvalidEncryptionContext(_) => (StatusCode::BAD_REQUEST, "KMS.0208"),
         InvalidPlainText(_) => (StatusCode::BAD_REQUEST, "KMS.2101"),
         InvalidDekLength(_) => (StatusCode::BAD_REQUEST, "KMS.2102"),

@@ -45,7 +45,7 @@ pub(super) fn create_grant_request(body: &Body) -> Result<CreateGrant, KmsError>
         .map(|value| PrincipalId::parse("retiring_principal", value))
         .transpose()?;
     Ok(CreateGrant {
-        key: KeyRef::in_project(key_id),
+        key: KeyRef::in_project(key_id, &caller.region),
         grantee_principal: grantee.into_string(),
         grantee_principal_type: grantee_type,
         operations,
@@ -90,7 +90,7 @@ pub(super) async fn list_grants(
         .kms
         .list_grants(
             caller,
-            &KeyRef::in_project(key_id),
+            &KeyRef::in_project(key_id, &caller.region),
             &GrantFilter::default(),
             after,
             limit,
@@ -126,7 +126,7 @@ pub(super) async fn delete_grant(
             caller,
             Dialect::Huawei,
             deletion,
-            &KeyRef::in_project(key_id),
+            &KeyRef::in_project(key_id, &caller.region),
             &grant_id,
             false,
         )

@@ -61,6 +61,7 @@ pub(super) fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
         policy: None,
         bypass_policy_lockout_check: false,
         tags: Vec::new(),
+        multi_region: false,
     })
 }
 
@@ -82,7 +83,7 @@ pub(super) async fn create_key(
 
 /// `(key, description)` of an update-key-description request.
 pub(super) fn update_description_request(body: &Body) -> Result<(KeyRef, String), KmsError> {
-    let key = key_field(body)?;
+    let key = key_field(body, caller)?;
     let description = body.required_str("key_description", |_| {
         KmsError::InvalidKeyDescription("key_description must be a string.".into())
     })?;
@@ -127,7 +128,7 @@ pub(super) async fn describe_key(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key = state.kms.describe_key(caller, &key_field(body)?).await?;
+    let key = state.kms.describe_key(caller, &key_field(body, caller)?).await?;
     let rotating = state.kms.rotation_enabled(&key).await?;
     let mut details = KeyDetails::new(key);
     details.key_rotation_enabled = if rotating { "true" } else { "false" };
@@ -173,7 +174,7 @@ pub(super) async fn change_state(
 ) -> Result<Response, KmsError> {
     let key = state
         .kms
-        .change_key_state(caller, Dialect::Huawei, &key_field(body)?, change)
+        .change_key_state(caller, Dialect::Huawei, &key_field(body, caller)?, change)
         .await?;
     let key_state = key.key_state.code().to_string();
     match change {

@@ -17,6 +17,7 @@ pub mod error;
 mod grants;
 mod import;
 mod keys;
+mod multi_region;
 mod rotation;
 mod signing;
 mod tags;
@@ -62,7 +63,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/v1.0/{project_id}/keystores/{keystore_id}/{operation}",
             any_method(),
         )
-        // The v2 paths of the SDK: the served regions; multi-Region keys are not served.
+        // The v2 paths of the SDK: the served regions and multi-Region keys.
         .route("/v2/{project_id}/kms/regions", any_method_v2())
         .route(
             "/v2/{project_id}/kms/keys/{key_id}/{operation}",
@@ -83,8 +84,8 @@ fn any_method_v2() -> axum::routing::MethodRouter<AppState> {
 }
 
 /// `GET /v2/{project_id}/kms/regions` (ListSupportRegions), and the multi-Region key
-/// operations `POST .../keys/{key_id}/replicate` and `PUT .../keys/{key_id}/update-primary-region`,
-/// answered `NotServed` once the caller is authenticated.
+/// operations `POST .../keys/{key_id}/replicate` and `PUT .../keys/{key_id}/update-primary-region`
+/// (`multi_region`).
 async fn dispatch_v2(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
@@ -121,9 +122,14 @@ async fn dispatch_v2(
             credentials::authenticate(&state, request, signed_body, &project_id, &request_id.0)
                 .await?;
         if !regions {
-            return Err(KmsError::NotServed(
-                "Multi-Region keys (replicate-key, update-primary-region)",
-            ));
+            let body = Body::parse(credentials::read_body(&body, state.max_body_bytes)?)?;
+            let key_id = segments.first().map(String::as_str).unwrap_or_default();
+            return match segments.last().map(String::as_str) {
+                Some("replicate") => {
+                    multi_region::replicate_key(&state, &caller, key_id, &body).await
+                }
+                _ => multi_region::update_primary_region(&state, &caller, key_id, &body).await,
+            };
         }
         let regions = state.kms.list_support_regions(&caller).await?;
         ok(json!({ "regions": regions }))
@@ -554,8 +560,8 @@ pub(super) fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
 }
 
 /// `key_id` as a key of the URL's project.
-pub(super) fn key_field(body: &Body) -> Result<KeyRef, KmsError> {
-    key_id_field(body).map(KeyRef::in_project)
+pub(super) fn key_field(body: &Body, caller: &Caller) -> Result<KeyRef, KmsError> {
+    key_id_field(body).map(|id| KeyRef::in_project(id, &caller.region))
 }
 
 /// Reads a request body for the action named `action` as `handle` and the action's

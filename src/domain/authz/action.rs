@@ -117,10 +117,16 @@ pub enum Action {
     /// Huawei GET v2 kms/regions: the regions this service serves (AWS has no such
     /// operation; an AWS-language policy governs it as kms:ListKeys).
     ListSupportRegions,
+    /// AWS ReplicateKey, Huawei POST v2 keys/{key_id}/replicate: decided on the primary
+    /// key; the replica is also a new key of the replica's region (kms:CreateKey there).
+    ReplicateKey,
+    /// AWS UpdatePrimaryRegion, Huawei PUT v2 keys/{key_id}/update-primary-region:
+    /// decided on the current primary key.
+    UpdatePrimaryRegion,
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 57] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -176,6 +182,8 @@ impl Action {
         Self::ImportKeyMaterial,
         Self::DeleteImportedKeyMaterial,
         Self::ListSupportRegions,
+        Self::ReplicateKey,
+        Self::UpdatePrimaryRegion,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -234,6 +242,8 @@ impl Action {
             Self::GetParametersForImport => &["kms:GetParametersForImport"],
             Self::ImportKeyMaterial => &["kms:ImportKeyMaterial"],
             Self::DeleteImportedKeyMaterial => &["kms:DeleteImportedKeyMaterial"],
+            Self::ReplicateKey => &["kms:ReplicateKey"],
+            Self::UpdatePrimaryRegion => &["kms:UpdatePrimaryRegion"],
         }
     }
 
@@ -335,6 +345,12 @@ impl Action {
             Self::DeleteImportedKeyMaterial => {
                 &["kms:cmk:update", "kms:cmk:deleteImportedKeyMaterial"]
             }
+            // Multi-Region keys: Huawei's ReplicateKey page names kms:cmk:replicate (Write, on
+            // the key); its UpdatePrimaryRegion page was not found, so that fine-grained name
+            // follows the API name. Role-era names: replicating makes a key (kms:cmk:create),
+            // moving the primary changes one (kms:cmk:update).
+            Self::ReplicateKey => &["kms:cmk:create", "kms:cmk:replicate"],
+            Self::UpdatePrimaryRegion => &["kms:cmk:update", "kms:cmk:updatePrimaryRegion"],
         }
     }
 
@@ -493,6 +509,8 @@ mod tests {
             Action::GetParametersForImport,
             Action::ImportKeyMaterial,
             Action::DeleteImportedKeyMaterial,
+            Action::ReplicateKey,
+            Action::UpdatePrimaryRegion,
         ] {
             assert_eq!(action.grant_operation(), None, "{action:?}");
         }
