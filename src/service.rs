@@ -40,8 +40,8 @@ mod tags;
 mod import;
 mod key_pairs;
 mod multi_region;
-pub use multi_region::ReplicateKey;
 pub use import::{ExpiryRequest, ImportParameters};
+pub use multi_region::ReplicateKey;
 pub use tags::TaggedKey;
 
 /// Limits and facts that shape responses.
@@ -1032,7 +1032,7 @@ impl Kms {
         let action = Action::DeleteAlias;
         let check = |key: Option<&Key>| {
             if let (Some(expected), Some(key)) = (of_key, key)
-                && key.key_id != *expected
+                && key.key_id.as_str() != expected.as_str()
             {
                 return Err(Refusal::Denied(KmsError::AliasNotFound(
                     alias_name.to_owned(),

@@ -49,7 +49,10 @@ pub(crate) fn excerpt(value: &str) -> String {
 fn is_multi_region_key_id(value: &str) -> bool {
     value.len() == 36
         && value.starts_with("mrk-")
-        && value.bytes().skip(4).all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        && value
+            .bytes()
+            .skip(4)
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// A customer master key ID: a lower-case UUID-shaped string of 36 characters, or a

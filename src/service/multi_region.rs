@@ -154,7 +154,9 @@ impl Kms {
         }
         let rows = self.store.multi_region_key(&key_ref.id).await?;
         if deleting {
-            return Ok(multi_region::check_schedule_deletion(&key_ref.id, &rows, &caller.region).err());
+            return Ok(
+                multi_region::check_schedule_deletion(&key_ref.id, &rows, &caller.region).err(),
+            );
         }
         Ok(match rows.in_region(&caller.region) {
             Some(member) if member.role == multi_region::Role::Replica => {

@@ -254,8 +254,9 @@ pub trait ImportStore: Send + Sync + 'static {
 
 /// Decides, on the locked rows of a multi-Region key as one transaction reads them, whether
 /// the write may go ahead.
-pub type MultiRegionCheck<'a> =
-    &'a (dyn Fn(&crate::domain::multi_region::MultiRegionKey) -> Result<(), KmsError> + Send + Sync);
+pub type MultiRegionCheck<'a> = &'a (
+        dyn Fn(&crate::domain::multi_region::MultiRegionKey) -> Result<(), KmsError> + Send + Sync
+    );
 
 /// Multi-Region keys (migration 0014): one row per region, `ID@REGION`, with its role.
 #[async_trait]

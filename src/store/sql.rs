@@ -1268,6 +1268,8 @@ macro_rules! impl_sql_store {
                     .bind(&key.key_material)
                     .bind(&key.key_policy)
                     .bind(&key.region)
+                    // Snapshots carry no multi-Region roles: every mrk- row comes back a primary.
+                    .bind(key.key_id.starts_with("mrk-").then_some("PRIMARY"))
                     .execute(&mut *tx)
                     .await?;
                 }

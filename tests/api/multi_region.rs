@@ -40,7 +40,9 @@ async fn a_replica_decrypts_what_its_primary_encrypted(app: &TestApp) {
     let id = primary["KeyId"].as_str().unwrap().to_owned();
     assert!(id.starts_with("mrk-") && id.len() == 36, "{id}");
     assert!(
-        id[4..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
         "{id}"
     );
     assert_eq!(primary["MultiRegion"], true);
@@ -99,7 +101,10 @@ async fn a_replica_decrypts_what_its_primary_encrypted(app: &TestApp) {
     assert_eq!(nl["Description"], "replica");
     assert_eq!(nl["Arn"], arn("eu-nl", &id));
     // By ARN too, each in its own region only.
-    assert_eq!(describe(app, "eu-nl", &arn("eu-nl", &id)).await["KeyId"], id.as_str());
+    assert_eq!(
+        describe(app, "eu-nl", &arn("eu-nl", &id)).await["KeyId"],
+        id.as_str()
+    );
     let reply = aws_in(
         app,
         AWS_ALICE,
@@ -147,7 +152,14 @@ async fn a_replica_decrypts_what_its_primary_encrypted(app: &TestApp) {
     aws_error(&reply, "DisabledException");
     assert_eq!(describe(app, "eu-de", &id).await["KeyState"], "Enabled");
     // Tags and aliases are per region.
-    let tags = aws_in(app, AWS_ALICE, "eu-de", "ListResourceTags", json!({"KeyId": id})).await;
+    let tags = aws_in(
+        app,
+        AWS_ALICE,
+        "eu-de",
+        "ListResourceTags",
+        json!({"KeyId": id}),
+    )
+    .await;
     assert_eq!(tags.ok()["Tags"], json!([]));
     aws_in(
         app,
@@ -158,8 +170,18 @@ async fn a_replica_decrypts_what_its_primary_encrypted(app: &TestApp) {
     )
     .await
     .ok();
-    assert_eq!(describe(app, "eu-nl", "alias/mrk").await["KeyId"], id.as_str());
-    let reply = aws_in(app, AWS_ALICE, "eu-de", "DescribeKey", json!({"KeyId": "alias/mrk"})).await;
+    assert_eq!(
+        describe(app, "eu-nl", "alias/mrk").await["KeyId"],
+        id.as_str()
+    );
+    let reply = aws_in(
+        app,
+        AWS_ALICE,
+        "eu-de",
+        "DescribeKey",
+        json!({"KeyId": "alias/mrk"}),
+    )
+    .await;
     aws_error(&reply, "NotFoundException");
 }
 
@@ -169,16 +191,40 @@ async fn rotations_of_the_primary_reach_its_replicas(app: &TestApp) {
         .unwrap()
         .to_owned();
     // A version made before replication, and one after.
-    aws_in(app, AWS_ALICE, "eu-de", "RotateKeyOnDemand", json!({"KeyId": id}))
-        .await
-        .ok();
+    aws_in(
+        app,
+        AWS_ALICE,
+        "eu-de",
+        "RotateKeyOnDemand",
+        json!({"KeyId": id}),
+    )
+    .await
+    .ok();
     replicate(app, &id, json!({})).await;
-    aws_in(app, AWS_ALICE, "eu-de", "RotateKeyOnDemand", json!({"KeyId": id}))
-        .await
-        .ok();
+    aws_in(
+        app,
+        AWS_ALICE,
+        "eu-de",
+        "RotateKeyOnDemand",
+        json!({"KeyId": id}),
+    )
+    .await
+    .ok();
     for region in ["eu-de", "eu-nl"] {
-        let listed = aws_in(app, AWS_ALICE, region, "ListKeyRotations", json!({"KeyId": id})).await;
-        assert_eq!(listed.ok()["Rotations"].as_array().unwrap().len(), 2, "{region}: {}", listed.raw);
+        let listed = aws_in(
+            app,
+            AWS_ALICE,
+            region,
+            "ListKeyRotations",
+            json!({"KeyId": id}),
+        )
+        .await;
+        assert_eq!(
+            listed.ok()["Rotations"].as_array().unwrap().len(),
+            2,
+            "{region}: {}",
+            listed.raw
+        );
     }
     let encrypted = aws_in(
         app,
@@ -189,7 +235,14 @@ async fn rotations_of_the_primary_reach_its_replicas(app: &TestApp) {
     )
     .await;
     let blob = encrypted.ok()["CiphertextBlob"].clone();
-    let decrypted = aws_in(app, AWS_ALICE, "eu-nl", "Decrypt", json!({"CiphertextBlob": blob})).await;
+    let decrypted = aws_in(
+        app,
+        AWS_ALICE,
+        "eu-nl",
+        "Decrypt",
+        json!({"CiphertextBlob": blob}),
+    )
+    .await;
     assert_eq!(decrypted.ok()["Plaintext"], "aGVsbG8=");
     // A replica's rotation is its primary's to change.
     for operation in ["RotateKeyOnDemand", "EnableKeyRotation"] {
@@ -199,7 +252,10 @@ async fn rotations_of_the_primary_reach_its_replicas(app: &TestApp) {
 }
 
 async fn hmac_and_asymmetric_keys_replicate(app: &TestApp) {
-    for (spec, usage) in [("HMAC_256", "GENERATE_VERIFY_MAC"), ("ECC_NIST_P256", "SIGN_VERIFY")] {
+    for (spec, usage) in [
+        ("HMAC_256", "GENERATE_VERIFY_MAC"),
+        ("ECC_NIST_P256", "SIGN_VERIFY"),
+    ] {
         let key = create_mrk(app, json!({"KeySpec": spec, "KeyUsage": usage})).await;
         let id = key["KeyId"].as_str().unwrap().to_owned();
         assert!(id.starts_with("mrk-"), "{id}");
@@ -342,7 +398,10 @@ async fn replicate_key_errors(app: &TestApp) {
         .to_owned();
     // A single-Region key.
     let single = aws_in(app, AWS_ALICE, "eu-de", "CreateKey", json!({})).await;
-    let single_id = single.ok()["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let single_id = single.ok()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reply = aws_in(
         app,
         AWS_ALICE,
@@ -378,7 +437,14 @@ async fn replicate_key_errors(app: &TestApp) {
     )
     .await;
     aws_error(&reply, "NotFoundException");
-    let reply = aws_in(app, AWS_ALICE, "eu-de", "ReplicateKey", json!({"KeyId": id})).await;
+    let reply = aws_in(
+        app,
+        AWS_ALICE,
+        "eu-de",
+        "ReplicateKey",
+        json!({"KeyId": id}),
+    )
+    .await;
     aws_error(&reply, "ValidationException");
     // A disabled primary is not replicated.
     aws_in(app, AWS_ALICE, "eu-de", "DisableKey", json!({"KeyId": id}))
@@ -416,8 +482,8 @@ async fn replicate_key_errors(app: &TestApp) {
     )
     .await;
     aws_error(&reply, "UnsupportedOperationException");
-    // A primary with replicas is not scheduled for deletion; its replica is, and then the
-    // primary may be.
+    // A primary with replicas is not scheduled for deletion, not even while they are pending
+    // deletion themselves; its replica is.
     let reply = aws_in(
         app,
         AWS_ALICE,
@@ -428,17 +494,25 @@ async fn replicate_key_errors(app: &TestApp) {
     .await;
     aws_error(&reply, "KMSInvalidStateException");
     assert!(reply.raw.contains("eu-nl"), "{}", reply.raw);
-    for region in ["eu-nl", "eu-de"] {
-        let reply = aws_in(
-            app,
-            AWS_ALICE,
-            region,
-            "ScheduleKeyDeletion",
-            json!({"KeyId": id, "PendingWindowInDays": 7}),
-        )
-        .await;
-        assert_eq!(reply.ok()["KeyState"], "PendingDeletion", "{region}");
-    }
+    let reply = aws_in(
+        app,
+        AWS_ALICE,
+        "eu-nl",
+        "ScheduleKeyDeletion",
+        json!({"KeyId": id, "PendingWindowInDays": 7}),
+    )
+    .await;
+    assert_eq!(reply.ok()["KeyState"], "PendingDeletion");
+    assert_eq!(describe(app, "eu-de", &id).await["KeyState"], "Enabled");
+    let reply = aws_in(
+        app,
+        AWS_ALICE,
+        "eu-de",
+        "ScheduleKeyDeletion",
+        json!({"KeyId": id, "PendingWindowInDays": 7}),
+    )
+    .await;
+    aws_error(&reply, "KMSInvalidStateException");
 }
 
 async fn huawei_replicates_and_moves_the_primary(app: &TestApp) {
@@ -446,11 +520,18 @@ async fn huawei_replicates_and_moves_the_primary(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    let v2 = |method: reqwest::Method, project: &'static str, token: &'static str, path: String, body: Value| async move {
+    let v2 = |method: reqwest::Method,
+              project: &'static str,
+              token: &'static str,
+              path: String,
+              body: Value| async move {
         app.raw(
             method,
             &format!("/v2/{project}/kms/keys/{path}"),
-            &[("x-auth-token", token), ("content-type", "application/json")],
+            &[
+                ("x-auth-token", token),
+                ("content-type", "application/json"),
+            ],
             body.to_string().into_bytes(),
         )
         .await
@@ -463,15 +544,27 @@ async fn huawei_replicates_and_moves_the_primary(app: &TestApp) {
     // The body's key_id must be the path's.
     let mut other = replicate_body.clone();
     other["key_id"] = json!("mrk-00000000000000000000000000000000");
-    v2(reqwest::Method::POST, PROJECT, ALICE.token, format!("{id}/replicate"), other)
-        .await
-        .error(400, "KMS.0205");
+    v2(
+        reqwest::Method::POST,
+        PROJECT,
+        ALICE.token,
+        format!("{id}/replicate"),
+        other,
+    )
+    .await
+    .error(400, "KMS.0205");
     // The replica's project must be in the replica's region.
     let mut wrong_project = replicate_body.clone();
     wrong_project["replica_project_id"] = json!(PROJECT);
-    v2(reqwest::Method::POST, PROJECT, ALICE.token, format!("{id}/replicate"), wrong_project)
-        .await
-        .error(400, "KMS.0308");
+    v2(
+        reqwest::Method::POST,
+        PROJECT,
+        ALICE.token,
+        format!("{id}/replicate"),
+        wrong_project,
+    )
+    .await
+    .error(400, "KMS.0308");
     let reply = v2(
         reqwest::Method::POST,
         PROJECT,
@@ -485,11 +578,19 @@ async fn huawei_replicates_and_moves_the_primary(app: &TestApp) {
         &json!({"key_id": id, "domain_id": crate::helpers::DOMAIN, "region": "eu-nl"})
     );
     // Again: the key is already there.
-    v2(reqwest::Method::POST, PROJECT, ALICE.token, format!("{id}/replicate"), replicate_body)
-        .await
-        .error(400, "KMS.0308");
+    v2(
+        reqwest::Method::POST,
+        PROJECT,
+        ALICE.token,
+        format!("{id}/replicate"),
+        replicate_body,
+    )
+    .await
+    .error(400, "KMS.0308");
     // The replica is a key of the eu-nl project, with its alias and description.
-    let described = app.call(ALICE_NL, "describe-key", json!({"key_id": id})).await;
+    let described = app
+        .call(ALICE_NL, "describe-key", json!({"key_id": id}))
+        .await;
     assert_eq!(described.ok()["key_info"]["key_alias"], "nl-replica");
     assert_eq!(described.ok()["key_info"]["key_description"], "from eu-de");
     assert_eq!(described.ok()["key_info"]["realm"], "eu-nl");
@@ -504,7 +605,11 @@ async fn huawei_replicates_and_moves_the_primary(app: &TestApp) {
     assert_eq!(tags.ok()["tags"], json!([{"key": "side", "value": "nl"}]));
     // Huawei encrypt-data in eu-de, decrypt-data in eu-nl.
     let encrypted = app
-        .call(ALICE, "encrypt-data", json!({"key_id": id, "plain_text": "hello"}))
+        .call(
+            ALICE,
+            "encrypt-data",
+            json!({"key_id": id, "plain_text": "hello"}),
+        )
         .await;
     let cipher = encrypted.ok()["cipher_text"].clone();
     let decrypted = app
@@ -530,7 +635,10 @@ async fn huawei_replicates_and_moves_the_primary(app: &TestApp) {
         json!({"key_id": id, "primary_region": "eu-nl"}),
     )
     .await;
-    assert_eq!(reply.ok(), &json!({"key_id": id, "primary_region": "eu-nl"}));
+    assert_eq!(
+        reply.ok(),
+        &json!({"key_id": id, "primary_region": "eu-nl"})
+    );
     assert_eq!(
         describe(app, "eu-de", &id).await["MultiRegionConfiguration"]["MultiRegionKeyType"],
         "REPLICA"

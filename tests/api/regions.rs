@@ -326,7 +326,11 @@ async fn huawei_lists_the_served_regions_and_refuses_replication(app: &TestApp) 
             )
             .await;
         reply.error(400, "KMS.0308");
-        assert!(reply.raw.contains("not a multi-Region key"), "{}", reply.raw);
+        assert!(
+            reply.raw.contains("not a multi-Region key"),
+            "{}",
+            reply.raw
+        );
     }
     for (target, body) in [
         (

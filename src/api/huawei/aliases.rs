@@ -172,8 +172,11 @@ pub(super) async fn list_aliases(
     }]))
 }
 
-pub(super) fn update_key_alias_request(body: &Body) -> Result<(KeyRef, String), KmsError> {
-    let key = key_field(body, caller)?;
+pub(super) fn update_key_alias_request(
+    body: &Body,
+    region: &str,
+) -> Result<(KeyRef, String), KmsError> {
+    let key = super::key_field_in(body, region)?;
     let key_alias = body.required_str("key_alias", KmsError::InvalidKeyAlias)?;
     validate_key_alias(key_alias)?;
     Ok((key, key_alias.to_owned()))
@@ -186,7 +189,7 @@ pub(super) async fn update_key_alias(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key_ref, key_alias) = update_key_alias_request(body)?;
+    let (key_ref, key_alias) = update_key_alias_request(body, &caller.region)?;
     let key = state
         .kms
         .update_key_alias(caller, &key_ref, &key_alias)

@@ -181,7 +181,9 @@ pub(super) async fn decrypt_data(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let request = decrypt_data_request(body)?;
-    let key_ref = request.key_id.map(|id| KeyRef::in_project(id, &caller.region));
+    let key_ref = request
+        .key_id
+        .map(|id| KeyRef::in_project(id, &caller.region));
     let (key, plaintext) = state
         .kms
         .decrypt_data(
@@ -438,7 +440,12 @@ pub(super) async fn decrypt_datakey(
     let (key_id, frame, length, context) = decrypt_datakey_request(body)?;
     let (data_key, digest) = state
         .kms
-        .decrypt_datakey(caller, &KeyRef::in_project(key_id, &caller.region), &frame, &context)
+        .decrypt_datakey(
+            caller,
+            &KeyRef::in_project(key_id, &caller.region),
+            &frame,
+            &context,
+        )
         .await?;
     if data_key.len() != length {
         return Err(KmsError::DekCipherLengthMismatch(format!(

@@ -42,7 +42,7 @@ use super::credentials::{self, Request};
 use super::{AppState, RequestId};
 use crate::domain::authz::Action as CoreAction;
 use crate::domain::key_spec::DataKeyPairFamily;
-use crate::domain::{KeyId, KeyRef, KmsError, StateChange};
+use crate::domain::{Caller, KeyId, KeyRef, KmsError, StateChange};
 use crate::service::Deletion;
 
 static PROJECT_ID: LazyLock<Regex> =
@@ -561,7 +561,12 @@ pub(super) fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
 
 /// `key_id` as a key of the URL's project.
 pub(super) fn key_field(body: &Body, caller: &Caller) -> Result<KeyRef, KmsError> {
-    key_id_field(body).map(|id| KeyRef::in_project(id, &caller.region))
+    key_field_in(body, &caller.region)
+}
+
+/// `key_id` as a key of a project of `region` (a multi-Region key's row of that region).
+pub(super) fn key_field_in(body: &Body, region: &str) -> Result<KeyRef, KmsError> {
+    key_id_field(body).map(|id| KeyRef::in_project(id, region))
 }
 
 /// Reads a request body for the action named `action` as `handle` and the action's
@@ -585,7 +590,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             | Action::DisableKey
             | Action::CancelKeyDeletion => key_id_field(&body).map(drop),
             Action::ListKeys => list_keys_request(&body).map(drop),
-            Action::CreateGrant => create_grant_request(&body).map(drop),
+            Action::CreateGrant => create_grant_request(&body, "").map(drop),
             Action::ListGrants => list_grants_request(&body).map(drop),
             Action::ListRetirableGrants => page_params(&body, GRANT_PAGE_MAX).map(drop),
             Action::RevokeGrant | Action::RetireGrant => grant_request(&body).map(drop),
@@ -621,7 +626,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                 body.required_str("mac", KmsError::InvalidParameter)
                     .map(drop)
             }
-            Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
+            Action::UpdateKeyDescription => keys::update_description_request(&body, "").map(drop),
             Action::EnableKeyRotation
             | Action::DisableKeyRotation
             | Action::GetKeyRotationStatus
@@ -639,7 +644,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             | Action::DeleteAlias
             | Action::ListAliases
             | Action::AssociateAlias => Ok(()),
-            Action::UpdateKeyAlias => aliases::update_key_alias_request(&body).map(drop),
+            Action::UpdateKeyAlias => aliases::update_key_alias_request(&body, "").map(drop),
             Action::GetParametersForImport => import::parameters_request(&body).map(drop),
             Action::ImportKeyMaterial => import::import_request(&body).map(drop),
             Action::DeleteImportedKeyMaterial => key_id_field(&body).map(drop),

@@ -64,7 +64,9 @@ pub(super) async fn replicate_key(
         .identities
         .user_by_id(&caller.user_id)
         .ok_or(KmsError::Internal)?;
-    let replica_project = match body.optional_str("replica_project_id", KmsError::InvalidParameter)? {
+    let replica_project = match body
+        .optional_str("replica_project_id", KmsError::InvalidParameter)?
+    {
         Some(project) => project.to_owned(),
         None => user
             .projects

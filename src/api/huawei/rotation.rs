@@ -70,7 +70,10 @@ pub(super) async fn status(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let status = state.kms.rotation_status(caller, &key_field(body, caller)?).await?;
+    let status = state
+        .kms
+        .rotation_status(caller, &key_field(body, caller)?)
+        .await?;
     ok(json!({
         "key_rotation_enabled": status.state.enabled(),
         "rotation_interval": status.state.period_days(),
@@ -133,7 +136,9 @@ pub(super) async fn re_encrypt(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let request = re_encrypt_request(body)?;
-    let source = request.source.map(|id| KeyRef::in_project(id, &caller.region));
+    let source = request
+        .source
+        .map(|id| KeyRef::in_project(id, &caller.region));
     let destination = KeyRef::in_project(request.destination, &caller.region);
     let (source_key, destination_key, new_ciphertext) = state
         .kms

@@ -107,7 +107,10 @@ pub(super) async fn get_public_key(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key, der) = state.kms.public_key(caller, &key_field(body, caller)?).await?;
+    let (key, der) = state
+        .kms
+        .public_key(caller, &key_field(body, caller)?)
+        .await?;
     ok(json!({"key_id": key.key_id.as_str(), "public_key": pem("PUBLIC KEY", &der)}))
 }
 
