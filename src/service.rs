@@ -43,6 +43,8 @@ mod key_pairs;
 mod keyspace;
 pub use import::{ExpiryRequest, ImportParameters};
 pub use keyspace::{Attestation, DataKeyOut, NewCapsule, OpenedCapsule};
+mod multi_region;
+pub use multi_region::ReplicateKey;
 pub use tags::TaggedKey;
 
 /// Limits and facts that shape responses.
@@ -121,6 +123,9 @@ pub struct CreateKey {
     pub bypass_policy_lockout_check: bool,
     /// AWS `Tags`: the key's first tags, stored with it (checked by `domain::tag`).
     pub tags: Vec<crate::domain::Tag>,
+    /// AWS `MultiRegion`: a multi-Region primary key (`mrk-` ID), which ReplicateKey copies
+    /// into other regions.
+    pub multi_region: bool,
 }
 
 pub struct CreateGrant {
@@ -724,7 +729,18 @@ impl Kms {
         } else {
             KeyState::Enabled
         };
-        let key_id = KeyId::generate();
+        // Multi-Region keys of imported material would need each replica's own import
+        // (AWS); the emulator leaves them out: UnsupportedOperationException.
+        if request.multi_region && external {
+            return Err(KmsError::MultiRegionUnsupported(
+                "Multi-Region keys with imported key material (Origin EXTERNAL) are not served by kms-emulator: create a multi-Region key with Origin AWS_KMS.".into(),
+            ));
+        }
+        let key_id = if request.multi_region {
+            KeyId::generate_multi_region(&caller.region)
+        } else {
+            KeyId::generate()
+        };
         let wrapped_material = if external {
             None
         } else {
@@ -822,9 +838,17 @@ impl Kms {
             StateChange::CancelDeletion => Action::CancelKeyDeletion,
         };
         let now = now_millis();
+        // A multi-Region primary with replicas is not scheduled for deletion.
+        let refusal = match change {
+            StateChange::ScheduleDeletion { .. } => {
+                self.multi_region_rule(key_ref, caller, true).await?
+            }
+            _ => None,
+        };
         let key = self
-            .administer_key(caller, key_ref, action, |key| {
-                key.after(change, now, dialect)
+            .administer_key(caller, key_ref, action, |key| match &refusal {
+                Some(error) => Err(error.clone()),
+                None => key.after(change, now, dialect),
             })
             .await?;
         tracing::info!(key_id = %key.key_id, state = key.key_state.code(), user_id = %caller.user_id, "key state changed");
@@ -1011,7 +1035,7 @@ impl Kms {
         let action = Action::DeleteAlias;
         let check = |key: Option<&Key>| {
             if let (Some(expected), Some(key)) = (of_key, key)
-                && key.key_id != *expected
+                && key.key_id.as_str() != expected.as_str()
             {
                 return Err(Refusal::Denied(KmsError::AliasNotFound(
                     alias_name.to_owned(),

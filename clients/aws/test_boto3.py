@@ -1099,17 +1099,61 @@ def test_keys_and_aliases_belong_to_the_region_of_the_client():
     assert de.decrypt(CiphertextBlob=blob)["Plaintext"] == b"regional"
 
 
-def test_a_region_not_served_is_refused_and_multi_region_keys_are_not_served():
+def test_a_region_not_served_is_refused_and_single_region_keys_do_not_replicate():
     east = client(ALICE, region_name="us-east-1")
     with pytest.raises(ClientError) as e:
         east.list_keys()
     assert error_code(e) == "InvalidSignatureException"
     assert "Credential should be scoped to a valid region, not 'us-east-1'" in message(e)
     alice = client(ALICE)
-    with pytest.raises(ClientError) as e:
-        alice.create_key(MultiRegion=True)
-    assert error_code(e) == "UnsupportedOperationException"
     key = alice.create_key()["KeyMetadata"]
+    assert key["MultiRegion"] is False
     with pytest.raises(ClientError) as e:
         alice.replicate_key(KeyId=key["KeyId"], ReplicaRegion="eu-nl")
+    assert error_code(e) == "UnsupportedOperationException"
+
+
+def test_a_multi_region_key_replicates_and_its_replica_decrypts():
+    de, nl = client(ALICE), client(ALICE, region_name="eu-nl")
+    primary = de.create_key(MultiRegion=True, Description="primary")["KeyMetadata"]
+    key_id = primary["KeyId"]
+    assert key_id.startswith("mrk-") and len(key_id) == 36
+    assert primary["MultiRegion"] is True
+    assert primary["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    replicated = de.replicate_key(
+        KeyId=primary["Arn"], ReplicaRegion="eu-nl", Description="replica",
+        Tags=[{"TagKey": "side", "TagValue": "nl"}],
+    )
+    replica = replicated["ReplicaKeyMetadata"]
+    assert replica["KeyId"] == key_id
+    assert replica["Arn"] == f"arn:aws:kms:eu-nl:111122223333:key/{key_id}"
+    assert replicated["ReplicaTags"] == [{"TagKey": "side", "TagValue": "nl"}]
+    assert json.loads(replicated["ReplicaPolicy"])["Statement"]
+    configuration = nl.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert configuration == {
+        "MultiRegionKeyType": "REPLICA",
+        "PrimaryKey": {"Arn": primary["Arn"], "Region": "eu-de"},
+        "ReplicaKeys": [{"Arn": replica["Arn"], "Region": "eu-nl"}],
+    }
+    # Encrypted in eu-de, decrypted in eu-nl, and the other way round; rotations are shared.
+    de.rotate_key_on_demand(KeyId=key_id)
+    blob = de.encrypt(KeyId=key_id, Plaintext=b"everywhere")["CiphertextBlob"]
+    assert nl.decrypt(CiphertextBlob=blob)["Plaintext"] == b"everywhere"
+    blob = nl.encrypt(KeyId=key_id, Plaintext=b"back")["CiphertextBlob"]
+    assert de.decrypt(CiphertextBlob=blob, KeyId=key_id)["Plaintext"] == b"back"
+    with pytest.raises(ClientError) as e:
+        de.replicate_key(KeyId=key_id, ReplicaRegion="eu-nl")
+    assert error_code(e) == "AlreadyExistsException"
+    with pytest.raises(ClientError) as e:
+        nl.replicate_key(KeyId=key_id, ReplicaRegion="eu-de")
+    assert error_code(e) == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as e:
+        de.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert error_code(e) == "KMSInvalidStateException"
+    # The primary moves to eu-nl; eu-de's key becomes its replica.
+    de.update_primary_region(KeyId=key_id, PrimaryRegion="eu-nl")
+    assert nl.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    assert de.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    with pytest.raises(ClientError) as e:
+        de.update_primary_region(KeyId=key_id, PrimaryRegion="eu-nl")
     assert error_code(e) == "UnsupportedOperationException"

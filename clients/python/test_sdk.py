@@ -48,6 +48,10 @@ from huaweicloudsdkkms.v2 import (
     ListKmsByTagsRequestBody,
     ListKmsTagsRequest,
     ListSupportRegionsRequest,
+    ReplicateKeyRequest,
+    ReplicateKeyRequestBody,
+    UpdatePrimaryRegionRequest,
+    UpdatePrimaryRegionRequestBody,
     ShowKmsTagsRequest,
     Tag,
     TagItem,
@@ -808,6 +812,22 @@ def test_quotas_and_instance_count():
 def test_support_regions_lists_the_served_regions():
     # run.sh serves eu-de only (the default --region).
     assert kms("alice").list_support_regions(ListSupportRegionsRequest()).regions == ["eu-de"]
+
+
+def test_replicate_and_update_primary_region_reach_the_multi_region_rules():
+    # run.sh serves one region, and SDK-made keys are single-Region ones (only AWS CreateKey
+    # with MultiRegion makes an mrk- key): the SDK's requests reach the rules, which refuse
+    # them (tests/api/multi_region.rs covers the success paths over two regions).
+    alice = kms("alice")
+    key_id = create_key(alice)
+    body = ReplicateKeyRequestBody(
+        key_id=key_id, replica_region="eu-nl", key_alias="sdk-replica", key_description="replica",
+        replica_project_id=project_of("alice"), tags=[TagItem(key="env", value="test")])
+    expect_error(lambda: alice.replicate_key(ReplicateKeyRequest(key_id=key_id, body=body)),
+                 400, "KMS.0308", says=("not a multi-Region key",))
+    body = UpdatePrimaryRegionRequestBody(key_id=key_id, primary_region="eu-nl")
+    expect_error(lambda: alice.update_primary_region(UpdatePrimaryRegionRequest(key_id=key_id, body=body)),
+                 400, "KMS.0308", says=("not a multi-Region key",))
 
 
 def rotation_status(client, key_id):

@@ -206,6 +206,23 @@ pub enum KmsError {
     /// Huawei datakey-capsule/decrypt: the capsule's key policy does not admit the caller now.
     #[error("The data key capsule may not be opened: {0}.")]
     CapsuleDenied(String),
+    /// A multi-Region operation on a key it does not apply to (a single-Region key, a
+    /// replica where the primary is needed, a region not served): AWS
+    /// UnsupportedOperationException, Huawei KMS.0308.
+    #[error("{0}")]
+    MultiRegionUnsupported(String),
+    /// ReplicateKey into a region that already holds the key (its primary or a replica):
+    /// AWS AlreadyExistsException, Huawei KMS.0308.
+    #[error("{0}")]
+    ReplicaExists(String),
+    /// UpdatePrimaryRegion to a region where the key has no replica: AWS
+    /// NotFoundException, Huawei 404 KMS.0207.
+    #[error("{0}")]
+    NoReplicaInRegion(String),
+    /// ScheduleKeyDeletion of a primary key that still has replicas: AWS
+    /// KMSInvalidStateException, Huawei KMS.0308.
+    #[error("{0}")]
+    PrimaryHasReplicas(String),
     #[error("The database is unavailable; retry the request.")]
     StoreUnavailable,
     /// The service is at its connection limit (`--max-connections`).

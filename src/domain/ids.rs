@@ -45,13 +45,32 @@ pub(crate) fn excerpt(value: &str) -> String {
     }
 }
 
-/// A customer master key ID: a lower-case UUID-shaped string of 36 characters.
+/// `^mrk-[0-9a-f]{32}$`: a multi-Region key's ID (AWS's form, 36 characters like a UUID).
+fn is_multi_region_key_id(value: &str) -> bool {
+    value.len() == 36
+        && value.starts_with("mrk-")
+        && value
+            .bytes()
+            .skip(4)
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+}
+
+/// A customer master key ID: a lower-case UUID-shaped string of 36 characters, or a
+/// multi-Region key's `mrk-` and 32 hexadecimal digits.
+///
+/// A multi-Region key and its replicas share their ID but are rows of their own, one per
+/// region: the store names such a row `ID@REGION` (`stored`), and a client only ever sees
+/// and sends `ID` (`as_str`, `Display`). A client's ID is placed in the region it is used
+/// in with `in_region`, so the same ID names the primary in one region and a replica in
+/// another. Material is wrapped, and ciphertexts framed, under the shared `ID`, so a
+/// replica opens what its primary sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KeyId(String);
 
 impl KeyId {
+    /// A key ID a client sent (never the stored `ID@REGION` form).
     pub fn parse(value: &str) -> Result<Self, KmsError> {
-        if is_key_id(value) {
+        if is_key_id(value) || is_multi_region_key_id(value) {
             Ok(Self(value.to_owned()))
         } else {
             Err(KmsError::InvalidKeyId(format!(
@@ -65,14 +84,62 @@ impl KeyId {
         Self(uuid::Uuid::new_v4().hyphenated().to_string())
     }
 
+    /// A new multi-Region key's ID (`mrk-` and 32 hexadecimal digits), placed in `region`.
+    pub fn generate_multi_region(region: &str) -> Self {
+        let id = format!("mrk-{}", uuid::Uuid::new_v4().simple());
+        Self(id).in_region(region)
+    }
+
+    /// A key ID as the store holds it: a client's ID, or a multi-Region key's `ID@REGION`.
+    pub fn parse_stored(value: &str) -> Result<Self, KmsError> {
+        match value.split_once('@') {
+            Some((id, region))
+                if is_multi_region_key_id(id) && super::region::is_region_name(region) =>
+            {
+                Ok(Self(value.to_owned()))
+            }
+            _ => Self::parse(value),
+        }
+    }
+
+    /// The key this ID names in `region`: a multi-Region key's row of that region (whatever
+    /// region the ID was placed in before); any other key is the same key everywhere (and
+    /// seen only in its own region).
+    pub fn in_region(&self, region: &str) -> Self {
+        if self.is_multi_region() {
+            Self(format!("{}@{region}", self.as_str()))
+        } else {
+            self.clone()
+        }
+    }
+
+    /// Whether this is a multi-Region key's ID (`mrk-...`).
+    pub fn is_multi_region(&self) -> bool {
+        self.0.starts_with("mrk-")
+    }
+
+    /// The region a multi-Region key's stored ID places it in.
+    pub fn placed_region(&self) -> Option<&str> {
+        self.0.split_once('@').map(|(_, region)| region)
+    }
+
+    /// The ID clients see and send (a multi-Region key's ID without its region).
     pub fn as_str(&self) -> &str {
+        match self.0.split_once('@') {
+            Some((id, _)) => id,
+            None => &self.0,
+        }
+    }
+
+    /// The ID as the store holds it (see the type's documentation).
+    pub fn stored(&self) -> &str {
         &self.0
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod key;
 pub mod key_spec;
 pub mod keyspace;
 pub mod listing;
+pub mod multi_region;
 pub mod region;
 pub mod reset;
 pub mod rotation;
@@ -94,10 +95,11 @@ pub struct KeyRef {
 }
 
 impl KeyRef {
-    /// A key ID in the project of a Huawei request's URL.
-    pub fn in_project(id: KeyId) -> Self {
+    /// A key ID in the project of a Huawei request's URL, which is in `region` (a
+    /// multi-Region key's ID names its row of that region).
+    pub fn in_project(id: KeyId, region: &str) -> Self {
         Self {
-            id,
+            id: id.in_region(region),
             naming: authz::KeyNaming::InProject,
         }
     }

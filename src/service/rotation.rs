@@ -53,8 +53,14 @@ impl Kms {
         action: Action,
         change: RotationChange,
     ) -> Result<KeyRotationStatus, KmsError> {
+        // A multi-Region replica's material follows its primary's: its rotation is the
+        // primary's to change (AWS UnsupportedOperationException).
+        let refusal = self.multi_region_rule(key_ref, caller, false).await?;
         let decide = |key: Option<&Key>, state: &RotationState| {
             let key = self.decide_on_locked_key(caller, action, key_ref, key)?;
+            if let Some(error) = &refusal {
+                return Err(Refusal::Denied(error.clone()));
+            }
             rotation::plan(key, state, change).map_err(Refusal::Denied)
         };
         let wrap = |key: &Key, version: u32| self.new_version_material(key, version);
@@ -147,7 +153,17 @@ impl Kms {
 
     /// The IDs of the caller's project's keys with automatic rotation enabled (list-keys).
     pub async fn rotating_keys(&self, caller: &Caller) -> Result<Vec<String>, KmsError> {
-        Ok(self.store.rotating_keys(&caller.project_id).await?)
+        // As clients name them: a multi-Region key's row without its region.
+        Ok(self
+            .store
+            .rotating_keys(&caller.project_id)
+            .await?
+            .into_iter()
+            .map(|id| match id.split_once('@') {
+                Some((public, _)) => public.to_owned(),
+                None => id,
+            })
+            .collect())
     }
 
     /// The newest material of a symmetric key, for a new ciphertext: `(version, material)`.
@@ -197,6 +213,9 @@ impl Kms {
         action: Action,
     ) -> Result<(Key, Vec<u8>), KmsError> {
         let (framed, version) = crypto::framed_key_version(frame).map_err(|_| unopenable())?;
+        // A multi-Region key's ciphertext names the shared ID: it opens with the key's row
+        // in the caller's region, the primary's or a replica's alike.
+        let framed = framed.in_region(&caller.region);
         let key_ref = match expected {
             Some(expected) if expected.id != framed => return Err(KmsError::IncorrectKey),
             Some(expected) => expected.clone(),

@@ -149,7 +149,7 @@ macro_rules! impl_import_store {
                 system_now_ms: i64,
             ) -> Result<(Option<$crate::domain::import::ImportedMaterial>, i64), $crate::store::StoreError> {
                 let mut conn = self.pool.acquire().await?;
-                read_import_record(&mut conn, key_id.as_str(), system_now_ms).await
+                read_import_record(&mut conn, key_id.stored(), system_now_ms).await
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %key_id))]
@@ -163,15 +163,15 @@ macro_rules! impl_import_store {
                 let row: Option<$crate::store::sql::KeyRow> = sqlx::query_as(concat!(
                     "select ", key_columns!(), " from kms_key where key_id = $1", $lock
                 ))
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let key = row.map($crate::store::key_from_row).transpose()?;
-                let (record, now_ms) = read_import_record(&mut tx, key_id.as_str(), system_now_ms).await?;
+                let (record, now_ms) = read_import_record(&mut tx, key_id.stored(), system_now_ms).await?;
                 let (next, next_record) = decide(key.as_ref(), record.as_ref(), now_ms)
                     .map_err($crate::store::StoreError::Refused)?;
                 sqlx::query("update kms_key set key_state = $2, key_material = $3 where key_id = $1")
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .bind(next.key_state.code())
                     .bind(&next.wrapped_material)
                     .execute(&mut *tx)
@@ -181,7 +181,7 @@ macro_rules! impl_import_store {
                         "insert into kms_key_import (key_id, material_id, expires_at) values ($1, $2, $3) \
                          on conflict (key_id) do update set material_id = $2, expires_at = $3",
                     )
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .bind(&r.material_id)
                     .bind(r.expires_at)
                     .execute(&mut *tx)

@@ -24,6 +24,8 @@ mod rotation_sql;
 mod import_sql;
 #[macro_use]
 mod keyspace_sql;
+#[macro_use]
+mod multi_region_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -301,8 +303,50 @@ pub trait KeyspaceStore: Send + Sync + 'static {
     async fn touch_keyspace_policy(&self, policy_id: &str, now_ms: i64) -> Result<(), StoreError>;
 }
 
+/// Decides, on the locked rows of a multi-Region key as one transaction reads them, whether
+/// the write may go ahead.
+pub type MultiRegionCheck<'a> = &'a (
+        dyn Fn(&crate::domain::multi_region::MultiRegionKey) -> Result<(), KmsError> + Send + Sync
+    );
+
+/// Multi-Region keys (migration 0014): one row per region, `ID@REGION`, with its role.
 #[async_trait]
-pub trait Store: TokenStore + RotationStore + ImportStore + KeyspaceStore {
+pub trait MultiRegionStore: Send + Sync + 'static {
+    /// The rows of the multi-Region key `key_id` names (by any region's row; none for a
+    /// single-Region key).
+    async fn multi_region_key(
+        &self,
+        key_id: &KeyId,
+    ) -> Result<crate::domain::multi_region::MultiRegionKey, StoreError>;
+
+    /// ReplicateKey, in one transaction: locks the key's rows, lets `check` approve them,
+    /// and inserts `replica` (the row of the replica's region, material already copied)
+    /// with `tags`, its project's key limit and alias uniqueness checked as for a new key,
+    /// and every material version of `source`. A concurrent replication into the same
+    /// region loses on the primary key of `kms_key` (AlreadyExists).
+    async fn insert_replica(
+        &self,
+        source: &KeyId,
+        replica: &Key,
+        tags: &[Tag],
+        max_keys_per_project: u32,
+        check: MultiRegionCheck<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// UpdatePrimaryRegion, in one transaction: locks the key's rows, lets `check` approve
+    /// them, and makes the row of `primary_region` the primary and every other a replica.
+    async fn update_primary_region(
+        &self,
+        key_id: &KeyId,
+        primary_region: &str,
+        check: MultiRegionCheck<'_>,
+    ) -> Result<crate::domain::multi_region::MultiRegionKey, StoreError>;
+}
+
+#[async_trait]
+pub trait Store:
+    TokenStore + RotationStore + ImportStore + KeyspaceStore + MultiRegionStore
+{
     /// "postgres" or "sqlite", for logs and diagnostics.
     fn backend(&self) -> &'static str;
 
@@ -712,7 +756,7 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("grant {}: {what}", row.grant_id));
     Ok(Grant {
         grant_id: GrantId::parse(&row.grant_id).map_err(|_| corrupt("grant_id"))?,
-        key_id: KeyId::parse(&row.key_id).map_err(|_| corrupt("key_id"))?,
+        key_id: KeyId::parse_stored(&row.key_id).map_err(|_| corrupt("key_id"))?,
         grantee_principal_type: GranteeType::parse(&row.grantee_principal_type)
             .map_err(|_| corrupt("grantee_principal_type"))?,
         operations: split_operations(&row.operations).map_err(|_| corrupt("operations"))?,
@@ -746,7 +790,7 @@ fn grant_from_row(row: sql::GrantRow) -> Result<Grant, StoreError> {
 
 fn alias_from_row(row: sql::AliasRow) -> Result<Alias, StoreError> {
     Ok(Alias {
-        key_id: KeyId::parse(&row.key_id)
+        key_id: KeyId::parse_stored(&row.key_id)
             .map_err(|_| StoreError::Corrupt(format!("alias {}: key_id", row.alias_name)))?,
         domain_id: row.domain_id,
         region: row.region,
@@ -768,7 +812,7 @@ fn audit_from_row(row: sql::AuditRow) -> Result<AuditEntry, StoreError> {
 fn key_from_row(row: sql::KeyRow) -> Result<Key, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("key {}: {what}", row.key_id));
     Ok(Key {
-        key_id: KeyId::parse(&row.key_id).map_err(|_| corrupt("key_id"))?,
+        key_id: KeyId::parse_stored(&row.key_id).map_err(|_| corrupt("key_id"))?,
         key_state: KeyState::from_code(row.key_state).ok_or_else(|| corrupt("key_state"))?,
         project_id: row.project_id,
         domain_id: row.domain_id,

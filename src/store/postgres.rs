@@ -56,3 +56,4 @@ impl_sql_store!(
 impl_rotation_store!(PgStore, sqlx::Postgres, lock = " for update");
 impl_import_store!(PgStore, sqlx::Postgres, lock = " for update");
 impl_keyspace_store!(PgStore);
+impl_multi_region_store!(PgStore, sqlx::Postgres, lock = " for update");

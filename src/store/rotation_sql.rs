@@ -211,7 +211,7 @@ macro_rules! impl_rotation_store {
                 system_now_ms: i64,
             ) -> Result<$crate::domain::rotation::RotationState, $crate::store::StoreError> {
                 let mut conn = self.pool.acquire().await?;
-                read_rotation_state(&mut conn, key_id.as_str(), system_now_ms).await
+                read_rotation_state(&mut conn, key_id.stored(), system_now_ms).await
             }
 
             async fn version_material(
@@ -222,7 +222,7 @@ macro_rules! impl_rotation_store {
                 let row: Option<(Vec<u8>,)> = sqlx::query_as(
                     "select key_material from kms_key_version where key_id = $1 and version = $2",
                 )
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(i64::from(version))
                 .fetch_optional(&self.pool)
                 .await?;
@@ -241,11 +241,11 @@ macro_rules! impl_rotation_store {
                 let row: Option<$crate::store::sql::KeyRow> = sqlx::query_as(concat!(
                     "select ", key_columns!(), " from kms_key where key_id = $1", $lock
                 ))
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let key = row.map($crate::store::key_from_row).transpose()?;
-                let state = read_rotation_state(&mut tx, key_id.as_str(), system_now_ms).await?;
+                let state = read_rotation_state(&mut tx, key_id.stored(), system_now_ms).await?;
                 let plan = decide(key.as_ref(), &state).map_err($crate::store::StoreError::Refused)?;
                 let Some(key) = key else {
                     return Err($crate::store::StoreError::Corrupt(format!(
@@ -258,7 +258,7 @@ macro_rules! impl_rotation_store {
                          values ($1, $2, $3, $4) on conflict (key_id) do update set enabled = $2, \
                          period_days = $3, next_rotation_date = $4",
                     )
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .bind(i64::from(settings.enabled))
                     .bind(settings.period_days)
                     .bind(settings.next_rotation_date)
@@ -272,15 +272,30 @@ macro_rules! impl_rotation_store {
                         "insert into kms_key_version (key_id, version, key_material, rotation_date, rotation_type) \
                          values ($1, $2, $3, $4, $5)",
                     )
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .bind(i64::from(version))
                     .bind(wrap(&key, version))
                     .bind(*date)
                     .bind(kind.as_str())
                     .execute(&mut *tx)
                     .await?;
+                    // A multi-Region key's rows share their material: the new version, wrapped
+                    // under the shared ID, reaches every region's row.
+                    if key_id.is_multi_region() {
+                        sqlx::query(
+                            "insert into kms_key_version (key_id, version, key_material, rotation_date, rotation_type) \
+                             select k.key_id, v.version, v.key_material, v.rotation_date, v.rotation_type \
+                             from kms_key k, kms_key_version v where k.key_id like $1 and k.key_id <> $2 \
+                             and v.key_id = $2 and v.version = $3 on conflict (key_id, version) do nothing",
+                        )
+                        .bind($crate::store::multi_region_sql::rows_pattern(key_id))
+                        .bind(key_id.stored())
+                        .bind(i64::from(version))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
-                let after = read_rotation_state(&mut tx, key_id.as_str(), system_now_ms).await?;
+                let after = read_rotation_state(&mut tx, key_id.stored(), system_now_ms).await?;
                 tx.commit().await?;
                 Ok((key, after))
             }
@@ -293,14 +308,14 @@ macro_rules! impl_rotation_store {
             ) -> Result<$crate::domain::Page<$crate::domain::rotation::KeyRotation>, $crate::store::StoreError> {
                 let (total,): (i64,) =
                     sqlx::query_as("select count(*) from kms_key_version where key_id = $1")
-                        .bind(key_id.as_str())
+                        .bind(key_id.stored())
                         .fetch_one(&self.pool)
                         .await?;
                 let rows: Vec<$crate::store::rotation_sql::VersionRow> = sqlx::query_as(
                     "select key_id, version, rotation_date, rotation_type from kms_key_version \
                      where key_id = $1 and version > $2 order by version limit ($3 + 0)",
                 )
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&self.pool)

@@ -319,8 +319,8 @@ macro_rules! insert_key_sql {
     () => {
         "insert into kms_key (key_id, project_id, domain_id, creator_user_id, key_alias, \
          key_description, key_spec, key_usage, origin, key_state, creation_date, \
-         scheduled_deletion_date, key_material, key_policy, region) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+         scheduled_deletion_date, key_material, key_policy, region, multi_region_role) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     };
 }
 
@@ -351,7 +351,7 @@ macro_rules! impl_sql_store {
                 insert_key_sql!()
             };
             Ok(sqlx::query(statement)
-                .bind(key.key_id.as_str())
+                .bind(key.key_id.stored())
                 .bind(&key.project_id)
                 .bind(&key.domain_id)
                 .bind(&key.creator_user_id)
@@ -366,6 +366,9 @@ macro_rules! impl_sql_store {
                 .bind(&key.wrapped_material)
                 .bind(&key.key_policy)
                 .bind(&key.region)
+                // A multi-Region key is created as its primary; ReplicateKey marks its replicas.
+                // (Snapshots and seeds carry no roles: every row they bring in is a primary.)
+                .bind(key.key_id.is_multi_region().then_some("PRIMARY"))
                 .execute(&mut *conn)
                 .await?
                 .rows_affected())
@@ -379,7 +382,7 @@ macro_rules! impl_sql_store {
         ) -> Result<(), StoreError> {
             for (position, tag) in tags.iter().enumerate() {
                 sqlx::query("insert into kms_tag (key_id, tag_key, tag_value, position) values ($1, $2, $3, $4)")
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .bind(&tag.key)
                     .bind(&tag.value)
                     .bind(position as i64)
@@ -395,7 +398,7 @@ macro_rules! impl_sql_store {
         ) -> Result<Vec<Tag>, StoreError> {
             let rows: Vec<(String, String)> =
                 sqlx::query_as("select tag_key, tag_value from kms_tag where key_id = $1 order by position")
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .fetch_all(&mut *conn)
                     .await?;
             Ok(rows.into_iter().map(|(key, value)| Tag { key, value }).collect())
@@ -482,7 +485,7 @@ macro_rules! impl_sql_store {
                 "(grantee_principal_type = 'user' and grantee_principal = $2) or ",
                 "(grantee_principal_type = 'domain' and grantee_principal = $3)) order by seq"
             ))
-            .bind(key_id.as_str())
+            .bind(key_id.stored())
             .bind(&caller.user_id)
             .bind(&caller.domain_id)
             .fetch_all(executor)
@@ -519,7 +522,7 @@ macro_rules! impl_sql_store {
                 let (key, known_count): (Option<KeyRow>, Option<i64>) = if $backend == "postgres" {
                     let key: Option<KeyRow> =
                         sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                            .bind(grant.key_id.as_str())
+                            .bind(grant.key_id.stored())
                             .fetch_optional(&mut *tx)
                             .await?;
                     (key, None)
@@ -528,7 +531,7 @@ macro_rules! impl_sql_store {
                         "select ", key_columns!(), ", (select count(*) from kms_grant where key_id = $1) as grant_count ",
                         "from kms_key where key_id = $1"
                     ))
-                    .bind(grant.key_id.as_str())
+                    .bind(grant.key_id.stored())
                     .fetch_optional(&mut *tx)
                     .await?;
                     row.map(|r| (r.key, r.grant_count)).unzip()
@@ -540,7 +543,7 @@ macro_rules! impl_sql_store {
                     let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                         "select ", grant_columns!(), " from kms_grant where key_id = $1 and name = $2 order by seq"
                     ))
-                    .bind(grant.key_id.as_str())
+                    .bind(grant.key_id.stored())
                     .bind(name)
                     .fetch_all(&mut *tx)
                     .await?;
@@ -556,7 +559,7 @@ macro_rules! impl_sql_store {
                     Some(count) => count,
                     None => {
                         let (count,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
-                            .bind(grant.key_id.as_str())
+                            .bind(grant.key_id.stored())
                             .fetch_one(&mut *tx)
                             .await?;
                         count
@@ -564,7 +567,7 @@ macro_rules! impl_sql_store {
                 };
                 if count >= i64::from(max_grants_per_key) {
                     return Err(KmsError::TooManyGrants {
-                        key_id: grant.key_id.to_string(),
+                        key_id: grant.key_id.stored().to_owned(),
                         limit: max_grants_per_key,
                     }
                     .into());
@@ -576,7 +579,7 @@ macro_rules! impl_sql_store {
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(grant.grant_id.as_str())
-                .bind(grant.key_id.as_str())
+                .bind(grant.key_id.stored())
                 .bind(&grant.grantee_principal)
                 .bind(grant.grantee_principal_type.as_str())
                 .bind($crate::domain::grant::join_operations(&grant.operations))
@@ -787,14 +790,14 @@ macro_rules! impl_sql_store {
                 }
                 insert_key_row(&mut *tx, key, false).await?;
                 insert_tags(&mut *tx, &key.key_id, tags).await?;
-                commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.as_str(), true).await?;
+                commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.stored(), true).await?;
                 Ok(())
             }
 
             async fn find_key(&self, key_id: &KeyId) -> Result<Option<Key>, StoreError> {
                 let row: Option<KeyRow> =
                     sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
-                        .bind(key_id.as_str())
+                        .bind(key_id.stored())
                         .fetch_optional(&self.pool)
                         .await?;
                 row.map(key_from_row).transpose()
@@ -805,7 +808,7 @@ macro_rules! impl_sql_store {
                 let mut tx = self.begin_write().await?;
                 let row: Option<KeyRow> =
                     sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(key_id.as_str())
+                        .bind(key_id.stored())
                         .fetch_optional(&mut *tx)
                         .await?;
                 let current = row.map(key_from_row).transpose()?;
@@ -816,7 +819,7 @@ macro_rules! impl_sql_store {
                     "update kms_key set key_state = $2, scheduled_deletion_date = $3, key_policy = $4, \
                      key_description = $5, key_alias = $6 where key_id = $1",
                 )
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(next.key_state.code())
                 .bind(next.scheduled_deletion_date)
                 .bind(&next.key_policy)
@@ -941,7 +944,7 @@ macro_rules! impl_sql_store {
                     };
                 }
                 let (total,): (i64,) = sqlx::query_as(concat!("select count(*) from kms_grant where ", matching!()))
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .bind(&grant_id)
                     .bind(&grantee)
                     .bind(grantee_type)
@@ -951,7 +954,7 @@ macro_rules! impl_sql_store {
                     "select ", grant_columns!(), " from kms_grant where ", matching!(),
                     " and seq > $5 order by seq limit ($6 + 0)"
                 ))
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(&grant_id)
                 .bind(&grantee)
                 .bind(grantee_type)
@@ -977,7 +980,7 @@ macro_rules! impl_sql_store {
                     "where g.grant_id = $1 and k.key_id = $2", $lock_grant
                 ))
                 .bind(grant_id.as_str())
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let (grant, key) = match both {
@@ -994,7 +997,7 @@ macro_rules! impl_sql_store {
                         .await?;
                         let key: Option<KeyRow> =
                             sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
-                                .bind(key_id.as_str())
+                                .bind(key_id.stored())
                                 .fetch_optional(&mut *tx)
                                 .await?;
                         (grant.map(grant_from_row).transpose()?, key.map(key_from_row).transpose()?)
@@ -1004,7 +1007,7 @@ macro_rules! impl_sql_store {
                 let grant_key_domain = match &grant {
                     Some(g) if g.key_id != *key_id => {
                         let row: Option<(String,)> = sqlx::query_as("select domain_id from kms_key where key_id = $1")
-                            .bind(g.key_id.as_str())
+                            .bind(g.key_id.stored())
                             .fetch_optional(&mut *tx)
                             .await?;
                         row.map(|(domain,)| domain)
@@ -1086,14 +1089,14 @@ macro_rules! impl_sql_store {
 
             async fn list_grants(&self, key_id: &KeyId, after: i64, limit: u32) -> Result<Page<Grant>, StoreError> {
                 let (total,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .fetch_one(&self.pool)
                     .await?;
                 let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                     "select ", grant_columns!(), " from kms_grant where key_id = $1 and seq > $2 ",
                     "order by seq limit ($3 + 0)"
                 ))
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&self.pool)
@@ -1265,6 +1268,8 @@ macro_rules! impl_sql_store {
                     .bind(&key.key_material)
                     .bind(&key.key_policy)
                     .bind(&key.region)
+                    // Snapshots carry no multi-Region roles: every mrk- row comes back a primary.
+                    .bind(key.key_id.starts_with("mrk-").then_some("PRIMARY"))
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -1337,7 +1342,7 @@ macro_rules! impl_sql_store {
                         .execute(&mut *tx)
                         .await?;
                     let stored: Option<(i64,)> = sqlx::query_as("select seq from kms_key where key_id = $1")
-                        .bind(key.key_id.as_str())
+                        .bind(key.key_id.stored())
                         .fetch_optional(&mut *tx)
                         .await?;
                     if stored.is_some() {
@@ -1369,7 +1374,7 @@ macro_rules! impl_sql_store {
                          on conflict (grant_id) do nothing",
                     )
                     .bind(grant.grant_id.as_str())
-                    .bind(grant.key_id.as_str())
+                    .bind(grant.key_id.stored())
                     .bind(&grant.grantee_principal)
                     .bind(grant.grantee_principal_type.as_str())
                     .bind($crate::domain::grant::join_operations(&grant.operations))
@@ -1391,7 +1396,7 @@ macro_rules! impl_sql_store {
                     )
                     .bind(&alias.domain_id)
                     .bind(&alias.alias_name)
-                    .bind(alias.key_id.as_str())
+                    .bind(alias.key_id.stored())
                     .bind(alias.creation_date)
                     .bind(alias.last_updated_date)
                     .bind(&alias.region)
@@ -1406,7 +1411,7 @@ macro_rules! impl_sql_store {
                                 .bind(&alias.alias_name)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                        if named != alias.key_id.as_str() {
+                        if named != alias.key_id.stored() {
                             return Err(KmsError::AliasExists(alias.alias_name.clone()).into());
                         }
                     }
@@ -1424,7 +1429,7 @@ macro_rules! impl_sql_store {
                 let mut tx = self.begin_write().await?;
                 let key: Option<KeyRow> =
                     sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(alias.key_id.as_str())
+                        .bind(alias.key_id.stored())
                         .fetch_optional(&mut *tx)
                         .await?;
                 let key = key.map(key_from_row).transpose()?;
@@ -1436,7 +1441,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(&alias.domain_id)
                 .bind(&alias.alias_name)
-                .bind(alias.key_id.as_str())
+                .bind(alias.key_id.stored())
                 .bind(alias.creation_date)
                 .bind(alias.last_updated_date)
                 .bind(&alias.region)
@@ -1512,7 +1517,7 @@ macro_rules! impl_sql_store {
                         .await?;
                 let new: Option<KeyRow> =
                     sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(key_id.as_str())
+                        .bind(key_id.stored())
                         .fetch_optional(&mut *tx)
                         .await?;
                 let old = old.map(key_from_row).transpose()?;
@@ -1523,7 +1528,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(domain_id)
                 .bind(alias_name)
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(now_ms)
                 .bind(region)
                 .execute(&mut *tx)
@@ -1559,7 +1564,7 @@ macro_rules! impl_sql_store {
                      and region = $5 order by alias_name limit ($4 + 0)",
                 )
                 .bind(domain_id)
-                .bind(key_id.map(|k| k.as_str()))
+                .bind(key_id.map(|k| k.stored()))
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .bind(region)
@@ -1577,14 +1582,14 @@ macro_rules! impl_sql_store {
                 let mut tx = self.begin_write().await?;
                 let row: Option<KeyRow> =
                     sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1", $lock))
-                        .bind(key_id.as_str())
+                        .bind(key_id.stored())
                         .fetch_optional(&mut *tx)
                         .await?;
                 let key = row.map(key_from_row).transpose()?;
                 let current = if key.is_some() { fetch_tags(&mut *tx, key_id).await? } else { Vec::new() };
                 let next = update(key.as_ref(), &current).map_err(StoreError::Refused)?;
                 sqlx::query("delete from kms_tag where key_id = $1")
-                    .bind(key_id.as_str())
+                    .bind(key_id.stored())
                     .execute(&mut *tx)
                     .await?;
                 insert_tags(&mut *tx, key_id, &next).await?;
@@ -1610,7 +1615,7 @@ macro_rules! impl_sql_store {
                      used_at = excluded.used_at, request_id = excluded.request_id \
                      where excluded.used_at >= kms_key_last_use.used_at",
                 )
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .bind(operation)
                 .bind(system_now_ms)
                 .bind(request_id)
@@ -1628,7 +1633,7 @@ macro_rules! impl_sql_store {
                 let row: Option<(String, i64, String)> = sqlx::query_as(
                     "select operation, used_at, request_id from kms_key_last_use where key_id = $1",
                 )
-                .bind(key_id.as_str())
+                .bind(key_id.stored())
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(|(operation, used_at, request_id)| $crate::domain::KeyLastUse {
@@ -1653,7 +1658,7 @@ macro_rules! impl_sql_store {
                 .await?;
                 rows.into_iter()
                     .map(|(key_id, key, value)| {
-                        let key_id = KeyId::parse(&key_id)
+                        let key_id = KeyId::parse_stored(&key_id)
                             .map_err(|_| StoreError::Corrupt(format!("tag {key}: key_id")))?;
                         Ok((key_id, Tag { key, value }))
                     })

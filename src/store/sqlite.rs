@@ -189,3 +189,4 @@ impl_sql_store!(
 impl_rotation_store!(SqliteStore, sqlx::Sqlite, lock = "");
 impl_import_store!(SqliteStore, sqlx::Sqlite, lock = "");
 impl_keyspace_store!(SqliteStore);
+impl_multi_region_store!(SqliteStore, sqlx::Sqlite, lock = "");

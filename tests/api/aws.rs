@@ -83,15 +83,6 @@ async fn signatures_are_verified_with_aws_error_types(app: &TestApp) {
         "UnknownOperationException",
     )
     .await;
-    // Multi-Region keys are out of scope (regions are served, replicas are not).
-    aws_refused(
-        app,
-        AWS_ALICE,
-        "ReplicateKey",
-        json!({}),
-        "UnsupportedOperationException",
-    )
-    .await;
     // Custom key stores are out of scope, and say so.
     let store = aws(app, AWS_ALICE, "DescribeCustomKeyStores", json!({})).await;
     aws_error(&store, "UnsupportedOperationException");

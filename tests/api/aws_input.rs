@@ -193,6 +193,18 @@ async fn every_field_of_every_operation_survives_hostile_values(app: &TestApp) {
             ],
         ),
         ("DescribeKey", &["KeyId", "GrantTokens"]),
+        (
+            "ReplicateKey",
+            &[
+                "KeyId",
+                "ReplicaRegion",
+                "Description",
+                "Policy",
+                "BypassPolicyLockoutSafetyCheck",
+                "Tags",
+            ],
+        ),
+        ("UpdatePrimaryRegion", &["KeyId", "PrimaryRegion"]),
         ("ListKeys", &["Limit", "Marker"]),
         ("EnableKey", &["KeyId"]),
         ("DisableKey", &["KeyId"]),

@@ -31,6 +31,7 @@ mod login_guard;
 mod master_key;
 mod metrics;
 mod ml_kem;
+mod multi_region;
 mod not_served;
 mod openapi;
 mod oracles;

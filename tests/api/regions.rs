@@ -11,8 +11,8 @@ use crate::helpers::aws::{AWS_ALICE, aws_error, aws_in};
 use crate::helpers::{ALICE, PROJECT, TestApp, TestDb, User};
 
 /// Alice's project in eu-nl (named after its region, so placed there without a `region`).
-const NL_PROJECT: &str = "5a1e0c2b3d4f4a6b8c9d0e1f2a3b4c5d";
-const ALICE_NL: User = User {
+pub(crate) const NL_PROJECT: &str = "5a1e0c2b3d4f4a6b8c9d0e1f2a3b4c5d";
+pub(crate) const ALICE_NL: User = User {
     id: ALICE.id,
     token: ALICE.token,
     project: NL_PROJECT,
@@ -46,7 +46,7 @@ fn identities() -> PathBuf {
     .clone()
 }
 
-fn two_regions(config: &mut kms_emulator::Config) {
+pub(crate) fn two_regions(config: &mut kms_emulator::Config) {
     config.regions = vec!["eu-nl".into()];
     config.identities = Some(identities());
 }
@@ -268,6 +268,8 @@ async fn an_iam_token_reports_its_projects_region(app: &TestApp) {
     assert_eq!(ready.ok()["regions"], json!(["eu-de", "eu-nl"]));
 }
 
+/// ListSupportRegions; replication is for multi-Region keys only (tests/api/multi_region.rs):
+/// a single-Region key is refused in both dialects.
 async fn huawei_lists_the_served_regions_and_refuses_replication(app: &TestApp) {
     for user in [ALICE, ALICE_NL] {
         let reply = app
@@ -303,7 +305,8 @@ async fn huawei_lists_the_served_regions_and_refuses_replication(app: &TestApp) 
         (
             reqwest::Method::POST,
             "replicate",
-            json!({"key_id": key, "replica_region": "eu-nl"}),
+            json!({"key_id": key, "replica_region": "eu-nl", "key_alias": "replica",
+                   "replica_project_id": NL_PROJECT}),
         ),
         (
             reqwest::Method::PUT,
@@ -322,7 +325,12 @@ async fn huawei_lists_the_served_regions_and_refuses_replication(app: &TestApp) 
                 body.to_string().into_bytes(),
             )
             .await;
-        reply.error(501, "EMULATOR.0501");
+        reply.error(400, "KMS.0308");
+        assert!(
+            reply.raw.contains("not a multi-Region key"),
+            "{}",
+            reply.raw
+        );
     }
     for (target, body) in [
         (

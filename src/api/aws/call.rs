@@ -111,7 +111,7 @@ impl Call<'_> {
                 .map(|d| d.id.clone());
             return Ok(NamedKey {
                 key: KeyRef {
-                    id,
+                    id: id.in_region(self.region()),
                     naming: KeyNaming::InAccount(domain),
                 },
                 arn: value.to_owned(),
@@ -130,7 +130,7 @@ impl Call<'_> {
                 self.caller.aws_account
             ),
             key: KeyRef {
-                id,
+                id: id.in_region(self.region()),
                 naming: KeyNaming::InAccount(Some(self.caller.domain_id.clone())),
             },
         })
@@ -215,7 +215,7 @@ impl Call<'_> {
         NamedKey {
             arn: format!("arn:aws:kms:{}:*:key/{id}", self.region()),
             key: KeyRef {
-                id,
+                id: id.in_region(self.region()),
                 naming: KeyNaming::Issued,
             },
         }

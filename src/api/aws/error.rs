@@ -130,6 +130,10 @@ pub fn from_kms(error: KmsError, cx: &Context<'_>) -> AwsError {
         }
         UnwrappableKeyMaterial(_) => AwsError::new("InvalidCiphertextException", error.to_string()),
         MaterialNotDeletable => AwsError::new("KMSInvalidStateException", error.to_string()),
+        MultiRegionUnsupported(message) => AwsError::new("UnsupportedOperationException", message),
+        ReplicaExists(message) => AwsError::new("AlreadyExistsException", message),
+        NoReplicaInRegion(message) => AwsError::new("NotFoundException", message),
+        PrimaryHasReplicas(message) => AwsError::new("KMSInvalidStateException", message),
         MalformedPolicy(message) => AwsError::new("MalformedPolicyDocumentException", message),
         // Huawei trusted key spaces only; should they reach the AWS dialect.
         InvalidKeyspacePolicy(_) => AwsError::new("ValidationException", error.to_string()),

@@ -226,7 +226,9 @@ pub(super) async fn retire_grant(call: &Call<'_>) -> Result<(), AwsError> {
     };
     let (named, grant_id) = match (by_token, named, grant_id) {
         (Some((token_key, token_grant)), named, grant_id) => {
-            if named.as_ref().is_some_and(|k| k.key.id != token_key)
+            if named
+                .as_ref()
+                .is_some_and(|k| k.key.id.as_str() != token_key.as_str())
                 || grant_id.as_ref().is_some_and(|g| *g != token_grant)
             {
                 return Err(AwsError::new(

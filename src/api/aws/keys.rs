@@ -27,8 +27,27 @@ fn metadata(call: &Call<'_>, key: &Key) -> Value {
     json!({"KeyMetadata": wire::key_metadata(&call.state.identities, call.region(), key)})
 }
 
+/// `metadata` with a multi-Region key's MultiRegionConfiguration (CreateKey, DescribeKey).
+async fn full_metadata(call: &Call<'_>, key: &Key) -> Result<Value, AwsError> {
+    let mut value = metadata(call, key);
+    if key.key_id.is_multi_region() {
+        let rows = call
+            .state
+            .kms
+            .multi_region_configuration(key)
+            .await
+            .map_err(|e| call.kms_error(None, e))?;
+        if let Some(configuration) =
+            wire::multi_region_configuration(&call.state.identities, key, &rows)
+        {
+            value["KeyMetadata"]["MultiRegionConfiguration"] = configuration;
+        }
+    }
+    Ok(value)
+}
+
 /// A `Policy` field: present, within AWS's character set and length.
-fn policy_text<'b>(call: &'b Call<'_>) -> Result<Option<&'b str>, AwsError> {
+pub(super) fn policy_text<'b>(call: &'b Call<'_>) -> Result<Option<&'b str>, AwsError> {
     let Some(policy) = call
         .body
         .optional_bounded_str("Policy", 1, MAX_POLICY_CHARS)?
@@ -112,12 +131,7 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
             ));
         }
     };
-    if call.body.optional_bool("MultiRegion")? == Some(true) {
-        return Err(AwsError::new(
-            "UnsupportedOperationException",
-            "Multi-Region keys are not supported by this emulator.",
-        ));
-    }
+    let multi_region = call.body.optional_bool("MultiRegion")?.unwrap_or(false);
     let policy = policy_text(call)?.map(str::to_owned);
     let bypass = call
         .body
@@ -140,11 +154,12 @@ pub(super) async fn create_key(call: &Call<'_>) -> Result<Value, AwsError> {
                 policy,
                 bypass_policy_lockout_check: bypass,
                 tags,
+                multi_region,
             },
         )
         .await
         .map_err(|e| call.kms_error(None, e))?;
-    Ok(metadata(call, &key))
+    full_metadata(call, &key).await
 }
 
 /// UpdateKeyDescription: `Description` is required (botocore), 0–8192 characters.
@@ -173,7 +188,7 @@ pub(super) async fn describe_key(call: &Call<'_>) -> Result<Value, AwsError> {
         .describe_key(&call.caller, &named.key)
         .await
         .map_err(call.key_error(&named))?;
-    Ok(metadata(call, &key))
+    full_metadata(call, &key).await
 }
 
 /// GetKeyLastUsage (key ID or ARN; AWS takes no alias here). The emulator tracks every

@@ -23,6 +23,7 @@ pub mod error;
 mod grants;
 mod import;
 mod keys;
+mod multi_region;
 mod rotation;
 mod signing;
 mod tags;
@@ -100,10 +101,12 @@ enum Operation {
     GetParametersForImport,
     ImportKeyMaterial,
     DeleteImportedKeyMaterial,
+    ReplicateKey,
+    UpdatePrimaryRegion,
 }
 
 impl Operation {
-    const ALL: [Operation; 48] = [
+    const ALL: [Operation; 50] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -152,6 +155,8 @@ impl Operation {
         Self::GetParametersForImport,
         Self::ImportKeyMaterial,
         Self::DeleteImportedKeyMaterial,
+        Self::ReplicateKey,
+        Self::UpdatePrimaryRegion,
     ];
 
     fn name(self) -> &'static str {
@@ -204,6 +209,8 @@ impl Operation {
             Self::GetParametersForImport => "GetParametersForImport",
             Self::ImportKeyMaterial => "ImportKeyMaterial",
             Self::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
+            Self::ReplicateKey => "ReplicateKey",
+            Self::UpdatePrimaryRegion => "UpdatePrimaryRegion",
         }
     }
 
@@ -296,13 +303,6 @@ async fn handle(
         .unwrap_or("");
     let operation =
         Operation::from_target(target).ok_or_else(|| match target.strip_prefix(TARGET_PREFIX) {
-            Some(name @ ("ReplicateKey" | "UpdatePrimaryRegion")) => AwsError::new(
-                "UnsupportedOperationException",
-                format!(
-                    "{name} is not supported by this emulator: it serves several regions but \
-                     no multi-Region keys."
-                ),
-            ),
             Some(name) if CUSTOM_KEY_STORE_OPERATIONS.contains(&name) => AwsError::new(
                 "UnsupportedOperationException",
                 format!(
@@ -419,5 +419,9 @@ async fn run(call: &Call<'_>) -> Result<Option<Value>, AwsError> {
         Operation::DeleteImportedKeyMaterial => {
             import::delete_imported_key_material(call).await.map(Some)
         }
+        Operation::ReplicateKey => multi_region::replicate_key(call).await.map(Some),
+        Operation::UpdatePrimaryRegion => multi_region::update_primary_region(call)
+            .await
+            .map(|_| None),
     }
 }

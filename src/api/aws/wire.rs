@@ -107,6 +107,31 @@ pub(super) fn seconds(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }
 
+/// A multi-Region key's `MultiRegionConfiguration` as `key` (one of its rows) sees it: its
+/// role, its primary and its replicas, each as `{Arn, Region}` (botocore's MultiRegionKey).
+pub fn multi_region_configuration(
+    identities: &Identities,
+    key: &Key,
+    rows: &crate::domain::multi_region::MultiRegionKey,
+) -> Option<Value> {
+    let role = rows.in_region(&key.region)?.role;
+    let account = identities.account_of(&key.domain_id);
+    let member = |m: &crate::domain::multi_region::Member| {
+        json!({
+            "Arn": format!("arn:aws:kms:{}:{account}:key/{}", m.region, m.key_id),
+            "Region": m.region,
+        })
+    };
+    let mut configuration = json!({
+        "MultiRegionKeyType": role.name(),
+        "ReplicaKeys": rows.replicas().into_iter().map(member).collect::<Vec<_>>(),
+    });
+    if let Some(primary) = rows.primary() {
+        configuration["PrimaryKey"] = member(primary);
+    }
+    Some(configuration)
+}
+
 pub fn key_metadata(identities: &Identities, region: &str, key: &Key) -> Value {
     // A key whose stored spec is unknown (never written by this build) reads as the
     // symmetric default it was before key types existed.
@@ -126,7 +151,7 @@ pub fn key_metadata(identities: &Identities, region: &str, key: &Key) -> Value {
         "KeyManager": "CUSTOMER",
         "CustomerMasterKeySpec": spec.name(Cloud::Aws),
         "KeySpec": spec.name(Cloud::Aws),
-        "MultiRegion": false,
+        "MultiRegion": key.key_id.is_multi_region(),
     });
     // AWS lists only the algorithm families the key has.
     let names = |list: Vec<&'static str>| (!list.is_empty()).then(|| json!(list));

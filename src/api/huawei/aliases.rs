@@ -67,7 +67,7 @@ pub(super) async fn create_alias(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key = key_field(body)?;
+    let key = key_field(body, caller)?;
     let name = required_alias(body, "alias")?;
     let alias = state.kms.create_alias(caller, &name, &key).await?;
     Ok((StatusCode::CREATED, Json(entity(&alias))).into_response())
@@ -80,9 +80,10 @@ pub(super) async fn associate_alias(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let name = required_alias(body, "alias")?;
-    let target = KeyRef::in_project(KeyId::parse(
-        body.required_str("target_key_id", KmsError::InvalidKeyId)?,
-    )?);
+    let target = KeyRef::in_project(
+        KeyId::parse(body.required_str("target_key_id", KmsError::InvalidKeyId)?)?,
+        &caller.region,
+    );
     state.kms.update_alias(caller, &name, &target).await?;
     let alias = state
         .kms
@@ -98,7 +99,7 @@ pub(super) async fn delete_aliases(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key = key_field(body)?;
+    let key = key_field(body, caller)?;
     let names: Vec<String> = match body.given("aliases") {
         None => return Err(KmsError::MissingParameter("aliases")),
         Some(Value::Array(items)) if !items.is_empty() => items
@@ -171,8 +172,11 @@ pub(super) async fn list_aliases(
     }]))
 }
 
-pub(super) fn update_key_alias_request(body: &Body) -> Result<(KeyRef, String), KmsError> {
-    let key = key_field(body)?;
+pub(super) fn update_key_alias_request(
+    body: &Body,
+    region: &str,
+) -> Result<(KeyRef, String), KmsError> {
+    let key = super::key_field_in(body, region)?;
     let key_alias = body.required_str("key_alias", KmsError::InvalidKeyAlias)?;
     validate_key_alias(key_alias)?;
     Ok((key, key_alias.to_owned()))
@@ -185,7 +189,7 @@ pub(super) async fn update_key_alias(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key_ref, key_alias) = update_key_alias_request(body)?;
+    let (key_ref, key_alias) = update_key_alias_request(body, &caller.region)?;
     let key = state
         .kms
         .update_key_alias(caller, &key_ref, &key_alias)

@@ -126,7 +126,7 @@ pub(super) async fn encrypt_data(
         .kms
         .encrypt_data(
             caller,
-            &KeyRef::in_project(request.key_id.clone()),
+            &KeyRef::in_project(request.key_id.clone(), &caller.region),
             request.algorithm,
             request.plain_text.as_bytes(),
             &request.context,
@@ -181,7 +181,9 @@ pub(super) async fn decrypt_data(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let request = decrypt_data_request(body)?;
-    let key_ref = request.key_id.map(KeyRef::in_project);
+    let key_ref = request
+        .key_id
+        .map(|id| KeyRef::in_project(id, &caller.region));
     let (key, plaintext) = state
         .kms
         .decrypt_data(
@@ -258,7 +260,7 @@ pub(super) async fn create_datakey_pair(
         .kms
         .generate_data_key_pair(
             caller,
-            &KeyRef::in_project(request.key_id.clone()),
+            &KeyRef::in_project(request.key_id.clone(), &caller.region),
             action,
             request.spec,
             &request.context,
@@ -328,7 +330,7 @@ pub(super) async fn create_datakey(
         .kms
         .encrypt(
             caller,
-            &KeyRef::in_project(key_id.clone()),
+            &KeyRef::in_project(key_id.clone(), &caller.region),
             action,
             &data_key,
             &context,
@@ -401,7 +403,7 @@ pub(super) async fn encrypt_datakey(
         .kms
         .encrypt_datakey(
             caller,
-            &KeyRef::in_project(request.key_id.clone()),
+            &KeyRef::in_project(request.key_id.clone(), &caller.region),
             &request.data_key,
             &request.digest,
             &request.context,
@@ -438,7 +440,12 @@ pub(super) async fn decrypt_datakey(
     let (key_id, frame, length, context) = decrypt_datakey_request(body)?;
     let (data_key, digest) = state
         .kms
-        .decrypt_datakey(caller, &KeyRef::in_project(key_id), &frame, &context)
+        .decrypt_datakey(
+            caller,
+            &KeyRef::in_project(key_id, &caller.region),
+            &frame,
+            &context,
+        )
         .await?;
     if data_key.len() != length {
         return Err(KmsError::DekCipherLengthMismatch(format!(

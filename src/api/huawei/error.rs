@@ -96,6 +96,12 @@ pub fn status_and_code(error: &KmsError) -> (StatusCode, &'static str) {
         UnwrappableKeyMaterial(_) => (StatusCode::BAD_REQUEST, "KMS.2605"),
         DifferentKeyMaterial => (StatusCode::BAD_REQUEST, "KMS.2606"),
         MaterialNotDeletable => (StatusCode::BAD_REQUEST, "KMS.2701"),
+        // Multi-Region keys: Huawei documents no codes of its own for these refusals; the
+        // generic invalid-parameter code, and key-not-found for a region without the key.
+        MultiRegionUnsupported(_) | ReplicaExists(_) | PrimaryHasReplicas(_) => {
+            (StatusCode::BAD_REQUEST, "KMS.0308")
+        }
+        NoReplicaInRegion(_) => (StatusCode::NOT_FOUND, "KMS.0207"),
         InvalidEncryptionContext(_) => (StatusCode::BAD_REQUEST, "KMS.0208"),
         // Trusted key spaces: Huawei publishes no codes of their own for these. A policy
         // that is not JSON of the documented shape is an invalid request body (KMS.0202);

@@ -25,7 +25,7 @@ pub(super) fn grant_request(body: &Body) -> Result<(KeyId, GrantId), KmsError> {
     Ok((key_id_field(body)?, grant_id_field(body)?))
 }
 
-pub(super) fn create_grant_request(body: &Body) -> Result<CreateGrant, KmsError> {
+pub(super) fn create_grant_request(body: &Body, region: &str) -> Result<CreateGrant, KmsError> {
     let key_id = key_id_field(body)?;
     let grantee = body.required_str("grantee_principal", KmsError::InvalidPrincipal)?;
     let grantee = PrincipalId::parse("grantee_principal", grantee)?;
@@ -45,7 +45,7 @@ pub(super) fn create_grant_request(body: &Body) -> Result<CreateGrant, KmsError>
         .map(|value| PrincipalId::parse("retiring_principal", value))
         .transpose()?;
     Ok(CreateGrant {
-        key: KeyRef::in_project(key_id),
+        key: KeyRef::in_project(key_id, region),
         grantee_principal: grantee.into_string(),
         grantee_principal_type: grantee_type,
         operations,
@@ -66,7 +66,7 @@ pub(super) async fn create_grant(
         .create_grant(
             caller,
             Dialect::Huawei,
-            create_grant_request(body)?,
+            create_grant_request(body, &caller.region)?,
             GrantWrite::default(),
         )
         .await?;
@@ -90,7 +90,7 @@ pub(super) async fn list_grants(
         .kms
         .list_grants(
             caller,
-            &KeyRef::in_project(key_id),
+            &KeyRef::in_project(key_id, &caller.region),
             &GrantFilter::default(),
             after,
             limit,
@@ -126,7 +126,7 @@ pub(super) async fn delete_grant(
             caller,
             Dialect::Huawei,
             deletion,
-            &KeyRef::in_project(key_id),
+            &KeyRef::in_project(key_id, &caller.region),
             &grant_id,
             false,
         )

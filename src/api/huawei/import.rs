@@ -90,7 +90,7 @@ pub(super) async fn get_parameters_for_import(
         .kms
         .parameters_for_import(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             algorithm,
             HUAWEI_WRAPPING_KEY_SPEC,
         )
@@ -114,7 +114,7 @@ pub(super) async fn import_key_material(
         .kms
         .import_key_material(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             &request.token,
             &request.encrypted_key_material,
             request.encrypted_private_key.as_deref(),
@@ -133,7 +133,7 @@ pub(super) async fn delete_imported_key_material(
 ) -> Result<Response, KmsError> {
     state
         .kms
-        .delete_imported_key_material(caller, Dialect::Huawei, &key_field(body)?)
+        .delete_imported_key_material(caller, Dialect::Huawei, &key_field(body, caller)?)
         .await?;
     ok(json!({}))
 }

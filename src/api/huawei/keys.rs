@@ -61,6 +61,7 @@ pub(super) fn create_key_request(body: &Body) -> Result<CreateKey, KmsError> {
         policy: None,
         bypass_policy_lockout_check: false,
         tags: Vec::new(),
+        multi_region: false,
     })
 }
 
@@ -81,8 +82,11 @@ pub(super) async fn create_key(
 }
 
 /// `(key, description)` of an update-key-description request.
-pub(super) fn update_description_request(body: &Body) -> Result<(KeyRef, String), KmsError> {
-    let key = key_field(body)?;
+pub(super) fn update_description_request(
+    body: &Body,
+    region: &str,
+) -> Result<(KeyRef, String), KmsError> {
+    let key = super::key_field_in(body, region)?;
     let description = body.required_str("key_description", |_| {
         KmsError::InvalidKeyDescription("key_description must be a string.".into())
     })?;
@@ -95,7 +99,7 @@ pub(super) async fn update_description(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key_ref, description) = update_description_request(body)?;
+    let (key_ref, description) = update_description_request(body, &caller.region)?;
     let key = state
         .kms
         .update_key_description(caller, &key_ref, &description)
@@ -127,7 +131,10 @@ pub(super) async fn describe_key(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key = state.kms.describe_key(caller, &key_field(body)?).await?;
+    let key = state
+        .kms
+        .describe_key(caller, &key_field(body, caller)?)
+        .await?;
     let rotating = state.kms.rotation_enabled(&key).await?;
     let mut details = KeyDetails::new(key);
     details.key_rotation_enabled = if rotating { "true" } else { "false" };
@@ -173,7 +180,7 @@ pub(super) async fn change_state(
 ) -> Result<Response, KmsError> {
     let key = state
         .kms
-        .change_key_state(caller, Dialect::Huawei, &key_field(body)?, change)
+        .change_key_state(caller, Dialect::Huawei, &key_field(body, caller)?, change)
         .await?;
     let key_state = key.key_state.code().to_string();
     match change {

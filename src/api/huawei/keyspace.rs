@@ -22,7 +22,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use super::body::Body;
-use super::{AppState, key_field, ok};
+use super::{AppState, key_field_in, ok};
 use crate::domain::ids::excerpt;
 use crate::domain::keyspace::{
     self, CapsuleBinding, KeyspacePolicy, PolicyDocument, check_description, check_policy_name,
@@ -268,11 +268,16 @@ fn datakey_fields(datakey: &DataKeyOut) -> (&'static str, String) {
     }
 }
 
+/// A create-capsule request: the key, the data key's length in bytes, the client's public
+/// key, the policy binding.
+type CapsuleRequest = (KeyRef, usize, Option<Vec<u8>>, CapsuleBinding);
+
+/// A decrypt-capsule request: the key, the capsule, the client's public key, the attestation.
+type OpenCapsuleRequest = (KeyRef, Vec<u8>, Option<Vec<u8>>, Attestation);
+
 /// The pure half of create-capsule: key, data key bytes, public key, binding.
-pub(super) fn capsule_request(
-    body: &Body,
-) -> Result<(KeyRef, usize, Option<Vec<u8>>, CapsuleBinding), KmsError> {
-    let key = key_field(body)?;
+pub(super) fn capsule_request(body: &Body, region: &str) -> Result<CapsuleRequest, KmsError> {
+    let key = key_field_in(body, region)?;
     let bits = body
         .optional_integer("datakey_length", KmsError::DatakeyLengthOutOfRange)?
         .ok_or(KmsError::MissingParameter("datakey_length"))?;
@@ -306,7 +311,7 @@ pub(super) async fn create_capsule(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key, length, public_key, binding) = capsule_request(body)?;
+    let (key, length, public_key, binding) = capsule_request(body, &caller.region)?;
     let made = state
         .kms
         .create_datakey_capsule(caller, &key, length, public_key.as_deref(), binding)
@@ -321,10 +326,8 @@ pub(super) async fn create_capsule(
 }
 
 /// The pure half of decrypt-capsule.
-pub(super) fn decrypt_request(
-    body: &Body,
-) -> Result<(KeyRef, Vec<u8>, Option<Vec<u8>>, Attestation), KmsError> {
-    let key = key_field(body)?;
+pub(super) fn decrypt_request(body: &Body, region: &str) -> Result<OpenCapsuleRequest, KmsError> {
+    let key = key_field_in(body, region)?;
     let capsule = BASE64
         .decode(body.required_str("datakey_capsule", KmsError::InvalidCipherText)?)
         .map_err(|_| KmsError::InvalidCipherText("datakey_capsule is not base64.".into()))?;
@@ -378,7 +381,7 @@ pub(super) async fn decrypt_capsule(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key, capsule, public_key, attestation) = decrypt_request(body)?;
+    let (key, capsule, public_key, attestation) = decrypt_request(body, &caller.region)?;
     let opened = state
         .kms
         .decrypt_datakey_capsule(caller, &key, &capsule, public_key.as_deref(), &attestation)

@@ -18,6 +18,7 @@ mod grants;
 mod import;
 mod keys;
 mod keyspace;
+mod multi_region;
 mod rotation;
 mod signing;
 mod tags;
@@ -42,7 +43,7 @@ use super::credentials::{self, Request};
 use super::{AppState, RequestId};
 use crate::domain::authz::Action as CoreAction;
 use crate::domain::key_spec::DataKeyPairFamily;
-use crate::domain::{KeyId, KeyRef, KmsError, StateChange};
+use crate::domain::{Caller, KeyId, KeyRef, KmsError, StateChange};
 use crate::service::Deletion;
 
 static PROJECT_ID: LazyLock<Regex> =
@@ -63,7 +64,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/v1.0/{project_id}/keystores/{keystore_id}/{operation}",
             any_method(),
         )
-        // The v2 paths of the SDK: the served regions; multi-Region keys are not served.
+        // The v2 paths of the SDK: the served regions and multi-Region keys.
         .route("/v2/{project_id}/kms/regions", any_method_v2())
         .route(
             "/v2/{project_id}/kms/keys/{key_id}/{operation}",
@@ -84,8 +85,8 @@ fn any_method_v2() -> axum::routing::MethodRouter<AppState> {
 }
 
 /// `GET /v2/{project_id}/kms/regions` (ListSupportRegions), and the multi-Region key
-/// operations `POST .../keys/{key_id}/replicate` and `PUT .../keys/{key_id}/update-primary-region`,
-/// answered `NotServed` once the caller is authenticated.
+/// operations `POST .../keys/{key_id}/replicate` and `PUT .../keys/{key_id}/update-primary-region`
+/// (`multi_region`).
 async fn dispatch_v2(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
@@ -122,9 +123,14 @@ async fn dispatch_v2(
             credentials::authenticate(&state, request, signed_body, &project_id, &request_id.0)
                 .await?;
         if !regions {
-            return Err(KmsError::NotServed(
-                "Multi-Region keys (replicate-key, update-primary-region)",
-            ));
+            let body = Body::parse(credentials::read_body(&body, state.max_body_bytes)?)?;
+            let key_id = segments.first().map(String::as_str).unwrap_or_default();
+            return match segments.last().map(String::as_str) {
+                Some("replicate") => {
+                    multi_region::replicate_key(&state, &caller, key_id, &body).await
+                }
+                _ => multi_region::update_primary_region(&state, &caller, key_id, &body).await,
+            };
         }
         let regions = state.kms.list_support_regions(&caller).await?;
         ok(json!({ "regions": regions }))
@@ -618,8 +624,13 @@ pub(super) fn key_id_field(body: &Body) -> Result<KeyId, KmsError> {
 }
 
 /// `key_id` as a key of the URL's project.
-pub(super) fn key_field(body: &Body) -> Result<KeyRef, KmsError> {
-    key_id_field(body).map(KeyRef::in_project)
+pub(super) fn key_field(body: &Body, caller: &Caller) -> Result<KeyRef, KmsError> {
+    key_field_in(body, &caller.region)
+}
+
+/// `key_id` as a key of a project of `region` (a multi-Region key's row of that region).
+pub(super) fn key_field_in(body: &Body, region: &str) -> Result<KeyRef, KmsError> {
+    key_id_field(body).map(|id| KeyRef::in_project(id, region))
 }
 
 /// Reads a request body for the action named `action` as `handle` and the action's
@@ -643,7 +654,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             | Action::DisableKey
             | Action::CancelKeyDeletion => key_id_field(&body).map(drop),
             Action::ListKeys => list_keys_request(&body).map(drop),
-            Action::CreateGrant => create_grant_request(&body).map(drop),
+            Action::CreateGrant => create_grant_request(&body, "").map(drop),
             Action::ListGrants => list_grants_request(&body).map(drop),
             Action::ListRetirableGrants => page_params(&body, GRANT_PAGE_MAX).map(drop),
             Action::RevokeGrant | Action::RetireGrant => grant_request(&body).map(drop),
@@ -679,7 +690,7 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
                 body.required_str("mac", KmsError::InvalidParameter)
                     .map(drop)
             }
-            Action::UpdateKeyDescription => keys::update_description_request(&body).map(drop),
+            Action::UpdateKeyDescription => keys::update_description_request(&body, "").map(drop),
             Action::EnableKeyRotation
             | Action::DisableKeyRotation
             | Action::GetKeyRotationStatus
@@ -697,15 +708,15 @@ pub fn decode_request(action: &str, bytes: &[u8]) -> Option<Result<(), KmsError>
             | Action::DeleteAlias
             | Action::ListAliases
             | Action::AssociateAlias => Ok(()),
-            Action::UpdateKeyAlias => aliases::update_key_alias_request(&body).map(drop),
+            Action::UpdateKeyAlias => aliases::update_key_alias_request(&body, "").map(drop),
             Action::GetParametersForImport => import::parameters_request(&body).map(drop),
             Action::ImportKeyMaterial => import::import_request(&body).map(drop),
             Action::DeleteImportedKeyMaterial => key_id_field(&body).map(drop),
             Action::CreateKeyPolicy => keyspace::create_request(&body).map(drop),
             Action::UpdateKeyPolicy => keyspace::update_request(&body).map(drop),
             Action::ListKeyPolicy | Action::ShowKeyPolicy | Action::DeleteKeyPolicy => Ok(()),
-            Action::CreateDatakeyCapsule => keyspace::capsule_request(&body).map(drop),
-            Action::DecryptDatakeyCapsule => keyspace::decrypt_request(&body).map(drop),
+            Action::CreateDatakeyCapsule => keyspace::capsule_request(&body, "").map(drop),
+            Action::DecryptDatakeyCapsule => keyspace::decrypt_request(&body, "").map(drop),
         }
     });
     Some(decoded)

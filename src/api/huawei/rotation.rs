@@ -26,7 +26,7 @@ pub(super) async fn change(
     let change = change_request(body, action)?;
     state
         .kms
-        .change_rotation(caller, &key_field(body)?, action, change)
+        .change_rotation(caller, &key_field(body, caller)?, action, change)
         .await?;
     ok(json!({}))
 }
@@ -57,7 +57,7 @@ pub(super) async fn rotate_on_demand(
         .kms
         .change_rotation(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             Action::RotateKeyOnDemand,
             RotationChange::RotateOnDemand,
         )
@@ -70,7 +70,10 @@ pub(super) async fn status(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let status = state.kms.rotation_status(caller, &key_field(body)?).await?;
+    let status = state
+        .kms
+        .rotation_status(caller, &key_field(body, caller)?)
+        .await?;
     ok(json!({
         "key_rotation_enabled": status.state.enabled(),
         "rotation_interval": status.state.period_days(),
@@ -133,8 +136,10 @@ pub(super) async fn re_encrypt(
     body: &Body,
 ) -> Result<Response, KmsError> {
     let request = re_encrypt_request(body)?;
-    let source = request.source.map(KeyRef::in_project);
-    let destination = KeyRef::in_project(request.destination);
+    let source = request
+        .source
+        .map(|id| KeyRef::in_project(id, &caller.region));
+    let destination = KeyRef::in_project(request.destination, &caller.region);
     let (source_key, destination_key, new_ciphertext) = state
         .kms
         .re_encrypt(

@@ -65,7 +65,7 @@ pub(super) async fn sign(
         .kms
         .sign(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             algorithm,
             message_type,
             &message,
@@ -89,7 +89,7 @@ pub(super) async fn verify(
         .kms
         .verify(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             algorithm,
             message_type,
             &message,
@@ -107,7 +107,10 @@ pub(super) async fn get_public_key(
     caller: &Caller,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let (key, der) = state.kms.public_key(caller, &key_field(body)?).await?;
+    let (key, der) = state
+        .kms
+        .public_key(caller, &key_field(body, caller)?)
+        .await?;
     ok(json!({"key_id": key.key_id.as_str(), "public_key": pem("PUBLIC KEY", &der)}))
 }
 
@@ -144,7 +147,7 @@ pub(super) async fn generate_mac(
         .kms
         .generate_mac(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             algorithm,
             &message,
             Cloud::Huawei,
@@ -167,7 +170,7 @@ pub(super) async fn verify_mac(
         .kms
         .verify_mac(
             caller,
-            &key_field(body)?,
+            &key_field(body, caller)?,
             algorithm,
             &message,
             &mac,
@@ -210,7 +213,7 @@ pub(super) async fn derive_shared_secret(
         .kms
         .derive_shared_secret(
             caller,
-            &crate::domain::KeyRef::in_project(key_id),
+            &crate::domain::KeyRef::in_project(key_id, &caller.region),
             algorithm,
             &public_key,
             false,

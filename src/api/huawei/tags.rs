@@ -20,9 +20,9 @@ const BY_TAGS_LIMIT_MAX: i64 = 1000;
 const BY_TAGS_LIMIT_DEFAULT: i64 = 10;
 
 /// The key of a `{key_id}/tags...` path.
-fn path_key(params: &PathParams) -> Result<KeyRef, KmsError> {
+fn path_key(params: &PathParams, caller: &Caller) -> Result<KeyRef, KmsError> {
     let id = params.key_id.as_deref().unwrap_or_default();
-    KeyId::parse(id).map(KeyRef::in_project)
+    KeyId::parse(id).map(|id| KeyRef::in_project(id, &caller.region))
 }
 
 /// The write actions answer 204 with no body, as Huawei documents them.
@@ -68,6 +68,14 @@ fn tag_list(body: &Body, name: &'static str) -> Result<Vec<Tag>, KmsError> {
     }
 }
 
+/// An optional `tags` list (replicate's): absent is no tags.
+pub(super) fn optional_tag_list(body: &Body, name: &'static str) -> Result<Vec<Tag>, KmsError> {
+    match body.given(name) {
+        None => Ok(Vec::new()),
+        Some(_) => tag_list(body, name),
+    }
+}
+
 pub(super) fn create_tag_request(body: &Body) -> Result<Tag, KmsError> {
     tag_item(body.given("tag").ok_or(KmsError::MissingParameter("tag"))?)
 }
@@ -102,7 +110,7 @@ pub(super) async fn create_tag(
     params: &PathParams,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key = path_key(params)?;
+    let key = path_key(params, caller)?;
     let tag = create_tag_request(body)?;
     state
         .kms
@@ -117,7 +125,7 @@ pub(super) async fn batch_tags(
     params: &PathParams,
     body: &Body,
 ) -> Result<Response, KmsError> {
-    let key = path_key(params)?;
+    let key = path_key(params, caller)?;
     let change = batch_request(body)?;
     state
         .kms
@@ -131,7 +139,7 @@ pub(super) async fn delete_tag(
     caller: &Caller,
     params: &PathParams,
 ) -> Result<Response, KmsError> {
-    let key = path_key(params)?;
+    let key = path_key(params, caller)?;
     let change = TagChange::Remove {
         keys: vec![params.tag_key.clone().unwrap_or_default()],
         missing_is_error: true,
@@ -154,7 +162,7 @@ pub(super) async fn show_tags(
     caller: &Caller,
     params: &PathParams,
 ) -> Result<Response, KmsError> {
-    let key = path_key(params)?;
+    let key = path_key(params, caller)?;
     let tags = state.kms.key_tags(caller, &key).await?;
     ok(json!({"tags": tag_items(&tags), "existTagsNum": tags.len()}))
 }

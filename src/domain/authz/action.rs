@@ -136,10 +136,16 @@ pub enum Action {
     CreateDatakeyCapsule,
     /// Huawei datakey-capsule/decrypt: opens a capsule the key sealed.
     DecryptDatakeyCapsule,
+    /// AWS ReplicateKey, Huawei POST v2 keys/{key_id}/replicate: decided on the primary
+    /// key; the replica is also a new key of the replica's region (kms:CreateKey there).
+    ReplicateKey,
+    /// AWS UpdatePrimaryRegion, Huawei PUT v2 keys/{key_id}/update-primary-region:
+    /// decided on the current primary key.
+    UpdatePrimaryRegion,
 }
 
 impl Action {
-    pub const ALL: [Action; 64] = [
+    pub const ALL: [Action; 66] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -204,6 +210,8 @@ impl Action {
         Self::DeleteKeyspacePolicy,
         Self::CreateDatakeyCapsule,
         Self::DecryptDatakeyCapsule,
+        Self::ReplicateKey,
+        Self::UpdatePrimaryRegion,
     ];
 
     /// The action's name in AWS IAM and key policies, as a one-element list (the form
@@ -275,6 +283,8 @@ impl Action {
             // AWS-language policy already grants for that.
             Self::CreateDatakeyCapsule => &["kms:GenerateDataKey"],
             Self::DecryptDatakeyCapsule => &["kms:Decrypt"],
+            Self::ReplicateKey => &["kms:ReplicateKey"],
+            Self::UpdatePrimaryRegion => &["kms:UpdatePrimaryRegion"],
         }
     }
 
@@ -392,6 +402,12 @@ impl Action {
             // data-key names (a capsule is a data key made or opened under the key).
             Self::CreateDatakeyCapsule => &["kms:dek:create", "kms:cmk:createDatakeyCapsule"],
             Self::DecryptDatakeyCapsule => &["kms:dek:crypto", "kms:cmk:decryptDatakeyCapsule"],
+            // Multi-Region keys: Huawei's ReplicateKey page names kms:cmk:replicate (Write, on
+            // the key); its UpdatePrimaryRegion page was not found, so that fine-grained name
+            // follows the API name. Role-era names: replicating makes a key (kms:cmk:create),
+            // moving the primary changes one (kms:cmk:update).
+            Self::ReplicateKey => &["kms:cmk:create", "kms:cmk:replicate"],
+            Self::UpdatePrimaryRegion => &["kms:cmk:update", "kms:cmk:updatePrimaryRegion"],
         }
     }
 
@@ -561,6 +577,8 @@ mod tests {
             Action::GetParametersForImport,
             Action::ImportKeyMaterial,
             Action::DeleteImportedKeyMaterial,
+            Action::ReplicateKey,
+            Action::UpdatePrimaryRegion,
         ] {
             assert_eq!(action.grant_operation(), None, "{action:?}");
         }
