@@ -1,30 +1,10 @@
 //! Huawei aliases over HTTP: POST/DELETE/GET aliases, alias/associate, update-key-alias;
 //! one namespace per account with the AWS aliases.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::aws::{AWS_ALICE, aws};
-use crate::helpers::{ALICE, BOB, DAVE, DOMAIN, ERIN, Reply, TestApp, User};
-
-async fn hw(
-    app: &TestApp,
-    user: User,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    app.raw(
-        method,
-        &format!("/v1.0/{}/kms/{path}", user.project),
-        &[
-            ("content-type", "application/json;charset=utf-8"),
-            ("x-auth-token", user.token),
-        ],
-        body,
-    )
-    .await
-}
+use crate::helpers::{ALICE, BOB, DAVE, DOMAIN, ERIN, Reply, TestApp, User, hw};
 
 async fn create(app: &TestApp, user: User, key: &str, alias: &str) -> Reply {
     hw(

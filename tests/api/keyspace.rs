@@ -8,32 +8,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use crate::helpers::{ALICE, BOB, ERIN, Reply, TestApp, User};
+use crate::helpers::{ALICE, BOB, ERIN, Reply, TestApp, User, hw};
 use kms_emulator::crypto::{asymmetric_encryption, key_material};
 use kms_emulator::domain::key_spec::{EncryptionAlgorithm, KeySpec};
 
 const SPACE: &str = "6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 const OTHER_SPACE: &str = "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d";
-
-async fn hw(
-    app: &TestApp,
-    user: User,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    app.raw(
-        method,
-        &format!("/v1.0/{}/kms/{path}", user.project),
-        &[
-            ("content-type", "application/json;charset=utf-8"),
-            ("x-auth-token", user.token),
-        ],
-        body,
-    )
-    .await
-}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()

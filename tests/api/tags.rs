@@ -6,28 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::aws::{AWS_ALICE, AWS_BOB, AWS_DAVE, aws, aws_error, aws_refused};
-use crate::helpers::{ALICE, BOB, DAVE, ERIN, PROJECT, Reply, TestApp, User};
-
-/// A Huawei request with any method and path after `kms/`.
-async fn hw(
-    app: &TestApp,
-    user: User,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    app.raw(
-        method,
-        &format!("/v1.0/{}/kms/{path}", user.project),
-        &[
-            ("content-type", "application/json;charset=utf-8"),
-            ("x-auth-token", user.token),
-        ],
-        body,
-    )
-    .await
-}
+use crate::helpers::{ALICE, BOB, DAVE, ERIN, PROJECT, Reply, TestApp, User, hw};
 
 async fn add_tag(app: &TestApp, user: User, key: &str, k: &str, v: &str) -> Reply {
     hw(

@@ -687,3 +687,25 @@ pub async fn audit_records(
         .map(|line| serde_json::from_str(line).unwrap())
         .collect()
 }
+
+/// A Huawei request with any method and path after `/v1.0/{project}/kms/`, as the user's
+/// token client sends it (JSON body, or none).
+pub async fn hw(
+    app: &TestApp,
+    user: User,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    app.raw(
+        method,
+        &format!("/v1.0/{}/kms/{path}", user.project),
+        &[
+            ("content-type", "application/json;charset=utf-8"),
+            ("x-auth-token", user.token),
+        ],
+        body,
+    )
+    .await
+}
