@@ -42,6 +42,11 @@ pass() {
     pass_rc=0
     echo "== schemathesis $version against $base as $name (max $max examples per operation and phase, seed $seed)"
     # From the temp dir, so schemathesis's cache (.schemathesis/) stays out of the work tree.
+    # One worker: with two, Hypothesis in both threads parses source files with ast.parse to
+    # name its lambdas, and CPython 3.11 keeps the AST constructor's recursion depth in state
+    # shared by the threads (cpython gh-106905), so the parses race and one raises "AST
+    # constructor recursion depth mismatch". Seen 2026-11-30 in 3 of 5 passes with 2 workers,
+    # on different operations and seeds; never a request or a finding about the emulator.
     (cd "$work" && "$venv/bin/schemathesis" run "$document" \
       --url "$base" \
       --header "X-Auth-Token: $token" \
@@ -50,15 +55,16 @@ pass() {
       --mode all \
       --max-examples "$max" \
       --seed "$seed" \
-      --workers 2 \
+      --workers 1 \
       --request-timeout 10 \
       --no-color) 2>&1 | tee "$log" || pass_rc=$?
     # "Test cases:" is followed by "N generated, N passed[, N failed...]" on the next line.
     cases=$(grep -A1 '^Test cases:' "$log" | grep -o '[0-9]* generated' | grep -o '[0-9]*' || echo "?")
     # A pass in which every test case passed but schemathesis stopped on its own crash, the
     # CPython 3.11 "AST constructor recursion depth mismatch" raised inside Hypothesis while it
-    # names a strategy (seen 2026-11-30 on resource_instances/action, no request involved), is
-    # not a finding about the emulator: it runs once more with the next seed. A failed test
+    # names a strategy (seen 2026-11-30 on resource_instances/action and aliases, no request
+    # involved, with two workers; kept as a net with one), is not a finding about the
+    # emulator: it runs once more with the next seed. A failed test
     # case is never retried, and the server log's 5xx check below covers both attempts.
     if [ "$pass_rc" != 0 ] && [ "$attempt" = 1 ] \
       && ! grep -A1 '^Test cases:' "$log" | grep -q ' failed' \
