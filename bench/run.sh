@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmark (issue 6): installs moto into bench/.venv when missing, builds the
 # release binary and runs examples/kms_bench.rs with the arguments given, e.g.
-#   bench/run.sh --size full --backend both --json bench/report.json
+#   bench/run.sh --size full --backend all --json bench/report.json
 # Needs PostgreSQL on 127.0.0.1:5432 (or BENCH_PG_ADMIN_URL) and pgbench for the Postgres half.
 set -euo pipefail
 cd "$(dirname "$0")/.."

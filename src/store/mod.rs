@@ -639,6 +639,17 @@ pub struct PoolUse {
     pub max: u32,
 }
 
+impl PoolUse {
+    pub fn of<DB: sqlx::Database>(pool: &'static str, of: &sqlx::Pool<DB>) -> Self {
+        Self {
+            pool,
+            size: of.size(),
+            idle: of.num_idle() as u32,
+            max: of.options().get_max_connections(),
+        }
+    }
+}
+
 /// An audit row with its position in the trail (for paging): the record, or why the row is
 /// not one this service wrote (it is still listed, marked unreadable), and the row as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,14 +36,16 @@ impl PgStore {
         self.pool.begin().await
     }
 
-    fn pools(&self) -> Vec<(&'static str, &PgPool)> {
-        vec![("main", &self.pool)]
+    fn pool_uses(&self) -> Vec<crate::store::PoolUse> {
+        vec![crate::store::PoolUse::of("main", &self.pool)]
     }
 
     async fn close_pools(&self) {
         self.pool.close().await;
     }
 }
+
+type WriteTx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 impl_sql_store!(
     PgStore,

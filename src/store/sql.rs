@@ -325,8 +325,9 @@ macro_rules! insert_key_sql {
 }
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field and
-/// inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`
-/// and `async fn close_pools(&self)`, and `fn pools(&self) -> Vec<(&'static str, &sqlx::Pool<$db>)>`.
+/// inherent `async fn begin_write(&self) -> Result<WriteTx, sqlx::Error>`, where `WriteTx` (a
+/// type named at the call site) derefs to the connection and commits like `sqlx::Transaction`,
+/// `async fn close_pools(&self)` and `fn pool_uses(&self) -> Vec<PoolUse>`.
 /// `$lock` is appended to selects whose rows the transaction must hold, `$lock_grant` to
 /// the select of a grant joined with its key, which locks only the grant (alias `g`).
 macro_rules! impl_sql_store {
@@ -609,7 +610,7 @@ macro_rules! impl_sql_store {
         /// is gone, which is what the answer promises.) If the database stays away for the
         /// whole window, the answer says the outcome is unknown.
         async fn commit_or_resolve(
-            tx: sqlx::Transaction<'static, $db>,
+            tx: WriteTx,
             pool: &sqlx::Pool<$db>,
             probe: &'static str,
             id: &str,
@@ -750,15 +751,7 @@ macro_rules! impl_sql_store {
             }
 
             fn pool_use(&self) -> Vec<$crate::store::PoolUse> {
-                self.pools()
-                    .into_iter()
-                    .map(|(name, pool)| $crate::store::PoolUse {
-                        pool: name,
-                        size: pool.size(),
-                        idle: pool.num_idle() as u32,
-                        max: pool.options().get_max_connections(),
-                    })
-                    .collect()
+                self.pool_uses()
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %key.key_id))]

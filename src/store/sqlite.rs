@@ -1,12 +1,21 @@
 //! The embedded SQLite store: the zero-setup default, one file that survives restarts; or,
 //! with `sqlite::memory:`, a database in the process's memory that a test suite throws away.
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// How long a write waits for the writer connection before it is answered "unavailable", as
+/// a pool's acquire timeout would.
+const WRITER_WAIT: Duration = Duration::from_secs(15);
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -16,8 +25,14 @@ pub struct SqliteStore {
     /// One connection for write transactions. SQLite admits one writer at a time; with
     /// writers on every pooled connection they contend for the write lock, and SQLite's busy
     /// handler sleeps up to 100 ms between retries (p99 of 180+ ms at 16 clients). Here
-    /// writers wait their turn in the pool's queue instead; reads keep the whole pool (WAL).
-    writer: SqlitePool,
+    /// writers wait their turn in the mutex's queue (first come, first served) instead; reads
+    /// keep the whole pool (WAL). The connection is held here rather than in a one-connection
+    /// pool because sqlx's pool pings a connection on every release (and, by default, every
+    /// acquire): two extra hand-offs to the connection's thread inside the one writer's turn,
+    /// which perf showed as the largest cost of a write (futex wake-ups and context switches).
+    /// `None` once the store is closed.
+    writer: Arc<Mutex<Option<SqliteConnection>>>,
+    writer_options: SqliteConnectOptions,
 }
 
 impl SqliteStore {
@@ -38,45 +53,125 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(synchronous)
         };
+        // No ping before each acquire: a local connection does not go stale the way a network
+        // one does, and the ping is a round trip to the connection's thread per read.
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(WRITER_WAIT)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let mut writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(15));
-        if in_memory {
-            // An in-memory database lives as long as one connection to it is open: the writer's
-            // one connection is opened now and never closed for being idle or old, so the
-            // database lasts as long as the process.
-            writer = writer
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
-        }
-        let writer = writer.connect_with(options).await?;
+        // Opened now and kept for the life of the store; an in-memory database, which lives as
+        // long as one connection to it is open, so lasts as long as the process.
+        let writer = SqliteConnection::connect_with(&options).await?;
         Ok(Self {
             pool,
-            writer,
+            writer: Arc::new(Mutex::new(Some(writer))),
+            writer_options: options,
             audit_key: std::sync::OnceLock::new(),
         })
     }
 
     /// SQLite has no row locks: `BEGIN IMMEDIATE` takes the database's write lock
     /// up front, so a decision and its write run with no writer in between.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> Result<SqliteWriteTx, sqlx::Error> {
+        let mut conn = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let Some(writer) = conn.as_mut() else {
+            return Err(sqlx::Error::PoolClosed);
+        };
+        match sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await {
+            Ok(_) => {}
+            // The connection's thread is gone (it panicked): a new connection, as a pool
+            // would open, instead of failing every later write.
+            Err(sqlx::Error::WorkerCrashed) => {
+                tracing::warn!("the SQLite writer connection's thread ended; reconnecting");
+                let writer = conn.insert(SqliteConnection::connect_with(&self.writer_options).await?);
+                sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await?;
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(SqliteWriteTx { conn: Some(conn) })
     }
 
-    fn pools(&self) -> Vec<(&'static str, &SqlitePool)> {
-        vec![("main", &self.pool), ("writer", &self.writer)]
+    fn pool_uses(&self) -> Vec<crate::store::PoolUse> {
+        let writer_idle = self.writer.try_lock().is_ok_and(|c| c.is_some());
+        vec![
+            crate::store::PoolUse::of("main", &self.pool),
+            crate::store::PoolUse {
+                pool: "writer",
+                size: 1,
+                idle: u32::from(writer_idle),
+                max: 1,
+            },
+        ]
     }
 
     async fn close_pools(&self) {
-        self.writer.close().await;
+        if let Some(writer) = self.writer.lock().await.take() {
+            let _ = writer.close().await;
+        }
         self.pool.close().await;
+    }
+}
+
+/// A write transaction on the writer connection, which it holds until it commits or is
+/// dropped; used like `sqlx::Transaction` (`&mut *tx` is the connection).
+pub struct SqliteWriteTx {
+    conn: Option<OwnedMutexGuard<Option<SqliteConnection>>>,
+}
+
+impl SqliteWriteTx {
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("COMMIT").execute(&mut *self).await?;
+        // Releases the writer; on an error above, the drop rolls back first.
+        self.conn = None;
+        Ok(())
+    }
+}
+
+impl Deref for SqliteWriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        self.conn
+            .as_ref()
+            .and_then(|c| c.as_ref())
+            .expect("an open write transaction holds the writer")
+    }
+}
+
+impl DerefMut for SqliteWriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_mut()
+            .and_then(|c| c.as_mut())
+            .expect("an open write transaction holds the writer")
+    }
+}
+
+impl Drop for SqliteWriteTx {
+    /// Dropped before its commit (an error returned early, or the request was cancelled): the
+    /// rollback runs before the next writer gets the connection, because the guard goes with
+    /// it. It is queued behind any statement still running on the connection's thread.
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Some(writer) = conn.as_mut()
+                && let Err(error) = sqlx::query("ROLLBACK").execute(writer).await
+            {
+                // "no transaction is active": SQLite already rolled it back (or the commit
+                // went through before the request was cancelled).
+                tracing::debug!(%error, "rollback of an unfinished write transaction");
+            }
+        });
     }
 }
 
@@ -177,6 +272,8 @@ mod tests {
         }
     }
 }
+
+type WriteTx = SqliteWriteTx;
 
 impl_sql_store!(
     SqliteStore,
