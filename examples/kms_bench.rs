@@ -1345,7 +1345,12 @@ struct Target {
 }
 
 /// The grant operations every per-operation target covers.
-const GRANT_OPS: [&str; 4] = ["create-grant", "list-grants", "revoke-grant", "retire-grant"];
+const GRANT_OPS: [&str; 4] = [
+    "create-grant",
+    "list-grants",
+    "revoke-grant",
+    "retire-grant",
+];
 
 /// Issue 14's targets (and issue 6's that still stand), per backend: `Some(met)` where the
 /// issue sets a bound for that backend, `None` (information) where it does not.
@@ -1356,28 +1361,46 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
     for (name, b) in backends {
         let name = name.as_str();
         let bounded = |bound: Option<f64>, value: f64, below: bool| {
-            bound.map(|bound| if below { value <= bound } else { value >= bound })
+            bound.map(|bound| {
+                if below {
+                    value <= bound
+                } else {
+                    value >= bound
+                }
+            })
         };
         let bound_text = |bound: Option<f64>, unit: &str| {
-            bound.map_or(" (information)".to_string(), |v| format!(" (target {v}{unit})"))
+            bound.map_or(" (information)".to_string(), |v| {
+                format!(" (target {v}{unit})")
+            })
         };
         if let (Some(pb), Some(ours)) = (&b.pgbench, find(rows, name, "revoke-grant", 16)) {
             let ratio = ours.throughput() / pb.tps;
             add(
                 format!("{name}: revoke at 16 connections >= 60% of pgbench"),
                 Some(ratio >= 0.6),
-                format!("{:.0}% ({:.0} / {:.0} tps)", ratio * 100.0, ours.throughput(), pb.tps),
+                format!(
+                    "{:.0}% ({:.0} / {:.0} tps)",
+                    ratio * 100.0,
+                    ours.throughput(),
+                    pb.tps
+                ),
             );
         }
-        if let (Some(reference), Some(ours)) =
-            (b.sqlite_reference.as_ref(), find(rows, name, "revoke-grant", 16))
-        {
+        if let (Some(reference), Some(ours)) = (
+            b.sqlite_reference.as_ref(),
+            find(rows, name, "revoke-grant", 16),
+        ) {
             let tps = reference["tps"].as_f64().unwrap_or(f64::NAN);
             let ratio = ours.throughput() / tps;
             add(
                 format!("{name}: revoke at 16 connections >= 70% of SQLite's own limit"),
                 Some(ratio >= 0.7),
-                format!("{:.0}% ({:.0} req/s / {tps:.0} tx/s)", ratio * 100.0, ours.throughput()),
+                format!(
+                    "{:.0}% ({:.0} req/s / {tps:.0} tx/s)",
+                    ratio * 100.0,
+                    ours.throughput()
+                ),
             );
         }
         if name != "postgres" {
@@ -1466,7 +1489,11 @@ fn targets(rows: &[Row], backends: &BTreeMap<String, BackendReport>) -> Vec<Targ
             }
         }
         if let Some((small, large)) = b.scale {
-            for (op, conns) in [("revoke-grant", 1), ("list-grants", 1), ("revoke-grant", 16)] {
+            for (op, conns) in [
+                ("revoke-grant", 1),
+                ("list-grants", 1),
+                ("revoke-grant", 16),
+            ] {
                 let s = find(rows, &format!("{name} {}", short(small)), op, conns);
                 let l = find(rows, &format!("{name} {}", short(large)), op, conns);
                 if let (Some(s), Some(l)) = (s, l) {

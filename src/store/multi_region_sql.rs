@@ -73,32 +73,10 @@ macro_rules! impl_multi_region_store {
                 use $crate::store::StoreError;
                 let mut tx = self.begin_write().await?;
                 // Lock order as insert_key's: the project, then the key's rows.
-                sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
-                    .bind(&replica.project_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(concat!("select project_id from kms_project where project_id = $1", $lock))
-                    .bind(&replica.project_id)
-                    .execute(&mut *tx)
-                    .await?;
+                lock_project(&mut *tx, &replica.project_id).await?;
                 let rows = read_multi_region_key(&mut *tx, source).await?;
                 check(&rows).map_err(|e| StoreError::Refused($crate::store::Refusal::Denied(e)))?;
-                let (count,): (i64,) = sqlx::query_as("select count(*) from kms_key where project_id = $1")
-                    .bind(&replica.project_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if count >= i64::from(max_keys_per_project) {
-                    return Err(KmsError::TooManyKeys(max_keys_per_project).into());
-                }
-                let taken: Option<(i64,)> =
-                    sqlx::query_as("select seq from kms_key where project_id = $1 and key_alias = $2")
-                        .bind(&replica.project_id)
-                        .bind(&replica.key_alias)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if taken.is_some() {
-                    return Err(KmsError::DuplicateKeyAlias(replica.key_alias.clone()).into());
-                }
+                check_room_for_key(&mut *tx, &replica.project_id, &replica.key_alias, max_keys_per_project).await?;
                 match insert_key_row(&mut *tx, replica, false).await {
                     Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
                         return Err(KmsError::ReplicaExists(format!(

@@ -255,6 +255,24 @@ macro_rules! chain_columns {
 
 /// Records a retention round verifies and deletes at most, so a first run on a large trail
 /// stays a short transaction; the next rounds take the rest.
+/// The next link of the audit chain, computed under the chain head's lock: the record's seq,
+/// its chain value and the head's MAC. Each backend writes it (`append_audit_and_commit`).
+pub(super) struct AuditLink<'a> {
+    pub seq: i64,
+    pub chain: String,
+    pub head_mac: String,
+    pub audit: &'a crate::domain::AuditRecord,
+}
+
+/// How to read back a commit whose outcome was lost with the connection (PostgreSQL; see
+/// `commit_or_resolve`): `sql` counts the rows with `id`, which the commit made present or absent.
+#[derive(Clone, Copy)]
+pub(super) struct CommitProbe<'a> {
+    pub sql: &'static str,
+    pub id: &'a str,
+    pub present: bool,
+}
+
 pub(super) const PRUNE_BATCH: i64 = 10_000;
 
 macro_rules! key_columns {
@@ -339,6 +357,50 @@ macro_rules! impl_sql_store {
             KeyUpdate, Page, Store, StoreError, TokenStore,
         };
 
+        /// Creates the project's row if need be and locks it: every key insert of a project
+        /// holds this lock while it counts the project's keys and checks the alias.
+        async fn lock_project(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            project_id: &str,
+        ) -> Result<(), StoreError> {
+            sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(concat!("select project_id from kms_project where project_id = $1", $lock))
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// The checks of a new key row, under `lock_project`'s lock: the project holds fewer
+        /// than `max_keys` keys, and none with `alias`.
+        async fn check_room_for_key(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            project_id: &str,
+            alias: &str,
+            max_keys: u32,
+        ) -> Result<(), StoreError> {
+            let (count,): (i64,) = sqlx::query_as("select count(*) from kms_key where project_id = $1")
+                .bind(project_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            if count >= i64::from(max_keys) {
+                return Err(KmsError::TooManyKeys(max_keys).into());
+            }
+            let taken: Option<(i64,)> =
+                sqlx::query_as("select seq from kms_key where project_id = $1 and key_alias = $2")
+                    .bind(project_id)
+                    .bind(alias)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if taken.is_some() {
+                return Err(KmsError::DuplicateKeyAlias(alias.to_owned()).into());
+            }
+            Ok(())
+        }
+
         /// Inserts a key row; with `if_absent`, a row with the key's ID already there is left
         /// alone. Returns the number of rows inserted.
         async fn insert_key_row(
@@ -405,32 +467,34 @@ macro_rules! impl_sql_store {
             Ok(rows.into_iter().map(|(key, value)| Tag { key, value }).collect())
         }
 
-        /// Appends `audit` to the chain inside the caller's transaction: the head row is locked
-        /// first (`for update` on PostgreSQL; SQLite's write lock is already held), so appends of
+        /// Appends `audit` to the chain and commits `tx`: the head row is locked first
+        /// (`for update` on PostgreSQL; SQLite's write lock is already held), so appends of
         /// every process sharing the database form one chain. The record's seq follows both the
         /// head and any row already present, so a row inserted behind the service's back is
-        /// never overwritten nor linked to.
+        /// never overwritten nor linked to. Every audited write ends with its record, so the
+        /// record's writes and the commit go together, in as few round trips as the backend
+        /// allows (`append_audit_and_commit`, in each backend's file).
         ///
         /// Statements: on SQLite the head and the highest seq are read by one select (the
         /// transaction holds the database's write lock, so nothing changes between them); on
         /// PostgreSQL the highest seq is read by its own statement after the head's lock is
         /// granted (a subquery of the locking select would still see the snapshot taken before
-        /// the wait), and the record's insert and the head's update go as one statement, one
-        /// round trip fewer while the head is locked.
-        async fn write_audit(
-            conn: &mut <$db as sqlx::Database>::Connection,
+        /// the wait).
+        async fn audit_and_commit(
+            mut tx: WriteTx,
+            pool: &sqlx::Pool<$db>,
             key: &$crate::domain::ChainKey,
             audit: &AuditRecord,
+            probe: Option<$crate::store::sql::CommitProbe<'_>>,
         ) -> Result<(), StoreError> {
-            let postgres = $backend == "postgres";
-            let (head_seq, head_chain, max_seq): (i64, String, i64) = if postgres {
+            let (head_seq, head_chain, max_seq): (i64, String, i64) = if $backend == "postgres" {
                 let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
                     "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
                 ))
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut *tx)
                 .await?;
                 let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
-                    .fetch_one(&mut *conn)
+                    .fetch_one(&mut *tx)
                     .await?;
                 (head_seq, head_chain, max_seq)
             } else {
@@ -438,43 +502,36 @@ macro_rules! impl_sql_store {
                     "select head_seq, head_chain, (select coalesce(max(seq), 0) from kms_audit) \
                      from kms_audit_chain where id = 1",
                 )
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut *tx)
                 .await?
             };
             let seq = max_seq.max(head_seq) + 1;
             let row = $crate::domain::RawAuditRow::of(seq, audit);
             let chain = key.link(&head_chain, &row);
             let head_mac = key.head_mac(seq, &chain);
-            let insert = sqlx::query(if postgres {
-                "with appended as (insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, \
-                 actor_project_id, key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) \
-                 update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1"
-            } else {
-                "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
-                 key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            })
-            .bind(seq)
-            .bind(audit.event.as_str())
-            .bind(audit.occurred_at)
-            .bind(&audit.request_id)
-            .bind(&audit.actor_user_id)
-            .bind(&audit.actor_project_id)
-            .bind(&audit.key_id)
-            .bind(&audit.grant_id)
-            .bind(&audit.detail)
-            .bind(&chain);
-            if postgres {
-                insert.bind(&head_mac).execute(&mut *conn).await?;
-            } else {
-                insert.execute(&mut *conn).await?;
-                sqlx::query("update kms_audit_chain set head_seq = $1, head_chain = $2, head_mac = $3 where id = 1")
-                    .bind(seq)
-                    .bind(&chain)
-                    .bind(&head_mac)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Ok(())
+            let link = $crate::store::sql::AuditLink { seq, chain, head_mac, audit };
+            append_audit_and_commit(tx, pool, &link, probe).await
+        }
+
+        /// `sql` (which inserts the audit record and moves the chain head) with the link's
+        /// values bound: $1 seq, $2–$9 the record's fields, $10 its chain value, $11 the head's MAC.
+        fn audit_statement<'q>(
+            sql: &'static str,
+            link: &'q $crate::store::sql::AuditLink<'q>,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+            let audit = link.audit;
+            sqlx::query(sql)
+                .bind(link.seq)
+                .bind(audit.event.as_str())
+                .bind(audit.occurred_at)
+                .bind(&audit.request_id)
+                .bind(&audit.actor_user_id)
+                .bind(&audit.actor_project_id)
+                .bind(&audit.key_id)
+                .bind(&audit.grant_id)
+                .bind(&audit.detail)
+                .bind(&link.chain)
+                .bind(&link.head_mac)
         }
 
         async fn fetch_grants_to<'e, E>(executor: E, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>
@@ -595,8 +652,12 @@ macro_rules! impl_sql_store {
                 .await?;
                 // Only a grant that was inserted is recorded: a retry answered with the stored
                 // grant changed nothing.
-                write_audit(&mut *tx, self.chain_key()?, audit).await?;
-                commit_or_resolve(tx, &self.pool, "select count(*) from kms_grant where grant_id = $1", grant.grant_id.as_str(), true).await?;
+                let probe = $crate::store::sql::CommitProbe {
+                    sql: "select count(*) from kms_grant where grant_id = $1",
+                    id: grant.grant_id.as_str(),
+                    present: true,
+                };
+                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, Some(probe)).await?;
                 Ok(grant.clone())
             }
         }
@@ -757,30 +818,8 @@ macro_rules! impl_sql_store {
             #[tracing::instrument(skip_all, fields(key_id = %key.key_id))]
             async fn insert_key(&self, key: &Key, tags: &[Tag], max_keys_per_project: u32) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
-                sqlx::query("insert into kms_project (project_id) values ($1) on conflict do nothing")
-                    .bind(&key.project_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(concat!("select project_id from kms_project where project_id = $1", $lock))
-                    .bind(&key.project_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let (count,): (i64,) = sqlx::query_as("select count(*) from kms_key where project_id = $1")
-                    .bind(&key.project_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if count >= i64::from(max_keys_per_project) {
-                    return Err(KmsError::TooManyKeys(max_keys_per_project).into());
-                }
-                let taken: Option<(i64,)> =
-                    sqlx::query_as("select seq from kms_key where project_id = $1 and key_alias = $2")
-                        .bind(&key.project_id)
-                        .bind(&key.key_alias)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if taken.is_some() {
-                    return Err(KmsError::DuplicateKeyAlias(key.key_alias.clone()).into());
-                }
+                lock_project(&mut *tx, &key.project_id).await?;
+                check_room_for_key(&mut *tx, &key.project_id, &key.key_alias, max_keys_per_project).await?;
                 insert_key_row(&mut *tx, key, false).await?;
                 insert_tags(&mut *tx, &key.key_id, tags).await?;
                 commit_or_resolve(tx, &self.pool, "select count(*) from kms_key where key_id = $1", key.key_id.stored(), true).await?;
@@ -1016,16 +1055,19 @@ macro_rules! impl_sql_store {
                 if deleted != 1 {
                     return Err(KmsError::GrantNotFound(grant_id.to_string()).into());
                 }
-                write_audit(&mut *tx, self.chain_key()?, audit).await?;
-                commit_or_resolve(tx, &self.pool, "select count(*) from kms_grant where grant_id = $1", grant_id.as_str(), false).await?;
+                let probe = $crate::store::sql::CommitProbe {
+                    sql: "select count(*) from kms_grant where grant_id = $1",
+                    id: grant_id.as_str(),
+                    present: false,
+                };
+                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, Some(probe)).await?;
                 Ok(())
             }
 
             async fn append_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
                 // Through the write path like every write, so SQLite's writers queue.
-                let mut tx = self.begin_write().await?;
-                write_audit(&mut *tx, self.chain_key()?, audit).await?;
-                tx.commit().await?;
+                let tx = self.begin_write().await?;
+                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, None).await?;
                 Ok(())
             }
 
@@ -1179,8 +1221,7 @@ macro_rules! impl_sql_store {
                     .await?
                     .rows_affected();
                 let counts = $crate::domain::ResetCounts { keys, grants };
-                write_audit(&mut *tx, key, &audit(&counts)).await?;
-                tx.commit().await?;
+                audit_and_commit(tx, &self.pool, key, &audit(&counts), None).await?;
                 Ok(counts)
             }
 
@@ -1314,8 +1355,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 }
                 let counts = $crate::domain::ResetCounts { keys, grants };
-                write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
-                tx.commit().await?;
+                audit_and_commit(tx, &self.pool, chain_key, &audit(&counts), None).await?;
                 Ok(counts)
             }
 
@@ -1410,10 +1450,11 @@ macro_rules! impl_sql_store {
                     }
                     counts.aliases += inserted;
                 }
-                if !counts.is_empty() {
-                    write_audit(&mut *tx, chain_key, &audit(&counts)).await?;
+                if counts.is_empty() {
+                    tx.commit().await?;
+                } else {
+                    audit_and_commit(tx, &self.pool, chain_key, &audit(&counts), None).await?;
                 }
-                tx.commit().await?;
                 Ok(counts)
             }
 

@@ -88,7 +88,8 @@ impl SqliteStore {
             // would open, instead of failing every later write.
             Err(sqlx::Error::WorkerCrashed) => {
                 tracing::warn!("the SQLite writer connection's thread ended; reconnecting");
-                let writer = conn.insert(SqliteConnection::connect_with(&self.writer_options).await?);
+                let writer =
+                    conn.insert(SqliteConnection::connect_with(&self.writer_options).await?);
                 sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await?;
             }
             Err(error) => return Err(error),
@@ -126,10 +127,39 @@ pub struct SqliteWriteTx {
 impl SqliteWriteTx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         sqlx::query("COMMIT").execute(&mut *self).await?;
-        // Releases the writer; on an error above, the drop rolls back first.
-        self.conn = None;
+        self.committed();
         Ok(())
     }
+
+    /// Releases the writer after a statement batch that ended with `COMMIT` succeeded. (On an
+    /// error the transaction is dropped instead, and the drop rolls back first.)
+    fn committed(mut self) {
+        self.conn = None;
+    }
+}
+
+/// The audit record's insert, the chain head's move and the `COMMIT`, as one statement batch:
+/// one hand-off to the connection's thread instead of three. Should a statement fail, the
+/// batch stops there and the transaction is rolled back by the drop, as after any error.
+/// `probe` is not needed here: the connection is in this process, so a commit's error is
+/// SQLite's own answer, and a commit that fails is rolled back, never half done.
+async fn append_audit_and_commit(
+    mut tx: SqliteWriteTx,
+    _pool: &SqlitePool,
+    link: &crate::store::sql::AuditLink<'_>,
+    _probe: Option<crate::store::sql::CommitProbe<'_>>,
+) -> Result<(), crate::store::StoreError> {
+    audit_statement(
+        "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
+         key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10); \
+         update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1; \
+         COMMIT",
+        link,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.committed();
+    Ok(())
 }
 
 impl Deref for SqliteWriteTx {

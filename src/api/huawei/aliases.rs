@@ -136,19 +136,7 @@ pub(super) async fn list_aliases(
         .filter(|v| !v.is_empty())
         .map(|v| KeyId::parse(v))
         .transpose()?;
-    let limit = match query.get("limit").filter(|v| !v.is_empty()) {
-        None => ALIAS_PAGE_DEFAULT,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=ALIAS_PAGE_MAX).contains(l))
-            .ok_or_else(|| {
-                KmsError::InvalidLimit(format!(
-                    "limit must be between 1 and {ALIAS_PAGE_MAX}, not {}.",
-                    excerpt(v)
-                ))
-            })?,
-    };
+    let limit = super::query_limit(&query, ALIAS_PAGE_DEFAULT, ALIAS_PAGE_MAX)?;
     let after = match query.get("marker").filter(|v| !v.is_empty()) {
         None => None,
         Some(marker) => Some(alias_name(marker).map_err(|_| {

@@ -154,19 +154,7 @@ pub(super) async fn list_policies(
             .filter(|v| !v.is_empty())
             .ok_or(KmsError::MissingParameter("keyspace_id"))?,
     )?;
-    let limit = match query.get("limit").filter(|v| !v.is_empty()) {
-        None => PAGE_DEFAULT,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=PAGE_MAX).contains(l))
-            .ok_or_else(|| {
-                KmsError::InvalidLimit(format!(
-                    "limit must be between 1 and {PAGE_MAX}, not {}.",
-                    excerpt(v)
-                ))
-            })?,
-    };
+    let limit = super::query_limit(&query, PAGE_DEFAULT, PAGE_MAX)?;
     let after = match query.get("marker").filter(|v| !v.is_empty()) {
         None => None,
         Some(m) if is_uuid(m) => Some(m.to_ascii_lowercase()),

@@ -743,6 +743,28 @@ pub(super) fn page_params(body: &Body, max_limit: i64) -> Result<(i64, u32), Kms
     Ok((after, limit as u32))
 }
 
+/// The `limit` of a GET listing's query string: `default` when absent or empty, else a number
+/// from 1 to `max`.
+pub(super) fn query_limit(
+    query: &std::collections::HashMap<String, String>,
+    default: i64,
+    max: i64,
+) -> Result<i64, KmsError> {
+    match query.get("limit").filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| {
+                KmsError::InvalidLimit(format!(
+                    "limit must be between 1 and {max}, not {}.",
+                    crate::domain::ids::excerpt(v)
+                ))
+            }),
+    }
+}
+
 pub(super) fn ok<T: serde::Serialize>(value: T) -> Result<Response, KmsError> {
     Ok(Json(value).into_response())
 }
