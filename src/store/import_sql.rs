@@ -132,7 +132,7 @@ macro_rules! impl_import_store {
                      from kms_import_token where token_sha256 = $1",
                 )
                 .bind(token_sha256)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 Ok(row.map(|r| $crate::domain::import::StoredImportToken {
                     token_sha256: r.token_sha256,

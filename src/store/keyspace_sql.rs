@@ -90,7 +90,7 @@ macro_rules! impl_keyspace_store {
                 .bind(project_id)
                 .bind(region)
                 .bind(policy_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 Ok(row.map(Into::into))
             }
@@ -160,7 +160,7 @@ macro_rules! impl_keyspace_store {
                 .bind(keyspace_id)
                 .bind(after.unwrap_or(""))
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 let mut items: Vec<$crate::domain::keyspace::KeyspacePolicy> =
                     rows.into_iter().map(Into::into).collect();

@@ -632,7 +632,8 @@ pub struct ProjectSummary {
 /// A connection pool's use: open connections (`size`), of which `idle`, and the most it opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolUse {
-    /// "main", or on SQLite also "writer" (its one write connection).
+    /// "main", or on SQLite also "readers" (the connections reads hold) and "writer" (its one
+    /// write connection).
     pub pool: &'static str,
     pub size: u32,
     pub idle: u32,

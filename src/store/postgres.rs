@@ -36,6 +36,11 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    /// A connection for reads outside a write transaction, as `&self.pool` would take one.
+    async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
     fn pool_uses(&self) -> Vec<crate::store::PoolUse> {
         vec![crate::store::PoolUse::of("main", &self.pool)]
     }

@@ -224,7 +224,7 @@ macro_rules! impl_rotation_store {
                 )
                 .bind(key_id.stored())
                 .bind(i64::from(version))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 Ok(row.map(|(material,)| material))
             }
@@ -309,7 +309,7 @@ macro_rules! impl_rotation_store {
                 let (total,): (i64,) =
                     sqlx::query_as("select count(*) from kms_key_version where key_id = $1")
                         .bind(key_id.stored())
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *self.read().await?)
                         .await?;
                 let rows: Vec<$crate::store::rotation_sql::VersionRow> = sqlx::query_as(
                     "select key_id, version, rotation_date, rotation_type from kms_key_version \
@@ -318,7 +318,7 @@ macro_rules! impl_rotation_store {
                 .bind(key_id.stored())
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 $crate::store::sql::into_page(rows, limit, total, |r| r.version, |r| {
                     let id = r.key_id.clone();
@@ -332,7 +332,7 @@ macro_rules! impl_rotation_store {
                      where k.project_id = $1 and r.enabled = 1",
                 )
                 .bind(project_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 Ok(rows.into_iter().map(|(id,)| id).collect())
             }

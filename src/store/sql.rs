@@ -345,6 +345,7 @@ macro_rules! insert_key_sql {
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field and
 /// inherent `async fn begin_write(&self) -> Result<WriteTx, sqlx::Error>`, where `WriteTx` (a
 /// type named at the call site) derefs to the connection and commits like `sqlx::Transaction`,
+/// `async fn read(&self)`, a connection for one read (anything that derefs to the connection),
 /// `async fn close_pools(&self)` and `fn pool_uses(&self) -> Vec<PoolUse>`.
 /// `$lock` is appended to selects whose rows the transaction must hold, `$lock_grant` to
 /// the select of a grant joined with its key, which locks only the grant (alias `g`).
@@ -731,14 +732,14 @@ macro_rules! impl_sql_store {
             async fn project_usage(&self, project_id: &str) -> Result<(i64, i64), StoreError> {
                 let (keys,): (i64,) = sqlx::query_as("select count(*) from kms_key where project_id = $1")
                     .bind(project_id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.read().await?)
                     .await?;
                 let (grants,): (i64,) = sqlx::query_as(
                     "select coalesce(max(n), 0) from (select count(*) as n from kms_grant g \
                      join kms_key k on k.key_id = g.key_id where k.project_id = $1 group by g.key_id) per_key",
                 )
                 .bind(project_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.read().await?)
                 .await?;
                 Ok((keys, grants))
             }
@@ -775,7 +776,7 @@ macro_rules! impl_sql_store {
                          where k.project_id = p.project_id) \
                      from kms_project p order by p.project_id",
                 )
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -797,7 +798,7 @@ macro_rules! impl_sql_store {
                 let (total,): (i64,) =
                     sqlx::query_as("select count(*) from kms_key where ($1 is null or project_id = $1)")
                         .bind(project_id)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *self.read().await?)
                         .await?;
                 let rows: Vec<KeyRow> = sqlx::query_as(concat!(
                     "select ", key_columns!(), " from kms_key where ($1 is null or project_id = $1) ",
@@ -806,7 +807,7 @@ macro_rules! impl_sql_store {
                 .bind(project_id)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, key_from_row)
             }
@@ -830,7 +831,7 @@ macro_rules! impl_sql_store {
                 let row: Option<KeyRow> =
                     sqlx::query_as(concat!("select ", key_columns!(), " from kms_key where key_id = $1"))
                         .bind(key_id.stored())
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.read().await?)
                         .await?;
                 row.map(key_from_row).transpose()
             }
@@ -877,7 +878,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 let (stored,): (String,) = sqlx::query_as("select value from kms_setting where name = $1")
                     .bind(name)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.read().await?)
                     .await?;
                 Ok(stored)
             }
@@ -885,7 +886,7 @@ macro_rules! impl_sql_store {
             async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
                 let stored: Option<(String,)> = sqlx::query_as("select value from kms_setting where name = $1")
                     .bind(name)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.read().await?)
                     .await?;
                 Ok(stored.map(|(value,)| value))
             }
@@ -905,7 +906,7 @@ macro_rules! impl_sql_store {
                 .bind(project_id)
                 .bind(state)
                 .bind(region)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.read().await?)
                 .await?;
                 // `limit ($n + 0)`, not `limit $n`, in every page query: SQLite (3.51) reads a bare
                 // bound LIMIT while planning and marks the statement to be re-prepared whenever
@@ -921,13 +922,13 @@ macro_rules! impl_sql_store {
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .bind(region)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, key_from_row)
             }
 
             async fn grants_to(&self, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError> {
-                fetch_grants_to(&self.pool, key_id, caller).await
+                fetch_grants_to(&mut *self.read().await?, key_id, caller).await
             }
 
             #[tracing::instrument(skip_all, fields(key_id = %grant.key_id, grant_id = %grant.grant_id))]
@@ -980,7 +981,7 @@ macro_rules! impl_sql_store {
                     .bind(&grant_id)
                     .bind(&grantee)
                     .bind(grantee_type)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.read().await?)
                     .await?;
                 let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                     "select ", grant_columns!(), " from kms_grant where ", matching!(),
@@ -992,7 +993,7 @@ macro_rules! impl_sql_store {
                 .bind(grantee_type)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, grant_from_row)
             }
@@ -1088,7 +1089,7 @@ macro_rules! impl_sql_store {
                         .bind(event)
                         .bind(&query.actor_project_id)
                         .bind(outcome)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *self.read().await?)
                         .await?;
                 let (statement, after) = if query.newest_first {
                     (
@@ -1117,7 +1118,7 @@ macro_rules! impl_sql_store {
                 .bind(outcome)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, audit_from_row)
             }
@@ -1125,7 +1126,7 @@ macro_rules! impl_sql_store {
             async fn list_grants(&self, key_id: &KeyId, after: i64, limit: u32) -> Result<Page<Grant>, StoreError> {
                 let (total,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
                     .bind(key_id.stored())
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.read().await?)
                     .await?;
                 let rows: Vec<GrantRow> = sqlx::query_as(concat!(
                     "select ", grant_columns!(), " from kms_grant where key_id = $1 and seq > $2 ",
@@ -1134,7 +1135,7 @@ macro_rules! impl_sql_store {
                 .bind(key_id.stored())
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, grant_from_row)
             }
@@ -1162,7 +1163,7 @@ macro_rules! impl_sql_store {
                 .bind(principal)
                 .bind(kind.as_str())
                 .bind(region)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.read().await?)
                 .await?;
                 let rows: Vec<GrantAndKeyRow> = sqlx::query_as(concat!(
                     "select ", grant_and_key_columns!(), " from kms_grant g join kms_key k on k.key_id = g.key_id ",
@@ -1173,7 +1174,7 @@ macro_rules! impl_sql_store {
                 .bind(region)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 into_page(rows, limit, total, |r| r.g_seq, |row| {
                     let (grant, key) = row.split();
@@ -1579,7 +1580,7 @@ macro_rules! impl_sql_store {
                 .bind(domain_id)
                 .bind(alias_name)
                 .bind(region)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 row.map(alias_from_row).transpose()
             }
@@ -1602,7 +1603,7 @@ macro_rules! impl_sql_store {
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .bind(region)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 let more = rows.len() > limit as usize;
                 rows.truncate(limit as usize);
@@ -1668,7 +1669,7 @@ macro_rules! impl_sql_store {
                     "select operation, used_at, request_id from kms_key_last_use where key_id = $1",
                 )
                 .bind(key_id.stored())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 Ok(row.map(|(operation, used_at, request_id)| $crate::domain::KeyLastUse {
                     operation,
@@ -1688,7 +1689,7 @@ macro_rules! impl_sql_store {
                      where k.project_id = $1 order by k.seq, t.position",
                 )
                 .bind(project_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
                 rows.into_iter()
                     .map(|(key_id, key, value)| {
@@ -1710,7 +1711,7 @@ macro_rules! impl_sql_store {
 
             async fn audit_chain(&self) -> Result<$crate::domain::ChainState, StoreError> {
                 let row: ChainRow = sqlx::query_as(concat!("select ", chain_columns!(), " from kms_audit_chain where id = 1"))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.read().await?)
                     .await?;
                 Ok(row.into())
             }
@@ -1832,7 +1833,7 @@ macro_rules! impl_sql_store {
                     "select window_start, cast(failures as bigint), locked_until from iam_login_guard where subject = $1",
                 )
                 .bind(subject)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 Ok(row.map(|(window_start, failures, locked_until)| $crate::store::LoginGuard {
                     window_start,
@@ -1909,7 +1910,7 @@ macro_rules! impl_sql_store {
                      from iam_token where token_sha256 = $1",
                 )
                 .bind(token_sha256)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
                 Ok(row)
             }

@@ -4,6 +4,7 @@
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqlx::Connection;
@@ -33,6 +34,12 @@ pub struct SqliteStore {
     /// `None` once the store is closed.
     writer: Arc<Mutex<Option<SqliteConnection>>>,
     writer_options: SqliteConnectOptions,
+    /// The connections reads use, each opened at its first use and then held, for the same
+    /// reason: a pooled connection is pinged on every release. A read takes a free one, or
+    /// queues for one.
+    readers: Vec<Arc<Mutex<Option<SqliteConnection>>>>,
+    next_reader: AtomicUsize,
+    closed: AtomicBool,
 }
 
 impl SqliteStore {
@@ -69,8 +76,34 @@ impl SqliteStore {
             pool,
             writer: Arc::new(Mutex::new(Some(writer))),
             writer_options: options,
+            readers: (0..max_connections.max(1))
+                .map(|_| Arc::new(Mutex::new(None)))
+                .collect(),
+            next_reader: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
             audit_key: std::sync::OnceLock::new(),
         })
+    }
+
+    /// A connection for reads outside a write transaction (`&mut *self.read().await?`): a free
+    /// one, trying each from a point that moves with every call, else the first in line.
+    async fn read(&self) -> Result<SqliteReader, sqlx::Error> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+        let free = (0..n).find_map(|i| self.readers[(start + i) % n].clone().try_lock_owned().ok());
+        let mut conn = match free {
+            Some(conn) => conn,
+            None => tokio::time::timeout(WRITER_WAIT, self.readers[start].clone().lock_owned())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)?,
+        };
+        if conn.is_none() {
+            *conn = Some(SqliteConnection::connect_with(&self.writer_options).await?);
+        }
+        Ok(SqliteReader(conn))
     }
 
     /// SQLite has no row locks: `BEGIN IMMEDIATE` takes the database's write lock
@@ -99,8 +132,25 @@ impl SqliteStore {
 
     fn pool_uses(&self) -> Vec<crate::store::PoolUse> {
         let writer_idle = self.writer.try_lock().is_ok_and(|c| c.is_some());
+        let (mut open, mut idle) = (0, 0);
+        for reader in &self.readers {
+            match reader.try_lock() {
+                Ok(conn) if conn.is_some() => {
+                    open += 1;
+                    idle += 1;
+                }
+                Ok(_) => {}
+                Err(_) => open += 1,
+            }
+        }
         vec![
             crate::store::PoolUse::of("main", &self.pool),
+            crate::store::PoolUse {
+                pool: "readers",
+                size: open,
+                idle,
+                max: self.readers.len() as u32,
+            },
             crate::store::PoolUse {
                 pool: "writer",
                 size: 1,
@@ -111,10 +161,37 @@ impl SqliteStore {
     }
 
     async fn close_pools(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         if let Some(writer) = self.writer.lock().await.take() {
             let _ = writer.close().await;
         }
+        for reader in &self.readers {
+            if let Some(conn) = reader.lock().await.take() {
+                let _ = conn.close().await;
+            }
+        }
         self.pool.close().await;
+    }
+}
+
+/// A reader connection, held until dropped.
+pub struct SqliteReader(OwnedMutexGuard<Option<SqliteConnection>>);
+
+impl Deref for SqliteReader {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        self.0
+            .as_ref()
+            .expect("a reader is connected before it is handed out")
+    }
+}
+
+impl DerefMut for SqliteReader {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.0
+            .as_mut()
+            .expect("a reader is connected before it is handed out")
     }
 }
 
