@@ -35,8 +35,7 @@ pub struct SqliteStore {
     writer: Arc<Mutex<Option<SqliteConnection>>>,
     writer_options: SqliteConnectOptions,
     /// The connections reads use, each opened at its first use and then held, for the same
-    /// reason: a pooled connection is pinged on every release. A read takes a free one, or
-    /// queues for one.
+    /// reason: a pooled connection is pinged on every release.
     readers: Vec<Arc<Mutex<Option<SqliteConnection>>>>,
     next_reader: AtomicUsize,
     closed: AtomicBool,
@@ -85,20 +84,26 @@ impl SqliteStore {
         })
     }
 
-    /// A connection for reads outside a write transaction (`&mut *self.read().await?`): a free
-    /// one, trying each from a point that moves with every call, else the first in line.
+    /// A connection for reads outside a write transaction (`&mut *self.read().await?`): the
+    /// first free one, so connections are opened only as concurrency needs them and the busiest
+    /// keep their page caches warm (each SQLite connection has its own); when all are busy, it
+    /// queues behind one, chosen in turn.
     async fn read(&self) -> Result<SqliteReader, sqlx::Error> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(sqlx::Error::PoolClosed);
         }
-        let n = self.readers.len();
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
-        let free = (0..n).find_map(|i| self.readers[(start + i) % n].clone().try_lock_owned().ok());
+        let free = self
+            .readers
+            .iter()
+            .find_map(|reader| reader.clone().try_lock_owned().ok());
         let mut conn = match free {
             Some(conn) => conn,
-            None => tokio::time::timeout(WRITER_WAIT, self.readers[start].clone().lock_owned())
-                .await
-                .map_err(|_| sqlx::Error::PoolTimedOut)?,
+            None => {
+                let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+                tokio::time::timeout(WRITER_WAIT, self.readers[turn].clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?
+            }
         };
         if conn.is_none() {
             *conn = Some(SqliteConnection::connect_with(&self.writer_options).await?);
