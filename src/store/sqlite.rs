@@ -45,6 +45,9 @@ pub struct SqliteStore {
     closed: Arc<AtomicBool>,
     /// Set by every write transaction, cleared by the checkpointer when it runs.
     wrote: Arc<AtomicBool>,
+    /// The checkpointer's connection; closed with the others, so the last connection to close
+    /// checkpoints and removes the WAL (a WAL left behind is read whole at the next start).
+    checkpointer: Arc<Mutex<Option<SqliteConnection>>>,
 }
 
 impl SqliteStore {
@@ -87,7 +90,15 @@ impl SqliteStore {
             sqlx::query("PRAGMA wal_autocheckpoint = 0")
                 .execute(&mut writer)
                 .await?;
-            spawn_checkpointer(options.clone(), closed.clone(), wrote.clone());
+        }
+        let checkpointer = Arc::new(Mutex::new(None));
+        if !in_memory {
+            spawn_checkpointer(
+                options.clone(),
+                checkpointer.clone(),
+                closed.clone(),
+                wrote.clone(),
+            );
         }
         Ok(Self {
             pool,
@@ -99,6 +110,7 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             closed,
             wrote,
+            checkpointer,
             audit_key: std::sync::OnceLock::new(),
         })
     }
@@ -195,6 +207,9 @@ impl SqliteStore {
                 let _ = conn.close().await;
             }
         }
+        if let Some(conn) = self.checkpointer.lock().await.take() {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -207,20 +222,29 @@ impl SqliteStore {
 /// connection to close still checkpoints and removes the WAL, as before.
 fn spawn_checkpointer(
     options: SqliteConnectOptions,
+    connection: Arc<Mutex<Option<SqliteConnection>>>,
     closed: Arc<AtomicBool>,
     wrote: Arc<AtomicBool>,
 ) {
     tokio::spawn(async move {
-        let mut conn: Option<SqliteConnection> = None;
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while !closed.load(Ordering::Relaxed) {
+        loop {
             tick.tick().await;
+            if closed.load(Ordering::Relaxed) {
+                return;
+            }
             if !wrote.swap(false, Ordering::Relaxed) {
                 continue;
             }
+            // Checked under the lock: `close_pools` takes the connection under it after
+            // setting `closed`, so no connection is opened once the store is closed.
+            let mut conn = connection.lock().await;
+            if closed.load(Ordering::Relaxed) {
+                return;
+            }
             let checkpoint = match conn.as_mut() {
-                Some(conn) => conn,
+                Some(open) => open,
                 None => match SqliteConnection::connect_with(&options).await {
                     Ok(opened) => conn.insert(opened),
                     Err(error) => {
@@ -235,12 +259,9 @@ fn spawn_checkpointer(
                 .await
             {
                 tracing::warn!(%error, "WAL checkpoint failed; retrying on a new connection");
-                conn = None;
+                *conn = None;
                 wrote.store(true, Ordering::Relaxed);
             }
-        }
-        if let Some(conn) = conn {
-            let _ = conn.close().await;
         }
     });
 }
