@@ -41,8 +41,15 @@ fn rsa_part(aes_key: &[u8]) -> Vec<u8> {
     .expect("32 bytes fit RSA-OAEP-SHA-256 under a 2048-bit key")
 }
 
+/// RFC 5649 wrapping of `material`, or None where the RFC has no wrapping: it wraps 1 to
+/// 2^32 octets. (aes-kw "wraps" an empty key into the 8-byte integrity block alone, which
+/// the service rightly refuses as unwrappable, while the decoder alone calls empty material
+/// incorrect: not the same answer, and not a valid wrapping to compare with.)
 fn kwp(aes_key: &[u8], material: &[u8]) -> Option<Vec<u8>> {
     use aes_kw::KeyInit;
+    if material.is_empty() {
+        return None;
+    }
     let mut buffer = vec![0u8; material.len().div_ceil(8) * 8 + 8];
     let wrapped = aes_kw::KwpAes256::new_from_slice(aes_key)
         .ok()?
