@@ -100,6 +100,12 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(e) if e.code().as_deref().is_some_and(is_outage_sqlstate) => {
                 Self::Unavailable(error)
             }
+            // A SQLite connection's thread ended (it panicked): the connection is replaced at
+            // its next use, so a retry is served.
+            sqlx::Error::WorkerCrashed => {
+                sqlite::connection_thread_ended();
+                Self::Unavailable(error)
+            }
             _ => Self::Database(error),
         }
     }

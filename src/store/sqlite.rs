@@ -4,7 +4,7 @@
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqlx::Connection;
@@ -14,15 +14,29 @@ use sqlx::sqlite::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// How long a write waits for the writer connection before it is answered "unavailable", as
-/// a pool's acquire timeout would.
-const WRITER_WAIT: Duration = Duration::from_secs(15);
+/// How long a request waits for a held connection (the writer, or a reader when all are busy)
+/// before it is answered "unavailable", as a pool's acquire timeout would.
+const CONNECTION_WAIT: Duration = Duration::from_secs(15);
 
 /// How often the background checkpointer looks for written WAL frames to copy back into the
 /// database file (`spawn_checkpointer`).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// How many times a SQLite connection's thread was found ended (`WorkerCrashed`: it panicked)
+/// in this process. sqlx runs each connection's statements on a thread of its own, and once
+/// that thread is gone every later statement on the connection fails the same way; a pool
+/// would drop such a connection, so the connections this store holds are opened again
+/// instead (`HeldConnection::connected`). Which connection's thread ended is not known where
+/// the error is seen, so every held connection opened before it is replaced at its next use:
+/// a few extra opens after a rare event, instead of a connection that fails forever.
+static ENDED_THREADS: AtomicU64 = AtomicU64::new(0);
+
+/// Called where a `WorkerCrashed` error is turned into a store error.
+pub fn connection_thread_ended() {
+    ENDED_THREADS.fetch_add(1, Ordering::Relaxed);
+}
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -31,23 +45,22 @@ pub struct SqliteStore {
     /// writers on every pooled connection they contend for the write lock, and SQLite's busy
     /// handler sleeps up to 100 ms between retries (p99 of 180+ ms at 16 clients). Here
     /// writers wait their turn in the mutex's queue (first come, first served) instead; reads
-    /// keep the whole pool (WAL). The connection is held here rather than in a one-connection
-    /// pool because sqlx's pool pings a connection on every release (and, by default, every
-    /// acquire): two extra hand-offs to the connection's thread inside the one writer's turn,
-    /// which perf showed as the largest cost of a write (futex wake-ups and context switches).
-    /// `None` once the store is closed.
-    writer: Arc<Mutex<Option<SqliteConnection>>>,
-    writer_options: SqliteConnectOptions,
+    /// keep connections of their own (WAL). The connection is held rather than in a
+    /// one-connection pool because sqlx's pool pings a connection on every release (and, by
+    /// default, every acquire): two extra hand-offs to the connection's thread inside the one
+    /// writer's turn, which perf showed as the largest cost of a write (futex wake-ups and
+    /// context switches).
+    writer: HeldConnection,
     /// The connections reads use, each opened at its first use and then held, for the same
     /// reason: a pooled connection is pinged on every release.
-    readers: Vec<Arc<Mutex<Option<SqliteConnection>>>>,
+    readers: Vec<HeldConnection>,
     next_reader: AtomicUsize,
     closed: Arc<AtomicBool>,
     /// Set by every write transaction, cleared by the checkpointer when it runs.
     wrote: Arc<AtomicBool>,
     /// The checkpointer's connection; closed with the others, so the last connection to close
     /// checkpoints and removes the WAL (a WAL left behind is read whole at the next start).
-    checkpointer: Arc<Mutex<Option<SqliteConnection>>>,
+    checkpointer: HeldConnection,
 }
 
 impl SqliteStore {
@@ -72,40 +85,35 @@ impl SqliteStore {
         // one does, and the ping is a round trip to the connection's thread per read.
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(WRITER_WAIT)
+            .acquire_timeout(CONNECTION_WAIT)
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        // Opened now and kept for the life of the store; an in-memory database, which lives as
-        // long as one connection to it is open, so lasts as long as the process.
-        let mut writer = SqliteConnection::connect_with(&options).await?;
         let closed = Arc::new(AtomicBool::new(false));
         let wrote = Arc::new(AtomicBool::new(false));
+        // The write that fills the WAL past 1,000 pages would copy them back into the database
+        // file and sync both, inside its own commit: a few milliseconds on the request path
+        // (the p99 of single-connection writes in the benchmark). The checkpointer does it
+        // beside the writer instead.
+        let writer_options = if in_memory {
+            options.clone()
+        } else {
+            options.clone().pragma("wal_autocheckpoint", "0")
+        };
+        let writer = HeldConnection::new(writer_options, closed.clone());
+        // Opened now and kept for the life of the store: an in-memory database lives as long
+        // as one connection to it is open, so it lasts as long as the process.
+        writer.lock(CONNECTION_WAIT).await?.connected().await?;
+        let checkpointer = HeldConnection::new(options.clone(), closed.clone());
         if !in_memory {
-            // The write that fills the WAL past 1,000 pages would copy them back into the database
-            // file and sync both, inside its own commit: a few milliseconds on the request path
-            // (the p99 of single-connection writes in the benchmark). The checkpointer does it
-            // beside the writer instead.
-            sqlx::query("PRAGMA wal_autocheckpoint = 0")
-                .execute(&mut writer)
-                .await?;
-        }
-        let checkpointer = Arc::new(Mutex::new(None));
-        if !in_memory {
-            spawn_checkpointer(
-                options.clone(),
-                checkpointer.clone(),
-                closed.clone(),
-                wrote.clone(),
-            );
+            spawn_checkpointer(checkpointer.clone(), closed.clone(), wrote.clone());
         }
         Ok(Self {
             pool,
-            writer: Arc::new(Mutex::new(Some(writer))),
-            writer_options: options,
+            writer,
             readers: (0..max_connections.max(1))
-                .map(|_| Arc::new(Mutex::new(None)))
+                .map(|_| HeldConnection::new(options.clone(), closed.clone()))
                 .collect(),
             next_reader: AtomicUsize::new(0),
             closed,
@@ -119,65 +127,53 @@ impl SqliteStore {
     /// first free one, so connections are opened only as concurrency needs them and the busiest
     /// keep their page caches warm (each SQLite connection has its own); when all are busy, it
     /// queues behind one, chosen in turn.
-    async fn read(&self) -> Result<SqliteReader, sqlx::Error> {
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(sqlx::Error::PoolClosed);
-        }
-        let free = self
-            .readers
-            .iter()
-            .find_map(|reader| reader.clone().try_lock_owned().ok());
-        let mut conn = match free {
-            Some(conn) => conn,
+    async fn read(&self) -> Result<HeldGuard, sqlx::Error> {
+        let free = self.readers.iter().find_map(HeldConnection::try_lock);
+        let mut reader = match free {
+            Some(reader) => reader,
             None => {
                 let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-                tokio::time::timeout(WRITER_WAIT, self.readers[turn].clone().lock_owned())
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)?
+                self.readers[turn].lock(CONNECTION_WAIT).await?
             }
         };
-        if conn.is_none() {
-            *conn = Some(SqliteConnection::connect_with(&self.writer_options).await?);
-        }
-        Ok(SqliteReader(conn))
+        reader.connected().await?;
+        Ok(reader)
     }
 
     /// SQLite has no row locks: `BEGIN IMMEDIATE` takes the database's write lock
     /// up front, so a decision and its write run with no writer in between.
     async fn begin_write(&self) -> Result<SqliteWriteTx, sqlx::Error> {
         self.wrote.store(true, Ordering::Relaxed);
-        let mut conn = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
+        let mut writer = self.writer.lock(CONNECTION_WAIT).await?;
+        match sqlx::query("BEGIN IMMEDIATE")
+            .execute(writer.connected().await?)
             .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?;
-        let Some(writer) = conn.as_mut() else {
-            return Err(sqlx::Error::PoolClosed);
-        };
-        match sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await {
+        {
             Ok(_) => {}
-            // The connection's thread is gone (it panicked): a new connection, as a pool
-            // would open, instead of failing every later write.
+            // Found here rather than at a later statement when the thread ended after the
+            // writer's last transaction: a new connection at once, not one failed request.
             Err(sqlx::Error::WorkerCrashed) => {
+                connection_thread_ended();
                 tracing::warn!("the SQLite writer connection's thread ended; reconnecting");
-                let writer =
-                    conn.insert(SqliteConnection::connect_with(&self.writer_options).await?);
-                sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await?;
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(writer.connected().await?)
+                    .await?;
             }
             Err(error) => return Err(error),
         }
-        Ok(SqliteWriteTx { conn: Some(conn) })
+        Ok(SqliteWriteTx { conn: Some(writer) })
     }
 
     fn pool_uses(&self) -> Vec<crate::store::PoolUse> {
-        let writer_idle = self.writer.try_lock().is_ok_and(|c| c.is_some());
         let (mut open, mut idle) = (0, 0);
         for reader in &self.readers {
-            match reader.try_lock() {
-                Ok(conn) if conn.is_some() => {
+            match reader.state() {
+                HeldState::Idle => {
                     open += 1;
                     idle += 1;
                 }
-                Ok(_) => {}
-                Err(_) => open += 1,
+                HeldState::InUse => open += 1,
+                HeldState::NotOpen => {}
             }
         }
         vec![
@@ -191,7 +187,7 @@ impl SqliteStore {
             crate::store::PoolUse {
                 pool: "writer",
                 size: 1,
-                idle: u32::from(writer_idle),
+                idle: u32::from(self.writer.state() == HeldState::Idle),
                 max: 1,
             },
         ]
@@ -199,18 +195,142 @@ impl SqliteStore {
 
     async fn close_pools(&self) {
         self.closed.store(true, Ordering::Relaxed);
-        if let Some(writer) = self.writer.lock().await.take() {
-            let _ = writer.close().await;
-        }
+        self.writer.close().await;
         for reader in &self.readers {
-            if let Some(conn) = reader.lock().await.take() {
-                let _ = conn.close().await;
-            }
+            reader.close().await;
         }
-        if let Some(conn) = self.checkpointer.lock().await.take() {
-            let _ = conn.close().await;
-        }
+        self.checkpointer.close().await;
         self.pool.close().await;
+    }
+}
+
+/// A connection the store holds itself instead of taking it from a pool (whose release pings
+/// cost a hand-off each): opened at its first use, opened again when its thread has ended
+/// (`ENDED_THREADS`), and never opened once the store is closed.
+#[derive(Clone)]
+struct HeldConnection {
+    slot: Arc<Mutex<Option<Opened>>>,
+    options: Arc<SqliteConnectOptions>,
+    closed: Arc<AtomicBool>,
+}
+
+struct Opened {
+    conn: SqliteConnection,
+    /// `ENDED_THREADS` when it was opened.
+    ended_threads: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum HeldState {
+    NotOpen,
+    Idle,
+    InUse,
+}
+
+impl HeldConnection {
+    fn new(options: SqliteConnectOptions, closed: Arc<AtomicBool>) -> Self {
+        Self {
+            slot: Arc::new(Mutex::new(None)),
+            options: Arc::new(options),
+            closed,
+        }
+    }
+
+    /// The connection, when no one else has it.
+    fn try_lock(&self) -> Option<HeldGuard> {
+        let slot = self.slot.clone().try_lock_owned().ok()?;
+        Some(HeldGuard {
+            slot,
+            held: self.clone(),
+        })
+    }
+
+    /// The connection, waiting in turn (first come, first served) up to `wait`.
+    async fn lock(&self, wait: Duration) -> Result<HeldGuard, sqlx::Error> {
+        let slot = tokio::time::timeout(wait, self.slot.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        Ok(HeldGuard {
+            slot,
+            held: self.clone(),
+        })
+    }
+
+    fn state(&self) -> HeldState {
+        match self.slot.try_lock() {
+            Ok(slot) if slot.is_some() => HeldState::Idle,
+            Ok(_) => HeldState::NotOpen,
+            Err(_) => HeldState::InUse,
+        }
+    }
+
+    /// Closes the connection (after any statement running on it); `closed` is set first, so
+    /// it is not opened again.
+    async fn close(&self) {
+        if let Some(opened) = self.slot.lock().await.take() {
+            let _ = opened.conn.close().await;
+        }
+    }
+}
+
+/// A held connection, locked until dropped (`&mut *guard` is the connection once
+/// `connected` has opened it).
+pub struct HeldGuard {
+    slot: OwnedMutexGuard<Option<Opened>>,
+    held: HeldConnection,
+}
+
+impl HeldGuard {
+    /// The connection: opened now if it is not yet, or if a connection thread has ended since
+    /// it was opened; refused once the store is closed (checked under the lock, which
+    /// `close` takes after setting `closed`, so nothing is opened after the close).
+    async fn connected(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        if self.held.closed.load(Ordering::Relaxed) {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        let ended_threads = ENDED_THREADS.load(Ordering::Relaxed);
+        let current = self
+            .slot
+            .as_ref()
+            .is_some_and(|opened| opened.ended_threads == ended_threads);
+        if !current {
+            let conn = SqliteConnection::connect_with(&self.held.options).await?;
+            // Opened before the old one is dropped (not closed: closing is a command to a
+            // thread that may be gone), so an in-memory database always has a connection.
+            *self.slot = Some(Opened {
+                conn,
+                ended_threads,
+            });
+        }
+        Ok(&mut self.slot.as_mut().expect("opened above").conn)
+    }
+
+    /// Drops the connection, so the next use opens a new one (after an error that leaves its
+    /// state unknown).
+    fn discard(&mut self) {
+        *self.slot = None;
+    }
+}
+
+impl Deref for HeldGuard {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self
+            .slot
+            .as_ref()
+            .expect("a held connection is opened before it is handed out")
+            .conn
+    }
+}
+
+impl DerefMut for HeldGuard {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self
+            .slot
+            .as_mut()
+            .expect("a held connection is opened before it is handed out")
+            .conn
     }
 }
 
@@ -220,12 +340,7 @@ impl SqliteStore {
 /// syncs happen beside the requests instead of inside one. Other processes sharing the file
 /// run their own; SQLite lets one checkpoint at a time and the others skip (busy). The last
 /// connection to close still checkpoints and removes the WAL, as before.
-fn spawn_checkpointer(
-    options: SqliteConnectOptions,
-    connection: Arc<Mutex<Option<SqliteConnection>>>,
-    closed: Arc<AtomicBool>,
-    wrote: Arc<AtomicBool>,
-) {
+fn spawn_checkpointer(connection: HeldConnection, closed: Arc<AtomicBool>, wrote: Arc<AtomicBool>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -237,60 +352,31 @@ fn spawn_checkpointer(
             if !wrote.swap(false, Ordering::Relaxed) {
                 continue;
             }
-            // Checked under the lock: `close_pools` takes the connection under it after
-            // setting `closed`, so no connection is opened once the store is closed.
-            let mut conn = connection.lock().await;
-            if closed.load(Ordering::Relaxed) {
-                return;
-            }
-            let checkpoint = match conn.as_mut() {
-                Some(open) => open,
-                None => match SqliteConnection::connect_with(&options).await {
-                    Ok(opened) => conn.insert(opened),
-                    Err(error) => {
-                        tracing::warn!(%error, "WAL checkpointer: cannot open its connection");
-                        wrote.store(true, Ordering::Relaxed);
-                        continue;
-                    }
-                },
+            let Ok(mut guard) = connection.lock(CONNECTION_WAIT).await else {
+                wrote.store(true, Ordering::Relaxed);
+                continue;
             };
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut *checkpoint)
-                .await
-            {
+            let checkpoint = match guard.connected().await {
+                Ok(conn) => sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(conn)
+                    .await
+                    .map(drop),
+                Err(sqlx::Error::PoolClosed) => return,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = checkpoint {
                 tracing::warn!(%error, "WAL checkpoint failed; retrying on a new connection");
-                *conn = None;
+                guard.discard();
                 wrote.store(true, Ordering::Relaxed);
             }
         }
     });
 }
 
-/// A reader connection, held until dropped.
-pub struct SqliteReader(OwnedMutexGuard<Option<SqliteConnection>>);
-
-impl Deref for SqliteReader {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        self.0
-            .as_ref()
-            .expect("a reader is connected before it is handed out")
-    }
-}
-
-impl DerefMut for SqliteReader {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.0
-            .as_mut()
-            .expect("a reader is connected before it is handed out")
-    }
-}
-
 /// A write transaction on the writer connection, which it holds until it commits or is
 /// dropped; used like `sqlx::Transaction` (`&mut *tx` is the connection).
 pub struct SqliteWriteTx {
-    conn: Option<OwnedMutexGuard<Option<SqliteConnection>>>,
+    conn: Option<HeldGuard>,
 }
 
 impl SqliteWriteTx {
@@ -336,8 +422,7 @@ impl Deref for SqliteWriteTx {
 
     fn deref(&self) -> &SqliteConnection {
         self.conn
-            .as_ref()
-            .and_then(|c| c.as_ref())
+            .as_deref()
             .expect("an open write transaction holds the writer")
     }
 }
@@ -345,8 +430,7 @@ impl Deref for SqliteWriteTx {
 impl DerefMut for SqliteWriteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         self.conn
-            .as_mut()
-            .and_then(|c| c.as_mut())
+            .as_deref_mut()
             .expect("an open write transaction holds the writer")
     }
 }
@@ -356,16 +440,14 @@ impl Drop for SqliteWriteTx {
     /// rollback runs before the next writer gets the connection, because the guard goes with
     /// it. It is queued behind any statement still running on the connection's thread.
     fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
+        let Some(mut writer) = self.conn.take() else {
             return;
         };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(async move {
-            if let Some(writer) = conn.as_mut()
-                && let Err(error) = sqlx::query("ROLLBACK").execute(writer).await
-            {
+            if let Err(error) = sqlx::query("ROLLBACK").execute(&mut *writer).await {
                 // "no transaction is active": SQLite already rolled it back (or the commit
                 // went through before the request was cancelled).
                 tracing::debug!(%error, "rollback of an unfinished write transaction");
@@ -450,6 +532,61 @@ mod tests {
         }
         let error = super::durability_of("sqlite://kms.db?synchronous=off").unwrap_err();
         assert!(error.contains("normal (the default) or full"), "{error}");
+    }
+
+    /// One test, not several: `ENDED_THREADS` is the process's, and a test that moved it would
+    /// make another's connection be replaced under it.
+    #[tokio::test]
+    async fn a_held_connection_is_opened_once_kept_and_replaced_after_a_thread_ended() {
+        use super::{CONNECTION_WAIT, HeldConnection, HeldState};
+        use std::str::FromStr;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite::memory:").unwrap();
+        let closed = Arc::new(AtomicBool::new(false));
+        let held = HeldConnection::new(options, closed.clone());
+        assert_eq!(held.state(), HeldState::NotOpen);
+        // A temporary table lives on its connection only: it tells the same connection from
+        // a new one (the in-memory database itself is shared by all of them).
+        let mut guard = held.lock(CONNECTION_WAIT).await.unwrap();
+        sqlx::query("create temp table marker (x)")
+            .execute(guard.connected().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(held.state(), HeldState::InUse);
+        assert!(held.try_lock().is_none(), "locked while the guard lives");
+        drop(guard);
+        assert_eq!(held.state(), HeldState::Idle);
+
+        let mut guard = held.try_lock().expect("free again");
+        let same = sqlx::query("select count(*) from marker")
+            .execute(guard.connected().await.unwrap())
+            .await;
+        assert!(
+            same.is_ok(),
+            "the connection is kept between uses: {same:?}"
+        );
+        drop(guard);
+
+        super::connection_thread_ended();
+        let mut guard = held.lock(CONNECTION_WAIT).await.unwrap();
+        let replaced = sqlx::query("select count(*) from marker")
+            .execute(guard.connected().await.unwrap())
+            .await;
+        assert!(
+            replaced.is_err(),
+            "a connection opened before a thread ended is replaced"
+        );
+        drop(guard);
+
+        closed.store(true, Ordering::Relaxed);
+        held.close().await;
+        assert_eq!(held.state(), HeldState::NotOpen);
+        let mut guard = held.lock(CONNECTION_WAIT).await.unwrap();
+        assert!(matches!(
+            guard.connected().await,
+            Err(sqlx::Error::PoolClosed)
+        ));
     }
 
     #[test]
