@@ -52,6 +52,22 @@ impl PgStore {
 
 type WriteTx = sqlx::Transaction<'static, sqlx::Postgres>;
 
+/// The audit chain's head (seq and chain value) and the highest seq stored, for the record
+/// `audit_and_commit` appends: the head row is locked first, so appends of every process
+/// sharing the database form one chain; the highest seq is read by its own statement after
+/// the lock is granted (a subquery of the locking select would still see the snapshot taken
+/// before the wait).
+async fn chain_head(tx: &mut WriteTx) -> Result<(i64, String, i64), crate::store::StoreError> {
+    let (head_seq, head_chain): (i64, String) =
+        sqlx::query_as("select head_seq, head_chain from kms_audit_chain where id = 1 for update")
+            .fetch_one(&mut **tx)
+            .await?;
+    let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok((head_seq, head_chain, max_seq))
+}
+
 /// The audit record's insert and the chain head's move as one statement (a data-modifying
 /// `with`), then the commit, read back through `probe` if its outcome was lost with the
 /// connection.

@@ -476,11 +476,7 @@ macro_rules! impl_sql_store {
         /// record's writes and the commit go together, in as few round trips as the backend
         /// allows (`append_audit_and_commit`, in each backend's file).
         ///
-        /// Statements: on SQLite the head and the highest seq are read by one select (the
-        /// transaction holds the database's write lock, so nothing changes between them); on
-        /// PostgreSQL the highest seq is read by its own statement after the head's lock is
-        /// granted (a subquery of the locking select would still see the snapshot taken before
-        /// the wait).
+        /// The head and the highest seq come from each backend's `chain_head`.
         async fn audit_and_commit(
             mut tx: WriteTx,
             pool: &sqlx::Pool<$db>,
@@ -488,24 +484,7 @@ macro_rules! impl_sql_store {
             audit: &AuditRecord,
             probe: Option<$crate::store::sql::CommitProbe<'_>>,
         ) -> Result<(), StoreError> {
-            let (head_seq, head_chain, max_seq): (i64, String, i64) = if $backend == "postgres" {
-                let (head_seq, head_chain): (i64, String) = sqlx::query_as(concat!(
-                    "select head_seq, head_chain from kms_audit_chain where id = 1", $lock
-                ))
-                .fetch_one(&mut *tx)
-                .await?;
-                let (max_seq,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from kms_audit")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                (head_seq, head_chain, max_seq)
-            } else {
-                sqlx::query_as(
-                    "select head_seq, head_chain, (select coalesce(max(seq), 0) from kms_audit) \
-                     from kms_audit_chain where id = 1",
-                )
-                .fetch_one(&mut *tx)
-                .await?
-            };
+            let (head_seq, head_chain, max_seq) = chain_head(&mut tx).await?;
             let seq = max_seq.max(head_seq) + 1;
             let row = $crate::domain::RawAuditRow::of(seq, audit);
             let chain = key.link(&head_chain, &row);

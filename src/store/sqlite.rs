@@ -141,27 +141,36 @@ impl SqliteStore {
     }
 
     /// SQLite has no row locks: `BEGIN IMMEDIATE` takes the database's write lock
-    /// up front, so a decision and its write run with no writer in between.
+    /// up front, so a decision and its write run with no writer in between. The audit
+    /// chain's head is read in the same batch (one hand-off to the connection's thread, not
+    /// two): under the write lock nothing changes it before the transaction appends its
+    /// record, which is the transaction's last write (`audit_and_commit`).
     async fn begin_write(&self) -> Result<SqliteWriteTx, sqlx::Error> {
+        const BEGIN: &str = "BEGIN IMMEDIATE; select head_seq, head_chain, \
+                             (select coalesce(max(seq), 0) from kms_audit) from kms_audit_chain where id = 1";
         self.wrote.store(true, Ordering::Relaxed);
         let mut writer = self.writer.lock(CONNECTION_WAIT).await?;
-        match sqlx::query("BEGIN IMMEDIATE")
-            .execute(writer.connected().await?)
-            .await
-        {
-            Ok(_) => {}
+        writer.connected().await?;
+        // Made before the batch runs, so an error after the BEGIN rolls back (on drop).
+        let mut tx = SqliteWriteTx {
+            conn: Some(writer),
+            chain_head: (0, String::new(), 0),
+        };
+        tx.chain_head = match sqlx::query_as(BEGIN).fetch_one(&mut *tx).await {
+            Ok(head) => head,
             // Found here rather than at a later statement when the thread ended after the
             // writer's last transaction: a new connection at once, not one failed request.
             Err(sqlx::Error::WorkerCrashed) => {
                 connection_thread_ended();
                 tracing::warn!("the SQLite writer connection's thread ended; reconnecting");
-                sqlx::query("BEGIN IMMEDIATE")
-                    .execute(writer.connected().await?)
-                    .await?;
+                let writer = tx.conn.as_mut().expect("held until commit or drop");
+                sqlx::query_as(BEGIN)
+                    .fetch_one(writer.connected().await?)
+                    .await?
             }
             Err(error) => return Err(error),
-        }
-        Ok(SqliteWriteTx { conn: Some(writer) })
+        };
+        Ok(tx)
     }
 
     fn pool_uses(&self) -> Vec<crate::store::PoolUse> {
@@ -377,6 +386,9 @@ fn spawn_checkpointer(connection: HeldConnection, closed: Arc<AtomicBool>, wrote
 /// dropped; used like `sqlx::Transaction` (`&mut *tx` is the connection).
 pub struct SqliteWriteTx {
     conn: Option<HeldGuard>,
+    /// The audit chain's head seq and chain value and the highest seq stored, read by the
+    /// `BEGIN` (`begin_write`).
+    chain_head: (i64, String, i64),
 }
 
 impl SqliteWriteTx {
@@ -391,6 +403,13 @@ impl SqliteWriteTx {
     fn committed(mut self) {
         self.conn = None;
     }
+}
+
+/// The audit chain's head and the highest seq, as the transaction's `BEGIN` read them.
+async fn chain_head(
+    tx: &mut SqliteWriteTx,
+) -> Result<(i64, String, i64), crate::store::StoreError> {
+    Ok(std::mem::take(&mut tx.chain_head))
 }
 
 /// The audit record's insert, the chain head's move and the `COMMIT`, as one statement batch:
