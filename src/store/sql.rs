@@ -332,6 +332,44 @@ pub(super) fn into_page<R, T>(
     })
 }
 
+/// A page's row with the count of every row matching, read by the same statement (a scalar
+/// subquery, `as page_total`): one round trip instead of two, and the total is of the same
+/// snapshot as the page. A page with no rows brings no total; `page_total` then counts apart.
+pub(super) struct Counted<R> {
+    pub row: R,
+    pub total: i64,
+}
+
+impl<'r, R, Row> sqlx::FromRow<'r, Row> for Counted<R>
+where
+    Row: sqlx::Row,
+    R: sqlx::FromRow<'r, Row>,
+    i64: sqlx::Decode<'r, Row::Database> + sqlx::Type<Row::Database>,
+    &'static str: sqlx::ColumnIndex<Row>,
+{
+    fn from_row(row: &'r Row) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            row: R::from_row(row)?,
+            total: row.try_get("page_total")?,
+        })
+    }
+}
+
+/// The rows of a counted page and their total; `count_apart` is only run when the page is empty.
+pub(super) async fn page_total<R, F>(
+    rows: Vec<Counted<R>>,
+    count_apart: F,
+) -> Result<(Vec<R>, i64), super::StoreError>
+where
+    F: std::future::Future<Output = Result<i64, super::StoreError>>,
+{
+    let total = match rows.first() {
+        Some(first) => first.total,
+        None => count_apart.await?,
+    };
+    Ok((rows.into_iter().map(|counted| counted.row).collect(), total))
+}
+
 /// The insert of a key row, its parameters in `Key`'s field order.
 macro_rules! insert_key_sql {
     () => {
@@ -955,16 +993,9 @@ macro_rules! impl_sql_store {
                          and ($3 is null or (grantee_principal = $3 and grantee_principal_type = $4))"
                     };
                 }
-                let (total,): (i64,) = sqlx::query_as(concat!("select count(*) from kms_grant where ", matching!()))
-                    .bind(key_id.stored())
-                    .bind(&grant_id)
-                    .bind(&grantee)
-                    .bind(grantee_type)
-                    .fetch_one(&mut *self.read().await?)
-                    .await?;
-                let rows: Vec<GrantRow> = sqlx::query_as(concat!(
-                    "select ", grant_columns!(), " from kms_grant where ", matching!(),
-                    " and seq > $5 order by seq limit ($6 + 0)"
+                let rows: Vec<$crate::store::sql::Counted<GrantRow>> = sqlx::query_as(concat!(
+                    "select ", grant_columns!(), ", (select count(*) from kms_grant where ", matching!(),
+                    ") as page_total from kms_grant where ", matching!(), " and seq > $5 order by seq limit ($6 + 0)"
                 ))
                 .bind(key_id.stored())
                 .bind(&grant_id)
@@ -973,6 +1004,17 @@ macro_rules! impl_sql_store {
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&mut *self.read().await?)
+                .await?;
+                let (rows, total) = $crate::store::sql::page_total(rows, async {
+                    let (total,): (i64,) = sqlx::query_as(concat!("select count(*) from kms_grant where ", matching!()))
+                        .bind(key_id.stored())
+                        .bind(&grant_id)
+                        .bind(&grantee)
+                        .bind(grantee_type)
+                        .fetch_one(&mut *self.read().await?)
+                        .await?;
+                    Ok(total)
+                })
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, grant_from_row)
             }
@@ -1103,18 +1145,22 @@ macro_rules! impl_sql_store {
             }
 
             async fn list_grants(&self, key_id: &KeyId, after: i64, limit: u32) -> Result<Page<Grant>, StoreError> {
-                let (total,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
-                    .bind(key_id.stored())
-                    .fetch_one(&mut *self.read().await?)
-                    .await?;
-                let rows: Vec<GrantRow> = sqlx::query_as(concat!(
-                    "select ", grant_columns!(), " from kms_grant where key_id = $1 and seq > $2 ",
-                    "order by seq limit ($3 + 0)"
+                let rows: Vec<$crate::store::sql::Counted<GrantRow>> = sqlx::query_as(concat!(
+                    "select ", grant_columns!(), ", (select count(*) from kms_grant where key_id = $1) as page_total ",
+                    "from kms_grant where key_id = $1 and seq > $2 order by seq limit ($3 + 0)"
                 ))
                 .bind(key_id.stored())
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&mut *self.read().await?)
+                .await?;
+                let (rows, total) = $crate::store::sql::page_total(rows, async {
+                    let (total,): (i64,) = sqlx::query_as("select count(*) from kms_grant where key_id = $1")
+                        .bind(key_id.stored())
+                        .fetch_one(&mut *self.read().await?)
+                        .await?;
+                    Ok(total)
+                })
                 .await?;
                 into_page(rows, limit, total, |r| r.seq, grant_from_row)
             }
@@ -1135,17 +1181,11 @@ macro_rules! impl_sql_store {
                         "g.retiring_principal = $1 and coalesce(g.retiring_principal_type, 'user') = $2 and k.region = $3"
                     };
                 }
-                let (total,): (i64,) = sqlx::query_as(concat!(
-                    "select count(*) from kms_grant g join kms_key k on k.key_id = g.key_id where ",
-                    retirable!()
-                ))
-                .bind(principal)
-                .bind(kind.as_str())
-                .bind(region)
-                .fetch_one(&mut *self.read().await?)
-                .await?;
-                let rows: Vec<GrantAndKeyRow> = sqlx::query_as(concat!(
-                    "select ", grant_and_key_columns!(), " from kms_grant g join kms_key k on k.key_id = g.key_id ",
+                // The subquery's own g and k hide the outer ones: it counts every match.
+                let rows: Vec<$crate::store::sql::Counted<GrantAndKeyRow>> = sqlx::query_as(concat!(
+                    "select ", grant_and_key_columns!(), ", (select count(*) from kms_grant g join kms_key k ",
+                    "on k.key_id = g.key_id where ", retirable!(), ") as page_total ",
+                    "from kms_grant g join kms_key k on k.key_id = g.key_id ",
                     "where ", retirable!(), " and g.seq > $4 order by g.seq limit ($5 + 0)"
                 ))
                 .bind(principal)
@@ -1154,6 +1194,19 @@ macro_rules! impl_sql_store {
                 .bind(after)
                 .bind(i64::from(limit) + 1)
                 .fetch_all(&mut *self.read().await?)
+                .await?;
+                let (rows, total) = $crate::store::sql::page_total(rows, async {
+                    let (total,): (i64,) = sqlx::query_as(concat!(
+                        "select count(*) from kms_grant g join kms_key k on k.key_id = g.key_id where ",
+                        retirable!()
+                    ))
+                    .bind(principal)
+                    .bind(kind.as_str())
+                    .bind(region)
+                    .fetch_one(&mut *self.read().await?)
+                    .await?;
+                    Ok(total)
+                })
                 .await?;
                 into_page(rows, limit, total, |r| r.g_seq, |row| {
                     let (grant, key) = row.split();

@@ -324,6 +324,27 @@ async fn a_page_skips_nothing_when_earlier_grants_are_revoked(app: &TestApp) {
         .collect();
     assert_eq!(ids, vec![created[2].as_str(), created[3].as_str()]);
     assert_eq!(second.body["total"], 3);
+
+    // A page past every grant left still counts the key's grants (the total comes with the
+    // page's rows when it has some, and is counted apart when it has none).
+    for gone in &created[2..] {
+        app.call(
+            ALICE,
+            "revoke-grant",
+            json!({"key_id": key_id, "grant_id": gone}),
+        )
+        .await
+        .ok();
+    }
+    let past = app
+        .call(
+            ALICE,
+            "list-grants",
+            json!({"key_id": key_id, "limit": 2, "marker": marker}),
+        )
+        .await;
+    assert_eq!(past.ok()["grants"], json!([]), "{}", past.body);
+    assert_eq!(past.body["total"], 1, "{}", past.body);
 }
 
 async fn list_paging_errors(app: &TestApp) {
@@ -417,6 +438,7 @@ async fn list_retirable_grants_shows_grants_the_caller_retires(app: &TestApp) {
         )
         .await;
     assert_eq!(reply.ok()["grants"][0]["grant_id"], second.as_str());
+    assert_eq!(reply.body["total"], 2, "every match, not the page's");
     assert_eq!(reply.body["truncated"], "false");
     assert_eq!(reply.body["next_marker"], "");
 
