@@ -68,8 +68,8 @@ async fn chain_head(tx: &mut WriteTx) -> Result<(i64, String, i64), crate::store
     Ok((head_seq, head_chain, max_seq))
 }
 
-/// The audit record's insert and the chain head's move as one statement (a data-modifying
-/// `with`), then the commit, read back through `probe` if its outcome was lost with the
+/// The transaction's last write, the audit record's insert and the chain head's move as one
+/// statement (a data-modifying `with`), then the commit, read back through `probe` if its outcome was lost with the
 /// connection.
 async fn append_audit_and_commit(
     mut tx: WriteTx,
@@ -77,14 +77,32 @@ async fn append_audit_and_commit(
     link: &crate::store::sql::AuditLink<'_>,
     probe: Option<crate::store::sql::CommitProbe<'_>>,
 ) -> Result<(), crate::store::StoreError> {
-    audit_statement(
-        "with appended as (insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, \
-         actor_project_id, key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) \
-         update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1",
-        link,
-    )
-    .execute(&mut *tx)
-    .await?;
+    use crate::store::sql::LastWrite;
+    let sql = match link.last_write {
+        LastWrite::Done => concat!(
+            "with appended as (",
+            audit_insert_sql!(),
+            ") ",
+            chain_head_update_sql!()
+        ),
+        LastWrite::DeleteGrant(_) => concat!(
+            "with gone as (",
+            delete_grant_sql!(),
+            "), appended as (",
+            audit_insert_sql!(),
+            ") ",
+            chain_head_update_sql!()
+        ),
+        LastWrite::InsertGrant(_) => concat!(
+            "with granted as (",
+            insert_grant_sql!(),
+            "), appended as (",
+            audit_insert_sql!(),
+            ") ",
+            chain_head_update_sql!()
+        ),
+    };
+    audit_statement(sql, link).execute(&mut *tx).await?;
     match probe {
         Some(probe) => commit_or_resolve(tx, pool, probe.sql, probe.id, probe.present).await,
         None => Ok(tx.commit().await?),

@@ -253,15 +253,58 @@ macro_rules! chain_columns {
     };
 }
 
-/// Records a retention round verifies and deletes at most, so a first run on a large trail
-/// stays a short transaction; the next rounds take the rest.
 /// The next link of the audit chain, computed under the chain head's lock: the record's seq,
-/// its chain value and the head's MAC. Each backend writes it (`append_audit_and_commit`).
+/// its chain value and the head's MAC, and the transaction's last write, which goes to the
+/// store with it. Each backend writes them (`append_audit_and_commit`).
 pub(super) struct AuditLink<'a> {
     pub seq: i64,
     pub chain: String,
     pub head_mac: String,
     pub audit: &'a crate::domain::AuditRecord,
+    pub last_write: LastWrite<'a>,
+}
+
+/// The write a transaction ends with, decided before its audit record is appended: sent in
+/// the same statement batch (SQLite) or statement (PostgreSQL, a data-modifying `with`) as
+/// the append and the commit, so it costs no round trip of its own. Its parameters are
+/// numbered from $12, after the audit statement's. Every row it touches was read under the
+/// transaction's lock (SQLite's write lock, `for update` on PostgreSQL), so it cannot miss.
+#[derive(Clone, Copy)]
+pub(super) enum LastWrite<'a> {
+    /// The transaction's writes are all done already.
+    Done,
+    /// `delete_grant_sql!`: revoke and retire.
+    DeleteGrant(&'a crate::domain::GrantId),
+    /// `insert_grant_sql!`: create-grant.
+    InsertGrant(&'a crate::domain::Grant),
+}
+
+macro_rules! audit_insert_sql {
+    () => {
+        "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
+         key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    };
+}
+
+macro_rules! chain_head_update_sql {
+    () => {
+        "update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1"
+    };
+}
+
+macro_rules! delete_grant_sql {
+    () => {
+        "delete from kms_grant where grant_id = $12"
+    };
+}
+
+macro_rules! insert_grant_sql {
+    () => {
+        "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
+         operations, issuing_principal, retiring_principal, name, creation_date, context_constraint, \
+         retiring_principal_type, dialect) \
+         values ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+    };
 }
 
 /// How to read back a commit whose outcome was lost with the connection (PostgreSQL; see
@@ -273,6 +316,8 @@ pub(super) struct CommitProbe<'a> {
     pub present: bool,
 }
 
+/// Records a retention round verifies and deletes at most, so a first run on a large trail
+/// stays a short transaction; the next rounds take the rest.
 pub(super) const PRUNE_BATCH: i64 = 10_000;
 
 macro_rules! key_columns {
@@ -520,6 +565,7 @@ macro_rules! impl_sql_store {
             pool: &sqlx::Pool<$db>,
             key: &$crate::domain::ChainKey,
             audit: &AuditRecord,
+            last_write: $crate::store::sql::LastWrite<'_>,
             probe: Option<$crate::store::sql::CommitProbe<'_>>,
         ) -> Result<(), StoreError> {
             let (head_seq, head_chain, max_seq) = chain_head(&mut tx).await?;
@@ -527,18 +573,19 @@ macro_rules! impl_sql_store {
             let row = $crate::domain::RawAuditRow::of(seq, audit);
             let chain = key.link(&head_chain, &row);
             let head_mac = key.head_mac(seq, &chain);
-            let link = $crate::store::sql::AuditLink { seq, chain, head_mac, audit };
+            let link = $crate::store::sql::AuditLink { seq, chain, head_mac, audit, last_write };
             append_audit_and_commit(tx, pool, &link, probe).await
         }
 
-        /// `sql` (which inserts the audit record and moves the chain head) with the link's
-        /// values bound: $1 seq, $2–$9 the record's fields, $10 its chain value, $11 the head's MAC.
+        /// `sql` (which inserts the audit record, moves the chain head and makes the last
+        /// write) with the link's values bound: $1 seq, $2–$9 the record's fields, $10 its
+        /// chain value, $11 the head's MAC, from $12 the last write's.
         fn audit_statement<'q>(
             sql: &'static str,
             link: &'q $crate::store::sql::AuditLink<'q>,
         ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
             let audit = link.audit;
-            sqlx::query(sql)
+            let query = sqlx::query(sql)
                 .bind(link.seq)
                 .bind(audit.event.as_str())
                 .bind(audit.occurred_at)
@@ -549,7 +596,24 @@ macro_rules! impl_sql_store {
                 .bind(&audit.grant_id)
                 .bind(&audit.detail)
                 .bind(&link.chain)
-                .bind(&link.head_mac)
+                .bind(&link.head_mac);
+            match link.last_write {
+                $crate::store::sql::LastWrite::Done => query,
+                $crate::store::sql::LastWrite::DeleteGrant(grant_id) => query.bind(grant_id.as_str()),
+                $crate::store::sql::LastWrite::InsertGrant(grant) => query
+                    .bind(grant.grant_id.as_str())
+                    .bind(grant.key_id.stored())
+                    .bind(&grant.grantee_principal)
+                    .bind(grant.grantee_principal_type.as_str())
+                    .bind($crate::domain::grant::join_operations(&grant.operations))
+                    .bind(&grant.issuing_principal)
+                    .bind(&grant.retiring_principal)
+                    .bind(&grant.name)
+                    .bind(grant.creation_date)
+                    .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
+                    .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
+                    .bind(grant.dialect.map(|d| d.as_str())),
+            }
         }
 
         async fn fetch_grants_to<'e, E>(executor: E, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>
@@ -648,26 +712,6 @@ macro_rules! impl_sql_store {
                     }
                     .into());
                 }
-                sqlx::query(
-                    "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
-                     operations, issuing_principal, retiring_principal, name, creation_date, context_constraint, \
-                     retiring_principal_type, dialect) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(grant.grant_id.as_str())
-                .bind(grant.key_id.stored())
-                .bind(&grant.grantee_principal)
-                .bind(grant.grantee_principal_type.as_str())
-                .bind($crate::domain::grant::join_operations(&grant.operations))
-                .bind(&grant.issuing_principal)
-                .bind(&grant.retiring_principal)
-                .bind(&grant.name)
-                .bind(grant.creation_date)
-                .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
-                .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
-                .bind(grant.dialect.map(|d| d.as_str()))
-                .execute(&mut *tx)
-                .await?;
                 // Only a grant that was inserted is recorded: a retry answered with the stored
                 // grant changed nothing.
                 let probe = $crate::store::sql::CommitProbe {
@@ -675,7 +719,8 @@ macro_rules! impl_sql_store {
                     id: grant.grant_id.as_str(),
                     present: true,
                 };
-                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, Some(probe)).await?;
+                let insert = $crate::store::sql::LastWrite::InsertGrant(grant);
+                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, insert, Some(probe)).await?;
                 Ok(grant.clone())
             }
         }
@@ -1069,27 +1114,21 @@ macro_rules! impl_sql_store {
                     _ => None,
                 };
                 check(key.as_ref(), grant.as_ref(), grant_key_domain.as_deref()).map_err(StoreError::Refused)?;
-                let deleted = sqlx::query("delete from kms_grant where grant_id = $1")
-                    .bind(grant_id.as_str())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if deleted != 1 {
-                    return Err(KmsError::GrantNotFound(grant_id.to_string()).into());
-                }
+                // The check refuses a grant that is not there; the one it passed is locked.
+                let delete = $crate::store::sql::LastWrite::DeleteGrant(grant_id);
                 let probe = $crate::store::sql::CommitProbe {
                     sql: "select count(*) from kms_grant where grant_id = $1",
                     id: grant_id.as_str(),
                     present: false,
                 };
-                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, Some(probe)).await?;
+                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, delete, Some(probe)).await?;
                 Ok(())
             }
 
             async fn append_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
                 // Through the write path like every write, so SQLite's writers queue.
                 let tx = self.begin_write().await?;
-                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, None).await?;
+                audit_and_commit(tx, &self.pool, self.chain_key()?, audit, $crate::store::sql::LastWrite::Done, None).await?;
                 Ok(())
             }
 
@@ -1254,7 +1293,7 @@ macro_rules! impl_sql_store {
                     .await?
                     .rows_affected();
                 let counts = $crate::domain::ResetCounts { keys, grants };
-                audit_and_commit(tx, &self.pool, key, &audit(&counts), None).await?;
+                audit_and_commit(tx, &self.pool, key, &audit(&counts), $crate::store::sql::LastWrite::Done, None).await?;
                 Ok(counts)
             }
 
@@ -1388,7 +1427,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 }
                 let counts = $crate::domain::ResetCounts { keys, grants };
-                audit_and_commit(tx, &self.pool, chain_key, &audit(&counts), None).await?;
+                audit_and_commit(tx, &self.pool, chain_key, &audit(&counts), $crate::store::sql::LastWrite::Done, None).await?;
                 Ok(counts)
             }
 
@@ -1486,7 +1525,7 @@ macro_rules! impl_sql_store {
                 if counts.is_empty() {
                     tx.commit().await?;
                 } else {
-                    audit_and_commit(tx, &self.pool, chain_key, &audit(&counts), None).await?;
+                    audit_and_commit(tx, &self.pool, chain_key, &audit(&counts), $crate::store::sql::LastWrite::Done, None).await?;
                 }
                 Ok(counts)
             }

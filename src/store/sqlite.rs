@@ -412,8 +412,8 @@ async fn chain_head(
     Ok(std::mem::take(&mut tx.chain_head))
 }
 
-/// The audit record's insert, the chain head's move and the `COMMIT`, as one statement batch:
-/// one hand-off to the connection's thread instead of three. Should a statement fail, the
+/// The transaction's last write, the audit record's insert, the chain head's move and the
+/// `COMMIT`, as one statement batch: one hand-off to the connection's thread instead of four. Should a statement fail, the
 /// batch stops there and the transaction is rolled back by the drop, as after any error.
 /// `probe` is not needed here: the connection is in this process, so a commit's error is
 /// SQLite's own answer, and a commit that fails is rolled back, never half done.
@@ -423,15 +423,32 @@ async fn append_audit_and_commit(
     link: &crate::store::sql::AuditLink<'_>,
     _probe: Option<crate::store::sql::CommitProbe<'_>>,
 ) -> Result<(), crate::store::StoreError> {
-    audit_statement(
-        "insert into kms_audit (seq, event, occurred_at, request_id, actor_user_id, actor_project_id, \
-         key_id, grant_id, detail, chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10); \
-         update kms_audit_chain set head_seq = $1, head_chain = $10, head_mac = $11 where id = 1; \
-         COMMIT",
-        link,
-    )
-    .execute(&mut *tx)
-    .await?;
+    use crate::store::sql::LastWrite;
+    let sql = match link.last_write {
+        LastWrite::Done => concat!(
+            audit_insert_sql!(),
+            "; ",
+            chain_head_update_sql!(),
+            "; COMMIT"
+        ),
+        LastWrite::DeleteGrant(_) => concat!(
+            delete_grant_sql!(),
+            "; ",
+            audit_insert_sql!(),
+            "; ",
+            chain_head_update_sql!(),
+            "; COMMIT"
+        ),
+        LastWrite::InsertGrant(_) => concat!(
+            insert_grant_sql!(),
+            "; ",
+            audit_insert_sql!(),
+            "; ",
+            chain_head_update_sql!(),
+            "; COMMIT"
+        ),
+    };
+    audit_statement(sql, link).execute(&mut *tx).await?;
     tx.committed();
     Ok(())
 }
