@@ -600,20 +600,28 @@ macro_rules! impl_sql_store {
             match link.last_write {
                 $crate::store::sql::LastWrite::Done => query,
                 $crate::store::sql::LastWrite::DeleteGrant(grant_id) => query.bind(grant_id.as_str()),
-                $crate::store::sql::LastWrite::InsertGrant(grant) => query
-                    .bind(grant.grant_id.as_str())
-                    .bind(grant.key_id.stored())
-                    .bind(&grant.grantee_principal)
-                    .bind(grant.grantee_principal_type.as_str())
-                    .bind($crate::domain::grant::join_operations(&grant.operations))
-                    .bind(&grant.issuing_principal)
-                    .bind(&grant.retiring_principal)
-                    .bind(&grant.name)
-                    .bind(grant.creation_date)
-                    .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
-                    .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
-                    .bind(grant.dialect.map(|d| d.as_str())),
+                $crate::store::sql::LastWrite::InsertGrant(grant) => bind_grant(query, grant),
             }
+        }
+
+        /// `query` with a grant's columns bound next, in `insert_grant_sql!`'s order.
+        fn bind_grant<'q>(
+            query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+            grant: &'q Grant,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+            query
+                .bind(grant.grant_id.as_str())
+                .bind(grant.key_id.stored())
+                .bind(&grant.grantee_principal)
+                .bind(grant.grantee_principal_type.as_str())
+                .bind($crate::domain::grant::join_operations(&grant.operations))
+                .bind(&grant.issuing_principal)
+                .bind(&grant.retiring_principal)
+                .bind(&grant.name)
+                .bind(grant.creation_date)
+                .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
+                .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
+                .bind(grant.dialect.map(|d| d.as_str()))
         }
 
         async fn fetch_grants_to<'e, E>(executor: E, key_id: &KeyId, caller: &Caller) -> Result<Vec<Grant>, StoreError>
@@ -1471,25 +1479,13 @@ macro_rules! impl_sql_store {
                     counts.keys += inserted;
                 }
                 for grant in grants {
-                    counts.grants += sqlx::query(
+                    counts.grants += bind_grant(sqlx::query(
                         "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
                          operations, issuing_principal, retiring_principal, name, creation_date, context_constraint, \
                          retiring_principal_type, dialect) \
                          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                          on conflict (grant_id) do nothing",
-                    )
-                    .bind(grant.grant_id.as_str())
-                    .bind(grant.key_id.stored())
-                    .bind(&grant.grantee_principal)
-                    .bind(grant.grantee_principal_type.as_str())
-                    .bind($crate::domain::grant::join_operations(&grant.operations))
-                    .bind(&grant.issuing_principal)
-                    .bind(&grant.retiring_principal)
-                    .bind(&grant.name)
-                    .bind(grant.creation_date)
-                    .bind(grant.constraint.as_ref().map(|c| c.to_stored()))
-                    .bind(grant.retiring_principal.as_ref().map(|_| grant.retiring_principal_type.as_str()))
-                    .bind(grant.dialect.map(|d| d.as_str()))
+                    ), grant)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
