@@ -848,39 +848,53 @@ impl ScaleDb {
     /// the ids are derived from the number as bench/revoke.pgbench expects.
     async fn seed(&self, from: i64, to: i64) -> Result<()> {
         let now = 1_700_000_000_000_i64;
+        // The same values for both backends' statements, which differ only in how they make
+        // ids: $1 project, $2 domain, $3 creator, $4 date, $5..$6 key numbers, $7 region.
+        macro_rules! seed_keys {
+            ($sql:expr) => {
+                sqlx::query($sql)
+                    .bind(PROJECT)
+                    .bind(DOMAIN)
+                    .bind(ALICE_ID)
+                    .bind(now)
+                    .bind(from / 100)
+                    .bind(to / 100)
+                    // The server's region: keys seeded behind its back are placed there, as it
+                    // places its own.
+                    .bind(REGION)
+            };
+        }
+        // $1 grantee, $2 issuer, $3 retiring principal, $4 date, $5..$6 grant numbers.
+        macro_rules! seed_grants {
+            ($sql:expr) => {
+                sqlx::query($sql)
+                    .bind(BOB_ID)
+                    .bind(ALICE_ID)
+                    .bind(DAVE_ID)
+                    .bind(now)
+                    .bind(from)
+                    .bind(to)
+            };
+        }
         match self {
             Self::Postgres(pool) => {
-                sqlx::query(
+                seed_keys!(
                     "insert into kms_key (key_id, project_id, domain_id, region, creator_user_id, key_alias, \
                      key_description, key_spec, key_usage, origin, key_state, creation_date, key_material) \
                      select md5('k' || k)::uuid::text, $1, $2, $7, $3, 'scale-' || k, '', 'AES_256', \
                      'ENCRYPT_DECRYPT', 'kms', 2, $4, \
                      (select key_material from kms_key where key_material is not null limit 1) \
-                     from generate_series($5::bigint, $6::bigint) k on conflict do nothing",
+                     from generate_series($5::bigint, $6::bigint) k on conflict do nothing"
                 )
-                .bind(PROJECT)
-                .bind(DOMAIN)
-                .bind(ALICE_ID)
-                .bind(now)
-                .bind(from / 100)
-                .bind(to / 100)
-                // The server's region: keys seeded behind its back are placed there, as it places its own.
-                .bind(REGION)
                 .execute(pool)
                 .await?;
-                sqlx::query(
+                seed_grants!(
                     "insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
                      operations, issuing_principal, retiring_principal, name, creation_date) \
                      select md5('g' || i) || md5('h' || i), md5('k' || (i / 100))::uuid::text, $1, 'user', \
                      'encrypt-data,decrypt-data', $2, $3, 'scale', $4 \
-                     from generate_series($5::bigint, $6::bigint) i",
+                     from generate_series($5::bigint, $6::bigint) i"
                 )
-                .bind(BOB_ID)
-                .bind(ALICE_ID)
-                .bind(DAVE_ID)
-                .bind(now)
-                .bind(from)
-                .bind(to)
                 .execute(pool)
                 .await?;
                 sqlx::query("analyze kms_grant").execute(pool).await?;
@@ -890,37 +904,24 @@ impl ScaleDb {
                 // SQLite has no md5(): ids are the number in hexadecimal, in the same formats.
                 // One transaction, so the server's writer waits for it once, not per row.
                 let mut tx = pool.begin().await?;
-                sqlx::query(
+                seed_keys!(
                     "with recursive k(i) as (select $5 union all select i + 1 from k where i < $6) \
                      insert into kms_key (key_id, project_id, domain_id, region, creator_user_id, key_alias, \
                      key_description, key_spec, key_usage, origin, key_state, creation_date, key_material) \
                      select printf('%08x-0000-4000-8000-%012x', i, i), $1, $2, $7, $3, 'scale-' || i, '', \
                      'AES_256', 'ENCRYPT_DECRYPT', 'kms', 2, $4, \
                      (select key_material from kms_key where key_material is not null limit 1) \
-                     from k where true on conflict do nothing",
+                     from k where true on conflict do nothing"
                 )
-                .bind(PROJECT)
-                .bind(DOMAIN)
-                .bind(ALICE_ID)
-                .bind(now)
-                .bind(from / 100)
-                .bind(to / 100)
-                .bind(REGION)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
+                seed_grants!(
                     "with recursive g(i) as (select $5 union all select i + 1 from g where i < $6) \
                      insert into kms_grant (grant_id, key_id, grantee_principal, grantee_principal_type, \
                      operations, issuing_principal, retiring_principal, name, creation_date) \
                      select printf('%064x', i), printf('%08x-0000-4000-8000-%012x', i / 100, i / 100), \
-                     $1, 'user', 'encrypt-data,decrypt-data', $2, $3, 'scale', $4 from g",
+                     $1, 'user', 'encrypt-data,decrypt-data', $2, $3, 'scale', $4 from g"
                 )
-                .bind(BOB_ID)
-                .bind(ALICE_ID)
-                .bind(DAVE_ID)
-                .bind(now)
-                .bind(from)
-                .bind(to)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;

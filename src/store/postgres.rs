@@ -69,8 +69,8 @@ async fn chain_head(tx: &mut WriteTx) -> Result<(i64, String, i64), crate::store
 }
 
 /// The transaction's last write, the audit record's insert and the chain head's move as one
-/// statement (a data-modifying `with`), then the commit, read back through `probe` if its outcome was lost with the
-/// connection.
+/// statement (a data-modifying `with`), then the commit, read back through `probe` if its
+/// outcome was lost with the connection.
 async fn append_audit_and_commit(
     mut tx: WriteTx,
     pool: &PgPool,

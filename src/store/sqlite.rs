@@ -107,7 +107,7 @@ impl SqliteStore {
         writer.lock(CONNECTION_WAIT).await?.connected().await?;
         let checkpointer = HeldConnection::new(options.clone(), closed.clone());
         if !in_memory {
-            spawn_checkpointer(checkpointer.clone(), closed.clone(), wrote.clone());
+            spawn_checkpointer(checkpointer.clone(), wrote.clone());
         }
         Ok(Self {
             pool,
@@ -349,13 +349,13 @@ impl DerefMut for HeldGuard {
 /// syncs happen beside the requests instead of inside one. Other processes sharing the file
 /// run their own; SQLite lets one checkpoint at a time and the others skip (busy). The last
 /// connection to close still checkpoints and removes the WAL, as before.
-fn spawn_checkpointer(connection: HeldConnection, closed: Arc<AtomicBool>, wrote: Arc<AtomicBool>) {
+fn spawn_checkpointer(connection: HeldConnection, wrote: Arc<AtomicBool>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if closed.load(Ordering::Relaxed) {
+            if connection.closed.load(Ordering::Relaxed) {
                 return;
             }
             if !wrote.swap(false, Ordering::Relaxed) {
